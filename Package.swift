@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "BootConformance",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Conformance", targets: ["Conformance"]),
+        .executable(name: "conform", targets: ["conform"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // Pure Swift: parse, place, build bytes, judge. No /dev/kvm, no processes.
+        .target(
+            name: "Conformance",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .executableTarget(
+            name: "conform",
+            dependencies: [
+                "Conformance",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "ProtocolTests",
+            dependencies: ["Conformance"]
+        ),
+    ]
+)

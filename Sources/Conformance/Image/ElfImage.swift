@@ -1,0 +1,220 @@
+/// ELF note types the loader cares about (`XEN_ELFNOTE_*`), an open set.
+public struct ElfNoteType: RawRepresentable, Hashable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// XEN_ELFNOTE_PHYS32_ENTRY: 32-bit physical PVH entry point.
+    public static let phys32Entry = ElfNoteType(rawValue: 18)
+    /// XEN_ELFNOTE_PHYS32_RELOC: the image may be relocated (alignment, min, max).
+    public static let phys32Reloc = ElfNoteType(rawValue: 19)
+}
+
+/// One ELF note, as walked from a PT_NOTE segment with 4-byte alignment (spec §5).
+public struct ElfNote: Sendable, Equatable, Hashable {
+    public let name: String
+    public let type: UInt32
+    public let desc: [UInt8]
+    /// File offset of the note header.
+    public let offset: UInt64
+}
+
+/// A PT_LOAD program header.
+public struct ElfSegment: Sendable, Equatable, Hashable {
+    public let index: Int
+    public let offset: UInt64
+    public let vaddr: UInt64
+    public let paddr: UInt64
+    public let fileSize: UInt64
+    public let memorySize: UInt64
+    public let align: UInt64
+    public let flags: UInt32
+    public var physicalRange: AddressRange { AddressRange(start: paddr, end: paddr + memorySize) }
+}
+
+/// The PVH relocation note's three values (BP-68), with the defaults filled in.
+public struct PVHRelocation: Sendable, Equatable {
+    public let alignment: UInt64
+    public let minimum: UInt64
+    public let maximum: UInt64
+}
+
+/// A validated ELF64 x86-64 vmlinux. Every value read from the file is checked before use:
+/// header fields, program-header table bounds, segment file ranges, address arithmetic, and
+/// the entry point against the loaded segments.
+public struct ElfImage: Sendable {
+    public let fileSize: UInt64
+    public let entry: UInt64
+    public let segments: [ElfSegment]
+    public let notes: [ElfNote]
+    /// Lowest p_paddr of the PT_LOAD segments.
+    public let physicalStart: UInt64
+    /// Highest p_paddr + p_memsz (spec: kernel_end is the maximum over segments).
+    public let physicalEnd: UInt64
+    /// The PVH entry from a "Xen" note of type 18, low 32 bits (BP-60); nil without a note.
+    public let pvhEntry: UInt32?
+    public let relocation: PVHRelocation?
+    public let warnings: [Warning]
+
+    static let PT_LOAD: UInt32 = 1, PT_NOTE: UInt32 = 4
+    /// Bound on program headers: the ELF field is 16 bits; PN_XNUM (0xFFFF) extension unsupported.
+    static let maxProgramHeaders = 0xFFFE
+    /// Bound on one note's name and desc: a real note is tiny; this stops hostile sizes.
+    static let maxNoteSize: UInt64 = 1 << 20
+
+    public init(source: some ByteSource) throws(ImageError) {
+        let size = source.size
+        func err(_ field: String, _ off: UInt64, _ exp: String, _ found: String) -> ImageError {
+            ImageError(rule: "ELF", field: field, offset: off, expected: exp, found: found)
+        }
+        guard size >= 64 else { throw err("file size", 0, "at least 64 bytes (ELF64 header)", "\(size) bytes") }
+        let eh: [UInt8]
+        do { eh = try source.read(at: 0, count: 64) } catch { throw err("file", 0, "readable", error.description) }
+        guard eh[0] == 0x7F, eh[1] == 0x45, eh[2] == 0x4C, eh[3] == 0x46 else {
+            throw err("e_ident[EI_MAG]", 0, "7f 45 4c 46 (\"\\x7fELF\")", Array(eh[0..<4]).hexString)
+        }
+        guard eh[4] == 2 else { throw err("e_ident[EI_CLASS]", 4, "2 (ELFCLASS64)", "\(eh[4])") }
+        guard eh[5] == 1 else { throw err("e_ident[EI_DATA]", 5, "1 (ELFDATA2LSB)", "\(eh[5])") }
+        guard eh[6] == 1 else { throw err("e_ident[EI_VERSION]", 6, "1 (EV_CURRENT)", "\(eh[6])") }
+        let type = eh.u16(16)!
+        guard type == 2 else { throw err("e_type", 16, "2 (ET_EXEC)", "\(type)") }
+        let machine = eh.u16(18)!
+        guard machine == 62 else { throw err("e_machine", 18, "62 (EM_X86_64)", "\(machine)") }
+        let version = eh.u32(20)!
+        guard version == 1 else { throw err("e_version", 20, "1 (EV_CURRENT)", "\(version)") }
+        let entry = eh.u64(24)!
+        let phoff = eh.u64(32)!
+        let phentsize = eh.u16(54)!
+        let phnum = Int(eh.u16(56)!)
+        guard phentsize == 56 else { throw err("e_phentsize", 54, "56 (sizeof Elf64_Phdr)", "\(phentsize)") }
+        guard phnum > 0, phnum <= Self.maxProgramHeaders else { throw err("e_phnum", 56, "1…\(Self.maxProgramHeaders)", "\(phnum)") }
+        let tableSize = UInt64(phnum) * 56
+        guard let tableEnd = AddressRange.make(phoff, length: tableSize)?.end, tableEnd <= size else {
+            throw err("e_phoff", 32, "program header table [e_phoff, +\(hex(tableSize))) inside the file (\(hex(size)) bytes)", hex(phoff))
+        }
+        let table: [UInt8]
+        do { table = try source.read(at: phoff, count: Int(tableSize)) } catch { throw err("program headers", phoff, "readable", error.description) }
+
+        var segments: [ElfSegment] = []
+        var noteRanges: [(UInt64, UInt64, UInt64, Int)] = []
+        var warnings: [Warning] = []
+        for i in 0..<phnum {
+            let b = i * 56
+            let at = phoff + UInt64(b)
+            let pType = table.u32(b)!, flags = table.u32(b + 4)!
+            let off = table.u64(b + 8)!, vaddr = table.u64(b + 16)!, paddr = table.u64(b + 24)!
+            let filesz = table.u64(b + 32)!, memsz = table.u64(b + 40)!, align = table.u64(b + 48)!
+            switch pType {
+            case Self.PT_LOAD:
+                guard filesz <= memsz else { throw err("phdr[\(i)].p_filesz", at + 32, "≤ p_memsz (\(hex(memsz)))", hex(filesz)) }
+                guard let fe = AddressRange.make(off, length: filesz)?.end, fe <= size else {
+                    throw err("phdr[\(i)].p_offset", at + 8, "[p_offset, +p_filesz \(hex(filesz))) inside the file (\(hex(size)) bytes)", hex(off))
+                }
+                guard AddressRange.make(paddr, length: memsz) != nil else {
+                    throw err("phdr[\(i)].p_paddr", at + 24, "p_paddr + p_memsz (\(hex(memsz))) without wrapping past 2^64", hex(paddr))
+                }
+                guard align == 0 || align.isPowerOfTwo else { throw err("phdr[\(i)].p_align", at + 48, "0 or a power of two", hex(align)) }
+                if memsz == 0 { continue }
+                let seg = ElfSegment(index: i, offset: off, vaddr: vaddr, paddr: paddr, fileSize: filesz, memorySize: memsz, align: align, flags: flags)
+                if let clash = segments.first(where: { $0.physicalRange.overlaps(seg.physicalRange) }) {
+                    throw err("phdr[\(i)].p_paddr", at + 24, "no overlap with phdr[\(clash.index)] \(clash.physicalRange)", seg.physicalRange.description)
+                }
+                segments.append(seg)
+            case Self.PT_NOTE:
+                guard let fe = AddressRange.make(off, length: filesz)?.end, fe <= size else {
+                    throw err("phdr[\(i)].p_offset", at + 8, "PT_NOTE [p_offset, +p_filesz \(hex(filesz))) inside the file (\(hex(size)) bytes)", hex(off))
+                }
+                guard filesz <= Self.maxNoteSize * 4 else { throw err("phdr[\(i)].p_filesz", at + 32, "a PT_NOTE of at most \(hex(Self.maxNoteSize * 4)) bytes", hex(filesz)) }
+                noteRanges.append((off, filesz, align, i))
+            default: continue
+            }
+        }
+        guard !segments.isEmpty else { throw err("e_phnum", 56, "at least one PT_LOAD with p_memsz > 0", "none among \(phnum) program headers") }
+        // Entry inside a loaded segment (by physical address, the way the kernel links it, §5).
+        guard segments.contains(where: { $0.physicalRange.contains(entry) }) else {
+            throw err("e_entry", 24, "inside a PT_LOAD segment's physical range (\(segments.map { $0.physicalRange.description }.joined(separator: ", ")))", hex(entry))
+        }
+        var notes: [ElfNote] = []
+        for (off, len, align, i) in noteRanges {
+            let raw: [UInt8]
+            do { raw = try source.read(at: off, count: Int(len)) } catch { throw err("phdr[\(i)] notes", off, "readable", error.description) }
+            if align != 0 && align != 4 {
+                warnings.append(Warning(rule: "BP-60", message: "PT_NOTE phdr[\(i)] has p_align \(align); notes walked with 4-byte alignment as Linux emits them"))
+            }
+            notes += try Self.walkNotes(raw, base: off, err: err)
+        }
+        // PVH entry note (BP-60): name "Xen", type 18, desc 4 or 8 bytes, low 32 bits.
+        var pvh: UInt32? = nil
+        var reloc: PVHRelocation? = nil
+        for n in notes where n.name == "Xen" {
+            if n.type == ElfNoteType.phys32Entry.rawValue {
+                guard n.desc.count == 4 || n.desc.count == 8 else {
+                    throw ImageError(rule: "BP-60", field: "Xen note type 18 descsz", offset: n.offset + 4, expected: "4 or 8", found: "\(n.desc.count)")
+                }
+                if n.desc.count == 8, n.desc.u32(4)! != 0 {
+                    throw ImageError(rule: "BP-60", field: "Xen note type 18 desc", offset: n.offset + 12, expected: "a 32-bit entry (upper half 0)", found: "0x" + n.desc.reversed().hexString)
+                }
+                let e = n.desc.u32(0)!
+                guard segments.contains(where: { $0.physicalRange.contains(UInt64(e)) }) else {
+                    throw ImageError(rule: "BP-60", field: "Xen note type 18 desc", offset: n.offset + 12, expected: "a PVH entry inside a PT_LOAD segment", found: hex(e))
+                }
+                pvh = e
+            } else if n.type == ElfNoteType.phys32Reloc.rawValue {
+                let a = n.desc.u32(0).map(UInt64.init)
+                let alignment: UInt64 = a ?? (segments.map(\.align).filter { $0 >= 0x1000 }.max() ?? 0x200000)
+                guard alignment.isPowerOfTwo else {
+                    throw ImageError(rule: "BP-68", field: "Xen note type 19 alignment", offset: n.offset + 12, expected: "a power of two", found: hex(alignment))
+                }
+                reloc = PVHRelocation(alignment: alignment, minimum: n.desc.u32(4).map(UInt64.init) ?? 0, maximum: n.desc.u32(8).map(UInt64.init) ?? 0xFFFF_FFFF)
+            }
+        }
+        fileSize = size
+        self.entry = entry
+        self.segments = segments.sorted { $0.paddr < $1.paddr }
+        self.notes = notes
+        physicalStart = segments.map(\.paddr).min()!
+        physicalEnd = segments.map { $0.paddr + $0.memorySize }.max()!
+        pvhEntry = pvh
+        relocation = reloc
+        self.warnings = warnings
+    }
+
+    /// Walks `{namesz, descsz, type, name, desc}` records with 4-byte padding, bounds-checked.
+    static func walkNotes(_ raw: [UInt8], base: UInt64, err: (String, UInt64, String, String) -> ImageError) throws(ImageError) -> [ElfNote] {
+        var notes: [ElfNote] = []
+        var p: UInt64 = 0
+        let n = UInt64(raw.count)
+        while p + 12 <= n {
+            let at = base + p
+            let namesz = UInt64(raw.u32(Int(p))!), descsz = UInt64(raw.u32(Int(p) + 4)!), type = raw.u32(Int(p) + 8)!
+            guard namesz <= maxNoteSize, descsz <= maxNoteSize else {
+                throw err("note namesz/descsz", at, "each ≤ \(hex(maxNoteSize))", "namesz \(hex(namesz)), descsz \(hex(descsz))")
+            }
+            let nameStart = p + 12
+            let descStart = nameStart + namesz.alignedUp(4)!
+            let next = descStart + descsz.alignedUp(4)!
+            guard descStart + descsz <= n else {
+                throw err("note at +\(hex(p))", at, "name (\(namesz)) and desc (\(descsz)) inside the PT_NOTE segment (\(n) bytes)", "ends at +\(hex(descStart + descsz))")
+            }
+            let nameBytes = raw[Int(nameStart)..<Int(nameStart + namesz)].prefix { $0 != 0 }
+            notes.append(ElfNote(name: String(decoding: nameBytes, as: UTF8.self), type: type, desc: Array(raw[Int(descStart)..<Int(descStart + descsz)]), offset: at))
+            p = next
+        }
+        return notes
+    }
+}
+
+/// A kernel file, recognised by content: ELF magic, else a bzImage.
+public enum KernelImage: Sendable {
+    case bzImage(BzImage)
+    case elf(ElfImage)
+
+    public init(source: some ByteSource) throws(ImageError) {
+        let magic = (try? source.read(at: 0, count: 4)) ?? []
+        if magic == [0x7F, 0x45, 0x4C, 0x46] { self = .elf(try ElfImage(source: source)) } else { self = .bzImage(try BzImage(source: source)) }
+    }
+    public var warnings: [Warning] {
+        switch self { case .bzImage(let b): b.warnings; case .elf(let e): e.warnings }
+    }
+    public var formatName: String {
+        switch self { case .bzImage: "bzImage"; case .elf: "ELF vmlinux" }
+    }
+}

@@ -1,0 +1,428 @@
+/// The reference loader: places an ELF vmlinux or a bzImage in guest memory the way the boot
+/// protocol asks, builds the boot parameters, and describes the entry state as data.
+///
+/// Fixed low-memory layout (below the EBDA at 0x9FC00):
+///
+/// | Address | What |
+/// |---|---|
+/// | 0x00500 | boot GDT (null, null, 0x10 code, 0x18 data, 0x20 TSS) |
+/// | 0x06000 | setup_data chain, or PVH start_info + module list + memory map |
+/// | 0x07000 | zero page (boot_params) |
+/// | 0x08FF0 | initial stack pointer |
+/// | 0x09000 | identity page tables (PML4, PDPT, one PD per GiB, up to 16 GiB) |
+/// | 0x20000 | command line |
+/// | 0x90000 | zero page for protocol < 2.02, command line at 0x99800 (BP-30, BP-45) |
+/// | 0xF0000 | ACPI RSDP when asked for (reserved BIOS area) |
+public enum ReferenceLoader {
+    public static let gdtAddress: UInt64 = 0x500
+    public static let setupDataAddress: UInt64 = 0x6000
+    public static let zeroPageAddress: UInt64 = 0x7000
+    public static let stackPointer: UInt64 = 0x8FF0
+    public static let pageTableAddress: UInt64 = 0x9000
+    public static let commandLineAddress: UInt64 = 0x2_0000
+    public static let oldZeroPageAddress: UInt64 = 0x9_0000
+    public static let oldCommandLineOffset: UInt64 = 0x9800
+    public static let rsdpAddress: UInt64 = 0xF_0000
+    /// High placement: everything the loader places above 4 GiB starts here.
+    public static let highBase: UInt64 = 1 << 32
+    /// Page tables map at most this much (the kernel builds its own beyond).
+    public static let maximumIdentityMap: UInt64 = 16 << 30
+    /// The 0x37FFFFFF ceiling for initrds before protocol 2.03, and the default for ELF images.
+    public static let elfInitrdCeiling: UInt64 = 0x7FFF_FFFF
+    /// 4 KiB pages.
+    static let page: UInt64 = 4096
+
+    public static func load(kernel: some ByteSource, initrd: (any ByteSource)? = nil, options: LoadOptions = LoadOptions()) throws(LoadError) -> LoadResult {
+        let image: KernelImage
+        do { image = try KernelImage(source: kernel) } catch { throw .image(error) }
+        let layout: RAMLayout
+        do { layout = try RAMLayout(size: options.memorySize) } catch { throw .memory(error) }
+        let memory: GuestMemory
+        do { memory = try GuestMemory(ranges: layout.slots) } catch { throw .memory(error) }
+        var b = Builder(memory: memory, layout: layout, options: options, warnings: image.warnings)
+        switch image {
+        case .bzImage(let bz): return try b.loadBzImage(bz, image: image, source: kernel, initrd: initrd)
+        case .elf(let elf): return try b.loadElf(elf, image: image, source: kernel, initrd: initrd)
+        }
+    }
+}
+
+/// One load in progress.
+struct Builder {
+    let memory: GuestMemory
+    let layout: RAMLayout
+    let options: LoadOptions
+    var warnings: [Warning]
+    var regions: [Region] = []
+    var e820: [E820Entry] { layout.e820 }
+
+    init(memory: GuestMemory, layout: RAMLayout, options: LoadOptions, warnings: [Warning]) {
+        self.memory = memory; self.layout = layout; self.options = options; self.warnings = warnings
+    }
+
+    typealias L = ReferenceLoader
+
+    func inRAM(_ r: AddressRange) -> Bool { e820.contains { $0.type == .ram && ($0.range?.contains(r) ?? false) } }
+
+    mutating func put(_ bytes: [UInt8], at address: UInt64, name: String) throws(LoadError) {
+        do { try memory.write(bytes, at: address, what: name) } catch { throw .memory(error) }
+        regions.append(Region(name: name, range: AddressRange(start: address, end: address + UInt64(bytes.count))))
+    }
+
+    mutating func copy(from source: some ByteSource, offset: UInt64, length: UInt64, to address: UInt64, name: String) throws(LoadError) {
+        guard length > 0 else { return }
+        let p: UnsafeMutableRawPointer
+        do { p = try memory.hostPointer(address, length: length, what: name) } catch { throw .memory(error) }
+        do { try source.copy(at: offset, count: Int(length), into: p) } catch { throw .source(error) }
+        regions.append(Region(name: name, range: AddressRange(start: address, end: address + length)))
+    }
+
+    // MARK: bzImage
+
+    mutating func loadBzImage(_ bz: BzImage, image: KernelImage, source: some ByteSource, initrd: (any ByteSource)?) throws(LoadError) -> LoadResult {
+        let h = bz.header
+        let v = h.version
+        // Entry choice (BP-06, BP-59; 16-bit and PVH are not bzImage paths for a VMM).
+        let canLong = v >= ProtocolVersion(2, 12) && h.xloadFlags.contains(.kernel64)
+        let entry: EntryPoint
+        switch options.entry {
+        case nil:
+            entry = canLong ? .long64 : .protected32
+            if !canLong { warnings.append(Warning(rule: "BP-06", message: "no 64-bit entry (protocol \(v), xloadflags \(h.xloadFlags)); using the 32-bit entry")) }
+        case .long64?:
+            guard canLong else {
+                throw .placement(rule: "BP-06", message: "64-bit entry needs protocol ≥ 2.12 and XLF_KERNEL_64: version at 0x206 is \(v), xloadflags at 0x236 is \(h.xloadFlags)")
+            }
+            entry = .long64
+        case .protected32?: entry = .protected32
+        case .pvh?: throw .placement(rule: "BP-60", message: "a bzImage has no PVH entry note; use the ELF vmlinux for --entry pvh")
+        case .setup16?: throw .placement(rule: "BP-45", message: "the 16-bit setup entry needs BIOS services; the reference loader is a VMM loader (use 32 or 64)")
+        }
+        // BP-07: anything above 4 GiB needs the 64-bit entry and XLF_CAN_BE_LOADED_ABOVE_4G.
+        let mayGoHigh = entry == .long64 && h.xloadFlags.contains(.canBeLoadedAbove4G)
+        if options.highPlacement {
+            guard mayGoHigh else {
+                throw .placement(rule: "BP-07", message: "placing boot data above 4 GiB needs the 64-bit entry and XLF_CAN_BE_LOADED_ABOVE_4G (xloadflags at 0x236 is \(h.xloadFlags), entry \(entry.rawValue))")
+            }
+            guard layout.highRange != nil else {
+                throw .placement(rule: "BP-07", message: "high placement asked for, but guest RAM (\(hex(layout.size)) bytes) has nothing above 4 GiB; use --memory larger than 3 GiB")
+            }
+        }
+
+        // Kernel placement (BP-20…BP-23).
+        let relocatable = h.relocatable
+        let align = UInt64(h.kernelAlignment ?? 0)
+        let pref = h.preferredAddress
+        var kernelAt: UInt64
+        if let want = options.kernelAddress {
+            if !relocatable {
+                guard want == RAMLayout.oneMiB else {
+                    throw .placement(rule: "BP-20", message: "kernel is not relocatable (relocatable_kernel at 0x234 = 0 or protocol \(v) < 2.05): it must load at 0x100000, asked for \(hex(want))")
+                }
+            } else if want % align != 0 {
+                throw .placement(rule: "BP-21", message: "kernel address \(hex(want)) is not a multiple of kernel_alignment (0x230) = \(hex(align))")
+            }
+            kernelAt = want
+        } else if !relocatable {
+            kernelAt = RAMLayout.oneMiB
+        } else if let pref {
+            kernelAt = pref.alignedUp(align) ?? pref
+        } else {
+            kernelAt = RAMLayout.oneMiB.alignedUp(align) ?? RAMLayout.oneMiB
+        }
+        let pmLength = bz.protectedModeLength
+        // W (BP-22): runtime start and init_size; before 2.10 there is no init_size, so keep a
+        // generous window: four times the image, at least 32 MiB (spec §3, 2.10 row).
+        let window: AddressRange
+        if let initSize = h.initSize, let pref {
+            let rt = relocatable ? (max(kernelAt, pref).alignedUp(align) ?? kernelAt) : pref
+            guard let w = AddressRange.make(rt, length: UInt64(initSize)) else {
+                throw .placement(rule: "BP-22", message: "runtime start \(hex(rt)) + init_size (0x260) \(hex(initSize)) wraps")
+            }
+            window = w
+        } else {
+            let est = max(pmLength.multipliedReportingOverflow(by: 4).partialValue, 32 << 20)
+            window = AddressRange(start: kernelAt, end: kernelAt + est)
+            warnings.append(Warning(rule: "BP-22", message: "protocol \(v) has no init_size; keeping \(window) clear for the kernel"))
+        }
+        guard let pmRange = AddressRange.make(kernelAt, length: pmLength), inRAM(pmRange) else {
+            throw .placement(rule: "BP-19", message: "protected-mode image (\(hex(pmLength)) bytes) at \(hex(kernelAt)) does not fit in guest RAM \(e820.filter { $0.type == .ram }.map(\.description).joined(separator: ", "))")
+        }
+        guard inRAM(window) else {
+            throw .placement(rule: "BP-22", message: "kernel window W = \(window) (init_size at 0x260 = \(hex(h.initSize ?? 0))) is not inside guest RAM (\(hex(layout.size)) bytes); give the guest more memory")
+        }
+        if entry == .protected32 || !mayGoHigh, window.end > RAMLayout.fourGiB {
+            throw .placement(rule: entry == .protected32 ? "BP-52" : "BP-07", message: "kernel window \(window) crosses 4 GiB")
+        }
+
+        // Command line (BP-26…BP-30).
+        let limitField = v >= ProtocolVersion(2, 6) ? "cmdline_size at 0x238" : "255 before protocol 2.06"
+        let oldProtocol = v < ProtocolVersion(2, 2)
+        let cmd: KernelCommandLine
+        do {
+            cmd = try KernelCommandLine(options.commandLine, limit: oldProtocol ? min(h.commandLineLimit, 0x7FF) : h.commandLineLimit, limitField: limitField)
+        } catch { throw .commandLine(error) }
+        if oldProtocol, entry != .protected32 { throw .placement(rule: "BP-06", message: "protocol \(v) has no 64-bit entry") }
+        let zeroPage: UInt64
+        let cmdAt: UInt64
+        var setupDataAt: UInt64
+        if oldProtocol {
+            zeroPage = L.oldZeroPageAddress; cmdAt = L.oldZeroPageAddress + L.oldCommandLineOffset; setupDataAt = 0
+        } else if options.highPlacement {
+            zeroPage = L.highBase; setupDataAt = L.highBase + 0x1000; cmdAt = L.highBase + 0x2000
+        } else {
+            zeroPage = L.zeroPageAddress; cmdAt = L.commandLineAddress; setupDataAt = L.setupDataAddress
+        }
+        // BP-29: the kernel copies 2048 bytes (or cmdline_size+1) whatever the string length.
+        let cmdBuffer = max(2048, min(UInt64(h.commandLineLimit) + 1, 0x7_0000))
+        if !inRAM(AddressRange(start: cmdAt, end: cmdAt + cmdBuffer)) || AddressRange(start: cmdAt, end: cmdAt + cmdBuffer).overlaps(window) {
+            warnings.append(Warning(rule: "BP-29", message: "cmdline_size \(hex(h.commandLineLimit)) asks for a \(hex(cmdBuffer))-byte buffer at \(hex(cmdAt)) that does not fit in RAM outside W"))
+        }
+
+        // Protected-mode image, byte for byte (BP-19).
+        try copy(from: source, offset: bz.protectedModeOffset, length: pmLength, to: kernelAt, name: "kernel")
+
+        // Initrd (BP-31…BP-34).
+        var initrdRange: AddressRange? = nil
+        if let initrd {
+            initrdRange = try placeInitrd(initrd, window: window, ceiling: UInt64(h.initrdAddressMax), ceilingField: v >= ProtocolVersion(2, 3) ? "initrd_addr_max at 0x22C" : "0x37FFFFFF before protocol 2.03", avoid: [AddressRange(start: 0, end: RAMLayout.oneMiB)])
+        }
+
+        // Zero page (BP-11…BP-18): zeroed, header copied by its declared extent, loader fields.
+        var zp = [UInt8](repeating: 0, count: 4096)
+        zp.put(bytes: Array(h.bytes[0x1F1..<h.headerEnd]), at: 0x1F1)
+        zp[0x210] = options.typeOfLoader
+        var lf = h.loadFlags.intersection(.loadedHigh)
+        if cmd.text.split(separator: 0x20).contains(where: { Array($0) == Array("quiet".utf8) }) { lf.insert(.quiet) }
+        zp[0x211] = lf.rawValue
+        if oldProtocol {
+            // BP-30: cl_magic / cl_offset, and setup_move_size covering the command line.
+            zp.put16(0xA33F, at: 0x20); zp.put16(UInt16(L.oldCommandLineOffset), at: 0x22)
+            zp.put16(UInt16(L.oldCommandLineOffset) + UInt16(cmd.terminated.count), at: 0x212)
+        } else {
+            zp.put32(UInt32(truncatingIfNeeded: cmdAt), at: 0x228)
+            if v >= ProtocolVersion(2, 12) { zp.put32(UInt32(cmdAt >> 32), at: 0x0C8) }
+        }
+        if let r = initrdRange {
+            zp.put32(UInt32(truncatingIfNeeded: r.start), at: 0x218); zp.put32(UInt32(truncatingIfNeeded: r.length), at: 0x21C)
+            if v >= ProtocolVersion(2, 12) { zp.put32(UInt32(r.start >> 32), at: 0x0C0); zp.put32(UInt32(r.length >> 32), at: 0x0C4) }
+        }
+        if v >= ProtocolVersion(2, 7) { zp.put32(0, at: 0x23C); zp.put64(0, at: 0x240) }  // BP-18: PC subarch
+        writeE820(into: &zp)
+        if options.acpiRSDP { zp.put64(try writeRSDP(), at: 0x070) }
+
+        // setup_data (BP-41…BP-43).
+        if let seed = options.rngSeed, !oldProtocol {
+            if v < ProtocolVersion(2, 9) {
+                warnings.append(Warning(rule: "BP-41", message: "protocol \(v) < 2.09 has no setup_data; RNG seed not passed"))
+            } else if let first = try writeSetupData(seed: seed, at: setupDataAt, kernelInfo: bz.kernelInfo, version: v) {
+                zp.put64(first, at: 0x250)
+            }
+        }
+        try put(zp, at: zeroPage, name: "zero_page")
+        try put(cmd.terminated, at: cmdAt, name: "cmdline")
+
+        // Entry state (BP-47…BP-58).
+        var state: EntryState
+        if entry == .long64 {
+            state = try longModeState(rip: kernelAt + 0x200, bootParams: zeroPage)
+        } else {
+            state = try protectedModeState(eip: kernelAt, entry: .protected32)
+            state.rsi = zeroPage
+        }
+        return LoadResult(memory: memory, layout: layout, image: image, entry: state, kernelAddress: kernelAt, kernelWindow: window, bootParams: zeroPage, startInfo: nil, commandLine: (cmdAt, cmd.text), initrd: initrdRange, e820: e820, regions: regions, warnings: warnings)
+    }
+
+    // MARK: ELF vmlinux (direct 64-bit entry, BP-70…BP-72; PVH, BP-60…BP-69)
+
+    mutating func loadElf(_ elf: ElfImage, image: KernelImage, source: some ByteSource, initrd: (any ByteSource)?) throws(LoadError) -> LoadResult {
+        let entry = options.entry ?? .long64
+        switch entry {
+        case .long64, .pvh: break
+        case .protected32: throw .placement(rule: "BP-47", message: "an ELF vmlinux has no 32-bit boot-protocol entry; use --entry 64 or --entry pvh")
+        case .setup16: throw .placement(rule: "BP-45", message: "an ELF vmlinux has no 16-bit setup code")
+        }
+        if entry == .pvh, elf.pvhEntry == nil {
+            throw .placement(rule: "BP-60", message: "no PVH entry note (owner \"Xen\", type 18) in the ELF notes; this image cannot be entered through PVH")
+        }
+        if options.highPlacement { throw .placement(rule: "BP-65", message: "high placement is for bzImages with XLF_CAN_BE_LOADED_ABOVE_4G; an ELF vmlinux has no xloadflags") }
+        // Relocation delta (BP-68, BP-71).
+        var delta: UInt64 = 0
+        if let want = options.kernelAddress, want != elf.physicalStart {
+            guard want > elf.physicalStart else { throw .placement(rule: "BP-71", message: "moving the kernel below its p_paddr (\(hex(elf.physicalStart)) → \(hex(want))) is not supported") }
+            delta = want - elf.physicalStart
+            if entry == .pvh {
+                guard let r = elf.relocation else { throw .placement(rule: "BP-68", message: "no XEN_ELFNOTE_PHYS32_RELOC (type 19) note: the image cannot be moved from its p_paddr") }
+                guard delta % r.alignment == 0, want >= r.minimum, elf.physicalEnd + delta - 1 <= r.maximum else {
+                    throw .placement(rule: "BP-68", message: "relocation by \(hex(delta)) breaks the type-19 note: alignment \(hex(r.alignment)), minimum \(hex(r.minimum)), maximum \(hex(r.maximum))")
+                }
+            } else if delta % 0x20_0000 != 0 {
+                throw .placement(rule: "BP-71", message: "moving the kernel by \(hex(delta)) from its p_paddr: the delta must be a multiple of 2 MiB, or __startup_64 spins forever")
+            }
+        }
+        let window = AddressRange(start: elf.physicalStart + delta, end: elf.physicalEnd + delta)
+        guard inRAM(window) else {
+            throw .placement(rule: "BP-22", message: "kernel segments \(window) do not fit in guest RAM (\(hex(layout.size)) bytes)")
+        }
+        if entry == .pvh, window.end > RAMLayout.fourGiB { throw .placement(rule: "BP-61", message: "PVH starts in 32-bit mode; the kernel \(window) must lie below 4 GiB") }
+        for s in elf.segments {
+            try copy(from: source, offset: s.offset, length: s.fileSize, to: s.paddr + delta, name: "kernel.phdr\(s.index)")
+            // [p_filesz, p_memsz) is BSS: fresh guest memory is already zero, so nothing is written.
+            if s.memorySize > s.fileSize {
+                regions.append(Region(name: "kernel.phdr\(s.index).bss", range: AddressRange(start: s.paddr + delta + s.fileSize, end: s.paddr + delta + s.memorySize)))
+            }
+        }
+        let cmd: KernelCommandLine
+        do { cmd = try KernelCommandLine(options.commandLine, limit: 0x7FF, limitField: "COMMAND_LINE_SIZE − 1") } catch { throw .commandLine(error) }
+        let cmdAt = L.commandLineAddress
+        var initrdRange: AddressRange? = nil
+        if let initrd {
+            initrdRange = try placeInitrd(initrd, window: window, ceiling: L.elfInitrdCeiling, ceilingField: "0x7FFFFFFF (an ELF has no initrd_addr_max)", avoid: [AddressRange(start: 0, end: RAMLayout.oneMiB)])
+        }
+        try put(cmd.terminated, at: cmdAt, name: "cmdline")
+
+        if entry == .pvh {
+            // start_info, module list and memory map together below 1 GiB (BP-62…BP-66).
+            let si = L.setupDataAddress, modlist = si + 0x40, memmapAt = si + 0x80
+            let map = e820
+            var modules: UInt32 = 0
+            if let r = initrdRange {
+                try put(StartInfo.module(address: r.start, size: r.length), at: modlist, name: "pvh.modlist"); modules = 1
+            }
+            try put(StartInfo.memmap(map), at: memmapAt, name: "pvh.memmap")
+            let rsdp = options.acpiRSDP ? try writeRSDP() : 0
+            try put(StartInfo.bytes(nrModules: modules, modlist: modules > 0 ? modlist : 0, cmdline: cmdAt, rsdp: rsdp, memmap: memmapAt, memmapEntries: UInt32(map.count)), at: si, name: "pvh.start_info")
+            var state = try protectedModeState(eip: UInt64(elf.pvhEntry!) + delta, entry: .pvh)
+            state.rbx = si
+            state.rsp = 0
+            state.fs = .unusable; state.gs = .unusable
+            return LoadResult(memory: memory, layout: layout, image: image, entry: state, kernelAddress: window.start, kernelWindow: window, bootParams: nil, startInfo: si, commandLine: (cmdAt, cmd.text), initrd: initrdRange, e820: map, regions: regions, warnings: warnings)
+        }
+
+        // Zero page from scratch (BP-72): an ELF has no setup header to copy.
+        var zp = [UInt8](repeating: 0, count: 4096)
+        zp.put16(0xAA55, at: 0x1FE)                 // boot_flag
+        zp.put32(BzImage.headerMagic, at: 0x202)    // "HdrS"
+        zp.put16(ProtocolVersion(2, 12).rawValue, at: 0x206)
+        zp[0x210] = options.typeOfLoader
+        zp[0x211] = LoadFlags.loadedHigh.rawValue
+        zp.put32(UInt32(cmdAt), at: 0x228)
+        zp.put32(0x7FF, at: 0x238)                  // cmdline_size
+        if let r = initrdRange { zp.put32(UInt32(r.start), at: 0x218); zp.put32(UInt32(r.length), at: 0x21C) }
+        writeE820(into: &zp)
+        if options.acpiRSDP { zp.put64(try writeRSDP(), at: 0x070) }
+        if let seed = options.rngSeed, let first = try writeSetupData(seed: seed, at: L.setupDataAddress, kernelInfo: nil, version: ProtocolVersion(2, 12)) {
+            zp.put64(first, at: 0x250)
+        }
+        try put(zp, at: L.zeroPageAddress, name: "zero_page")
+        let state = try longModeState(rip: elf.entry + delta, bootParams: L.zeroPageAddress)
+        return LoadResult(memory: memory, layout: layout, image: image, entry: state, kernelAddress: window.start, kernelWindow: window, bootParams: L.zeroPageAddress, startInfo: nil, commandLine: (cmdAt, cmd.text), initrd: initrdRange, e820: e820, regions: regions, warnings: warnings)
+    }
+
+    // MARK: pieces shared by the formats
+
+    /// The initrd goes at the highest page-aligned address under the ceiling (inclusive) that
+    /// is RAM and clear of W (BP-32…BP-34), or at 4 GiB + 1 MiB with high placement.
+    mutating func placeInitrd(_ src: any ByteSource, window: AddressRange, ceiling: UInt64, ceilingField: String, avoid: [AddressRange]) throws(LoadError) -> AddressRange {
+        let size = src.size
+        guard size > 0 else { throw .placement(rule: "BP-31", message: "initrd \(src.name) is empty") }
+        let at: UInt64
+        if options.highPlacement {
+            at = ReferenceLoader.highBase + 0x10_0000
+        } else {
+            let top = min(ceiling &+ 1, layout.lowEnd)
+            guard size <= top, case let start = (top - size).alignedDown(ReferenceLoader.page),
+                  start >= window.end || start + size <= window.start, start >= RAMLayout.oneMiB else {
+                throw .placement(rule: "BP-32", message: "initrd of \(hex(size)) bytes does not fit below \(hex(top)) (\(ceilingField); guest low RAM ends at \(hex(layout.lowEnd))) and clear of the kernel window \(window)")
+            }
+            at = start
+        }
+        guard let r = AddressRange.make(at, length: size), inRAM(r) else {
+            throw .placement(rule: "BP-34", message: "initrd of \(hex(size)) bytes at \(hex(at)) is not inside guest RAM")
+        }
+        try copy(from: src, offset: 0, length: size, to: at, name: "initrd")
+        return r
+    }
+
+    func writeE820(into zp: inout [UInt8]) {
+        let map = e820
+        zp[0x1E8] = UInt8(map.count)
+        for (i, e) in map.enumerated() { zp.put(bytes: e.bytes, at: 0x2D0 + i * E820Entry.byteSize) }
+    }
+
+    /// A minimal ACPI 1.0 RSDP ("RSD PTR ", checksum, OEM id, revision 0, RSDT 0) in the
+    /// reserved BIOS area, so KASLR cannot land on it (BP-24).
+    mutating func writeRSDP() throws(LoadError) -> UInt64 {
+        var r = Array("RSD PTR ".utf8) + [0] + Array("BOOTCF".utf8) + [0] + [0, 0, 0, 0]
+        r[8] = UInt8(truncatingIfNeeded: 0 &- r.reduce(0) { $0 &+ Int($1) })
+        try put(r, at: ReferenceLoader.rsdpAddress, name: "acpi.rsdp")
+        return ReferenceLoader.rsdpAddress
+    }
+
+    /// Writes the setup_data chain (an RNG seed, directly or through SETUP_INDIRECT) and
+    /// returns the first node's address, or nil when the kernel does not accept the type.
+    mutating func writeSetupData(seed: [UInt8], at base: UInt64, kernelInfo: KernelInfo?, version: ProtocolVersion) throws(LoadError) -> UInt64? {
+        if options.indirectSetupData {
+            guard version >= ProtocolVersion(2, 15) else {
+                throw .placement(rule: "BP-42", message: "SETUP_INDIRECT needs protocol ≥ 2.15; this image speaks \(version)")
+            }
+            let type = SetupDataType.indirect.rawValue | SetupDataType.rngSeed.rawValue
+            if let ki = kernelInfo, type > ki.setupTypeMax {
+                throw .placement(rule: "BP-43", message: "kernel_info.setup_type_max is \(hex(ki.setupTypeMax)); SETUP_INDIRECT|SETUP_RNG_SEED (\(hex(type))) is not accepted")
+            }
+            let payload = base + 0x100
+            try put(seed, at: payload, name: "setup_data.indirect_payload")
+            try put(SetupData.node(next: 0, type: .indirect, data: SetupData.indirect(type: .rngSeed, length: UInt64(seed.count), address: payload)), at: base, name: "setup_data")
+            return base
+        }
+        if let ki = kernelInfo, SetupDataType.rngSeed.rawValue > ki.setupTypeMax {
+            warnings.append(Warning(rule: "BP-43", message: "kernel_info.setup_type_max is \(hex(ki.setupTypeMax)) < SETUP_RNG_SEED (9); RNG seed not passed"))
+            return nil
+        }
+        try put(SetupData.node(next: 0, type: .rngSeed, data: seed), at: base, name: "setup_data")
+        return base
+    }
+
+    mutating func writeGDT(longMode: Bool) throws(LoadError) -> [UInt64] {
+        let table = BootGDT.table(longMode: longMode)
+        try put(BootGDT.bytes(table), at: ReferenceLoader.gdtAddress, name: "gdt")
+        return table
+    }
+
+    /// 32-bit protected mode, paging off, flat segments from the boot GDT (BP-47…BP-51, BP-61).
+    mutating func protectedModeState(eip: UInt64, entry: EntryPoint) throws(LoadError) -> EntryState {
+        let gdt = try writeGDT(longMode: false)
+        var s = EntryState(entryPoint: entry)
+        s.rip = eip
+        s.rsp = ReferenceLoader.stackPointer
+        s.cr0 = EntryState.cr0PE | EntryState.cr0ET
+        s.gdtr = TableRegister(base: ReferenceLoader.gdtAddress, limit: UInt16(gdt.count * 8 - 1))
+        s.cs = SegmentRegister(selector: BootGDT.codeSelector, descriptor: gdt[2])
+        let data = SegmentRegister(selector: BootGDT.dataSelector, descriptor: gdt[3])
+        s.ds = data; s.es = data; s.ss = data; s.fs = data; s.gs = data
+        s.tr = SegmentRegister(selector: BootGDT.tssSelector, descriptor: gdt[4])
+        return s
+    }
+
+    /// 64-bit mode with identity paging over the first min(RAM top, 16 GiB), at least 4 GiB
+    /// (BP-53…BP-58, BP-70).
+    mutating func longModeState(rip: UInt64, bootParams: UInt64) throws(LoadError) -> EntryState {
+        let gdt = try writeGDT(longMode: true)
+        let top = max(RAMLayout.fourGiB, min(layout.top, ReferenceLoader.maximumIdentityMap))
+        try put(IdentityPageTables.build(base: ReferenceLoader.pageTableAddress, top: top), at: ReferenceLoader.pageTableAddress, name: "page_tables")
+        var s = EntryState(entryPoint: .long64)
+        s.rip = rip
+        s.rsi = bootParams
+        s.rsp = ReferenceLoader.stackPointer
+        s.cr0 = EntryState.cr0PE | EntryState.cr0ET | EntryState.cr0PG
+        s.cr3 = ReferenceLoader.pageTableAddress
+        s.cr4 = EntryState.cr4PAE
+        s.efer = EntryState.eferLME | EntryState.eferLMA
+        s.gdtr = TableRegister(base: ReferenceLoader.gdtAddress, limit: UInt16(gdt.count * 8 - 1))
+        s.cs = SegmentRegister(selector: BootGDT.codeSelector, descriptor: gdt[2])
+        let data = SegmentRegister(selector: BootGDT.dataSelector, descriptor: gdt[3])
+        s.ds = data; s.es = data; s.ss = data; s.fs = data; s.gs = data
+        s.tr = SegmentRegister(selector: BootGDT.tssSelector, descriptor: gdt[4])
+        return s
+    }
+}

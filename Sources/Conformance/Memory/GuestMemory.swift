@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Errors from guest-memory access. Each names the guest range that was asked for.
+public enum GuestMemoryError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// No RAM slot holds the whole range.
+    case outsideRAM(address: UInt64, length: UInt64, what: String)
+    /// The requested guest size cannot be reserved on this host.
+    case reservationFailed(size: UInt64, errno: Int32)
+    case badSize(UInt64, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .outsideRAM(a, l, what):
+            return "\(what): guest range [\(hex(a)), +\(hex(l))) is not inside guest RAM"
+        case let .reservationFailed(s, e):
+            return "cannot reserve \(hex(s)) bytes of guest memory: \(String(cString: strerror(e))) (errno \(e))"
+        case let .badSize(s, r):
+            return "guest memory size \(hex(s)): \(r)"
+        }
+    }
+}
+
+/// Read-only view of guest memory, so the rules judge our loader's memory and memory captured
+/// from someone else's guest (a probe report, a snapshot file) the same way.
+public protocol GuestMemoryReading: Sendable {
+    /// The bytes of [address, address+count), or nil where the view does not hold them all.
+    func bytes(at address: UInt64, count: Int) -> [UInt8]?
+    /// SHA-256 of [address, address+length), or nil where the view does not hold it.
+    func sha256(at address: UInt64, length: UInt64) -> String?
+    /// True when every byte of the range is zero; nil when not held.
+    func isZero(at address: UInt64, length: UInt64) -> Bool?
+}
+
+/// Guest physical memory: one anonymous, lazily committed mapping per RAM slot.
+///
+/// A slot reserves address space only; the host commits a page when it is first written, so a
+/// 64 GiB guest with a kernel and an initrd costs what those bytes cost. Every access is
+/// bounds-checked against the slots; nothing reads or writes outside them.
+public final class GuestMemory: GuestMemoryReading, @unchecked Sendable {
+    // @unchecked: the mappings are owned by this object and freed in deinit. Writers are the
+    // loader, single-threaded while it builds; readers only read.
+    public struct Slot: @unchecked Sendable {
+        // @unchecked: `host` points into a mapping owned by the enclosing GuestMemory.
+        public let guestBase: UInt64
+        public let size: UInt64
+        public let host: UnsafeMutableRawPointer
+        public var range: AddressRange { AddressRange(start: guestBase, end: guestBase + size) }
+    }
+
+    public let slots: [Slot]
+    /// Total RAM bytes across the slots.
+    public var ramSize: UInt64 { slots.reduce(0) { $0 + $1.size } }
+
+    /// The largest guest this tool will reserve: 1 TiB of address space.
+    public static let maximumSize: UInt64 = 1 << 40 // 1 TiB
+
+    /// Reserves the given guest-physical RAM ranges (page-aligned, non-overlapping).
+    public init(ranges: [AddressRange]) throws(GuestMemoryError) {
+        var made: [Slot] = []
+        for r in ranges.sorted() where !r.isEmpty {
+            guard r.start % 4096 == 0, r.length % 4096 == 0 else {
+                throw .badSize(r.length, reason: "slot \(r) is not page-aligned")
+            }
+            if let last = made.last, last.range.overlaps(r) { throw .badSize(r.length, reason: "slot \(r) overlaps \(last.range)") }
+            let p = mmap(nil, Int(r.length), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+            guard let p, p != MAP_FAILED else {
+                let e = errno
+                for s in made { munmap(s.host, Int(s.size)) }
+                throw .reservationFailed(size: r.length, errno: e)
+            }
+            made.append(Slot(guestBase: r.start, size: r.length, host: p))
+        }
+        slots = made
+    }
+
+    deinit { for s in slots { munmap(s.host, Int(s.size)) } }
+
+    /// The host pointer for [address, address+length), which must lie within one slot.
+    public func hostPointer(_ address: UInt64, length: UInt64, what: String = "access") throws(GuestMemoryError) -> UnsafeMutableRawPointer {
+        guard let r = AddressRange.make(address, length: length) else {
+            throw .outsideRAM(address: address, length: length, what: what)
+        }
+        for s in slots where s.range.contains(r) {
+            return s.host + Int(address - s.guestBase)
+        }
+        throw .outsideRAM(address: address, length: length, what: what)
+    }
+
+    public func contains(_ r: AddressRange) -> Bool { slots.contains { $0.range.contains(r) } }
+
+    public func write(_ data: [UInt8], at address: UInt64, what: String = "write") throws(GuestMemoryError) {
+        guard !data.isEmpty else { return }
+        let p = try hostPointer(address, length: UInt64(data.count), what: what)
+        data.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+    }
+
+    public func bytes(at address: UInt64, count: Int) -> [UInt8]? {
+        guard count >= 0 else { return nil }
+        if count == 0 { return [] }
+        guard let p = try? hostPointer(address, length: UInt64(count)) else { return nil }
+        return [UInt8](UnsafeRawBufferPointer(start: p, count: count))
+    }
+
+    public func sha256(at address: UInt64, length: UInt64) -> String? {
+        guard let p = try? hostPointer(address, length: length) else { return nil }
+        var h = RegionHasher()
+        var off: UInt64 = 0
+        while off < length {   // chunks keep Int conversions small on huge regions
+            let n = min(length - off, 1 << 30)
+            h.update(UnsafeRawBufferPointer(start: p + Int(off), count: Int(n)))
+            off += n
+        }
+        return h.finalizeHex()
+    }
+
+    public func isZero(at address: UInt64, length: UInt64) -> Bool? {
+        guard let p = try? hostPointer(address, length: length) else { return nil }
+        let buf = UnsafeRawBufferPointer(start: p, count: Int(length))
+        return !buf.contains { $0 != 0 }
+    }
+
+    /// Host bytes actually committed for the guest (pages resident), measured with mincore(2).
+    public func residentBytes() -> UInt64 {
+        let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        var total: UInt64 = 0
+        for s in slots {
+            let pages = Int((s.size + page - 1) / page)
+            var vec = [UInt8](repeating: 0, count: pages)
+            if mincore(s.host, Int(s.size), &vec) == 0 {
+                total += UInt64(vec.reduce(0) { $0 + Int($1 & 1) }) * page
+            }
+        }
+        return total
+    }
+}
+
+/// Memory held as separate captured ranges: a probe's report, or regions read back from a
+/// snapshot file. Judged by the same rules as `GuestMemory`.
+public struct CapturedMemory: GuestMemoryReading {
+    public var pieces: [(start: UInt64, bytes: [UInt8])]
+    /// Hashes known for ranges whose bytes were not captured (a snapshot file keeps only hashes).
+    public var hashes: [AddressRange: String]
+    public init(pieces: [(start: UInt64, bytes: [UInt8])] = [], hashes: [AddressRange: String] = [:]) {
+        self.pieces = pieces; self.hashes = hashes
+    }
+    public func bytes(at address: UInt64, count: Int) -> [UInt8]? {
+        for p in pieces {
+            guard address >= p.start else { continue }
+            let off = address - p.start
+            if off <= UInt64(p.bytes.count), UInt64(count) <= UInt64(p.bytes.count) - off {
+                return Array(p.bytes[Int(off)..<Int(off) + count])
+            }
+        }
+        return nil
+    }
+    public func sha256(at address: UInt64, length: UInt64) -> String? {
+        if let r = AddressRange.make(address, length: length), let h = hashes[r] { return h }
+        guard length <= UInt64(Int.max), let b = bytes(at: address, count: Int(length)) else { return nil }
+        return sha256Hex(b)
+    }
+    public func isZero(at address: UInt64, length: UInt64) -> Bool? {
+        guard length <= UInt64(Int.max), let b = bytes(at: address, count: Int(length)) else { return nil }
+        return !b.contains { $0 != 0 }
+    }
+}

@@ -1,0 +1,121 @@
+/// Little-endian access to packed byte structures by explicit offset.
+///
+/// The zero page, setup header, ELF headers and PVH start_info are all packed little-endian
+/// structures, so nothing here relies on a Swift struct's memory layout.
+public extension Array where Element == UInt8 {
+    /// Reads an unsigned little-endian integer of `width` bytes at `offset`; nil when out of range.
+    func le(_ offset: Int, _ width: Int) -> UInt64? {
+        guard offset >= 0, width > 0, width <= 8, offset <= count - width else { return nil }
+        var value: UInt64 = 0
+        for i in 0..<width { value |= UInt64(self[offset + i]) << (8 * UInt64(i)) }
+        return value
+    }
+    func u8(_ offset: Int) -> UInt8? { offset >= 0 && offset < count ? self[offset] : nil }
+    func u16(_ offset: Int) -> UInt16? { le(offset, 2).map { UInt16($0) } }
+    func u32(_ offset: Int) -> UInt32? { le(offset, 4).map { UInt32($0) } }
+    func u64(_ offset: Int) -> UInt64? { le(offset, 8) }
+
+    /// Writes `value` as `width` little-endian bytes at `offset`. Callers write only inside
+    /// buffers they sized themselves; an out-of-range write is our own bug and traps.
+    mutating func put(_ value: UInt64, at offset: Int, width: Int) {
+        precondition(offset >= 0 && width <= 8 && offset + width <= count, "internal: write outside buffer")
+        for i in 0..<width { self[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+    }
+    mutating func put8(_ v: UInt8, at o: Int) { put(UInt64(v), at: o, width: 1) }
+    mutating func put16(_ v: UInt16, at o: Int) { put(UInt64(v), at: o, width: 2) }
+    mutating func put32(_ v: UInt32, at o: Int) { put(UInt64(v), at: o, width: 4) }
+    mutating func put64(_ v: UInt64, at o: Int) { put(v, at: o, width: 8) }
+    mutating func put(bytes: [UInt8], at o: Int) {
+        precondition(o >= 0 && o + bytes.count <= count, "internal: write outside buffer")
+        replaceSubrange(o..<(o + bytes.count), with: bytes)
+    }
+
+    /// Slice clamped to the array; never traps.
+    func slice(_ offset: Int, _ length: Int) -> [UInt8] {
+        guard offset >= 0, offset < count, length > 0 else { return [] }
+        return Array(self[offset..<Swift.min(count, offset + length)])
+    }
+
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8](); out.reserveCapacity(count * 2)
+        for b in self { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    init?(hex: String) {
+        let chars = Array(hex.utf8)
+        guard chars.count % 2 == 0 else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: return c - 0x30
+            case 0x61...0x66: return c - 0x61 + 10
+            case 0x41...0x46: return c - 0x41 + 10
+            default: return nil
+            }
+        }
+        var out = [UInt8](); out.reserveCapacity(chars.count / 2)
+        var i = 0
+        while i < chars.count {
+            guard let h = nibble(chars[i]), let l = nibble(chars[i + 1]) else { return nil }
+            out.append(h << 4 | l); i += 2
+        }
+        self = out
+    }
+}
+
+/// `0x1000000`-style formatting used in every message and in snapshot JSON.
+@inlinable public func hex<T: BinaryInteger>(_ v: T) -> String { "0x" + String(v, radix: 16, uppercase: true) }
+
+/// Parses `0x…`, decimal, or a size with a K/M/G/T suffix (binary units).
+public func parseNumber(_ text: String) -> UInt64? {
+    let t = text.trimmingCharacters(in: .whitespaces)
+    if t.hasPrefix("0x") || t.hasPrefix("0X") { return UInt64(t.dropFirst(2), radix: 16) }
+    return UInt64(t)
+}
+
+public func parseSize(_ text: String) -> UInt64? {
+    var t = text.trimmingCharacters(in: .whitespaces).uppercased()
+    if t.hasSuffix("IB") { t.removeLast(2) } else if t.hasSuffix("B") { t.removeLast() }
+    let units: [Character: UInt64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+    var mult: UInt64 = 1
+    if let last = t.last, let u = units[last] { mult = u; t.removeLast() }
+    guard let n = parseNumber(t.lowercased()) else { return nil }
+    let (r, o) = n.multipliedReportingOverflow(by: mult)
+    return o ? nil : r
+}
+
+/// A half-open physical address range [start, end). `end` may be 2^64 only as `nil` overflow, so
+/// ranges are always built with `make`, which refuses wrap-around.
+public struct AddressRange: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let start: UInt64
+    public let end: UInt64
+    public init(start: UInt64, end: UInt64) { self.start = start; self.end = max(start, end) }
+    /// nil when `start + length` wraps past 2^64.
+    public static func make(_ start: UInt64, length: UInt64) -> AddressRange? {
+        let (e, o) = start.addingReportingOverflow(length)
+        return o ? nil : AddressRange(start: start, end: e)
+    }
+    public var length: UInt64 { end - start }
+    public var isEmpty: Bool { end == start }
+    public func overlaps(_ o: AddressRange) -> Bool { !isEmpty && !o.isEmpty && start < o.end && o.start < end }
+    public func contains(_ o: AddressRange) -> Bool { o.start >= start && o.end <= end }
+    public func contains(_ a: UInt64) -> Bool { a >= start && a < end }
+    public var description: String { "[\(hex(start)), \(hex(end)))" }
+    public static func < (a: AddressRange, b: AddressRange) -> Bool { (a.start, a.end) < (b.start, b.end) }
+}
+
+public extension UInt64 {
+    /// Rounds up to a power-of-two-or-not multiple; nil on overflow or a zero alignment.
+    func alignedUp(_ a: UInt64) -> UInt64? {
+        guard a > 0 else { return nil }
+        let r = self % a
+        if r == 0 { return self }
+        let (v, o) = addingReportingOverflow(a - r)
+        return o ? nil : v
+    }
+    func alignedDown(_ a: UInt64) -> UInt64 { a == 0 ? self : self - self % a }
+    var isPowerOfTwo: Bool { self != 0 && (self & (self - 1)) == 0 }
+}
+
+import Foundation
