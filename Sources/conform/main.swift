@@ -3,7 +3,12 @@ for p in CommandLine.arguments.dropFirst() {
     do {
         let src = try FileSource(path: p)
         var o = LoadOptions(); o.rngSeed = LoadOptions.corpusSeed
-        let r = try ReferenceLoader.load(kernel: src, initrd: nil, options: o)
-        print(p, hex(r.kernelAddress), r.kernelWindow, hex(r.entry.rip), r.regions.map { "\($0.name)\($0.range)" }, r.warnings, r.memory.residentBytes())
+        if p.hasSuffix("pvh") { o.entry = .pvh }
+        let path = p.hasSuffix("pvh") ? String(p.dropLast(3)) : p
+        let s2 = try FileSource(path: path)
+        let r = try ReferenceLoader.load(kernel: s2, initrd: try FileSource(path: "/tmp/k/payload.zst"), options: o)
+        let snap = try BootSnapshot.of(r, kernel: s2, initrd: try FileSource(path: "/tmp/k/payload.zst"), commandLine: o.commandLine)
+        for v in judge(snap) where v.outcome != .notApplicable { print(v) }
+        _ = src
     } catch { print(p, "error:", error) }
 }

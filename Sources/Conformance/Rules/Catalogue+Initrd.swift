@@ -1,0 +1,83 @@
+extension RuleCatalogue {
+    static let initrd: [Rule] = [
+        Rule("BP-31", "ramdisk fields describe the loaded initrd", reference: "§4.5; BOOT; SETUPC",
+             statement: "ramdisk_image/size (with ext_* halves), or PVH module 0, describe the loaded initrd exactly; all 0 without one.") { c in
+            guard c.zp != nil || c.si != nil else { return noZeroPage }
+            guard let size = c.s.inputs.initrdSize, let want = c.s.inputs.initrdSHA256 else {
+                let f = c.initrdFields
+                return f == nil || (f!.image == 0 && f!.size == 0) ? .pass("no initrd, fields 0") : .fail("no initrd was given, but the fields say \(hex(f!.image)) + \(hex(f!.size))")
+            }
+            guard let (r, rs) = c.initrdFields, r != 0 || rs != 0 else { return .fail("an initrd of \(hex(size)) bytes was given but the ramdisk fields are 0") }
+            guard rs == size else { return .fail("ramdisk size is \(hex(rs)), the initrd is \(hex(size)) bytes") }
+            guard let h = c.memory.sha256(at: r, length: rs) else { return .fail("initrd range [\(hex(r)), +\(hex(rs))) is not in guest memory") }
+            return h == want ? .pass("initrd at \(hex(r)), \(hex(rs)) bytes, content matches") : .fail("memory at \(hex(r)) (+\(hex(rs))) is not the initrd (sha256 \(h.prefix(16))… vs \(want.prefix(16))…)")
+        },
+        Rule("BP-32", "initrd below initrd_addr_max", reference: "§4.5; BOOT initrd_addr_max; KEXEC; QEMU",
+             statement: "R + RS − 1 ≤ initrd_addr_max (2.03+) or 0x37FFFFFF; lifted for the 64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G.") { c in
+            guard c.isBz else { return notBz }
+            guard let r = c.initrd, !r.isEmpty else { return .na("no initrd") }
+            if c.entryPoint == .long64 && c.xloadflags & 2 != 0 { return .pass("limit lifted (64-bit entry, XLF_CAN_BE_LOADED_ABOVE_4G); initrd \(r)") }
+            let max = c.version >= 0x0203 ? (c.img(0x22C, 4) ?? 0x37FF_FFFF) : 0x37FF_FFFF
+            return r.end - 1 <= max ? .pass("last byte \(hex(r.end - 1)) ≤ \(hex(max))") : .fail("initrd \(r) ends at \(hex(r.end - 1)) > initrd_addr_max \(hex(max))")
+        },
+        Rule("BP-33", "initrd page-aligned", reference: "§4.5 (de facto); SETUPC; KEXEC; QEMU",
+             statement: "R is a multiple of 4096.") { c in
+            guard let r = c.initrd, !r.isEmpty else { return .na("no initrd") }
+            return r.start % 4096 == 0 ? .pass("R = \(hex(r.start))") : .fail("initrd at \(hex(r.start)) is not 4 KiB-aligned")
+        },
+        Rule("BP-34", "initrd in RAM, clear of W and boot data", reference: "§4.5; KASLR mem_avoid",
+             statement: "The initrd is in e820 RAM and overlaps neither W, boot_params, the command line nor setup_data.") { c in
+            guard let r = c.initrd, !r.isEmpty else { return .na("no initrd") }
+            var conds: [(Bool, String)] = [(c.isRAM(r), "initrd \(r) is not inside e820 RAM")]
+            if let w = c.window { conds.append((!r.overlaps(w), "initrd \(r) overlaps W \(w)")) }
+            for (name, o) in c.bootObjects where name != "initrd" { conds.append((!r.overlaps(o), "initrd \(r) overlaps \(name) \(o)")) }
+            return .check(conds, ok: "initrd \(r) in RAM and clear")
+        },
+    ]
+
+    static let e820: [Rule] = [
+        Rule("BP-35", "e820 count and order", reference: "§4.6; BPH; ZP; E820C; PGT64",
+             statement: "e820_entries ≤ 128; entries sorted by address and non-overlapping.") { c in
+            guard c.zp != nil else { return noZeroPage }
+            var conds: [(Bool, String)] = [(c.e820Count <= 128, "e820_entries = \(c.e820Count) > 128")]
+            for (a, b) in zip(c.e820, c.e820.dropFirst()) {
+                conds.append((b.address >= a.address &+ a.size && b.address >= a.address, "entry \(b) is before or overlaps \(a)"))
+            }
+            return .check(conds, ok: "\(c.e820Count) entries, sorted, disjoint")
+        },
+        Rule("BP-36", "at least two e820 entries", reference: "§4.6; E820C append_e820_table",
+             statement: "e820_entries ≥ 2, or the kernel discards the table.") { c in
+            guard c.zp != nil else { return noZeroPage }
+            return c.e820Count >= 2 ? .pass("\(c.e820Count) entries") : .fail("e820_entries = \(c.e820Count): the kernel ignores the table and fabricates 640 KiB + alt_mem_k")
+        },
+        Rule("BP-37", "no wrapping e820 entry", reference: "§4.6; E820C __append_e820_table",
+             statement: "No entry with size ≠ 0 has addr + size − 1 past 2^64.") { c in
+            guard c.zp != nil else { return noZeroPage }
+            let bad = c.e820.filter { $0.size != 0 && $0.address.addingReportingOverflow($0.size - 1).overflow }
+            return bad.isEmpty ? .pass("no entry wraps") : .fail("entries wrap past 2^64 (the kernel rejects the whole table): \(bad.map { "[\(hex($0.address)), +\(hex($0.size))]" }.joined(separator: ", "))")
+        },
+        Rule("BP-38", "e820 types a loader may emit", reference: "§4.6; E820T",
+             statement: "Types are among 1, 2, 3, 4, 5, 7, 12, 0xEFFFFFFF; never 128.") { c in
+            guard c.zp != nil else { return noZeroPage }
+            let bad = c.e820.filter { !E820Type.loaderTypes.contains($0.type) }
+            return bad.isEmpty ? .pass("types \(Set(c.e820.map(\.type.rawValue)).sorted())") : .fail("types not for loaders: \(bad.map(\.description).joined(separator: ", "))")
+        },
+        Rule("BP-39", "RAM below 1 MiB, legacy hole not RAM", reference: "§4.6; RM; PGT64; PVHC",
+             statement: "Some e820 RAM lies below 1 MiB (for the real-mode trampoline) and 0xA0000–0xFFFFF is not RAM.") { c in
+            guard c.zp != nil else { return noZeroPage }
+            let low = c.ram.contains { $0.start < 0x9_F000 }
+            let hole = AddressRange(start: 0xA_0000, end: 0x10_0000)
+            let holeRAM = c.ram.filter { $0.overlaps(hole) }
+            return .check([(low, "no e820 RAM below 0x9F000: \"Real mode trampoline was not allocated\""),
+                           (holeRAM.isEmpty, "legacy hole \(hole) is RAM in \(holeRAM.map(\.description).joined(separator: ", "))")],
+                          ok: "low RAM \(c.ram.first?.description ?? "-"), legacy hole not RAM")
+        },
+        Rule("BP-40", "boot objects inside e820 RAM", reference: "§4.6; BOOT; SETUPC; KASLR",
+             statement: "W, boot_params, the command line, the initrd and setup_data all lie in e820 RAM.") { c in
+            guard c.zp != nil else { return noZeroPage }
+            var objs = c.bootObjects
+            if let w = c.window { objs.append(("W", w)) }
+            return .check(objs.map { (c.isRAM($0.1), "\($0.0) \($0.1) is not inside e820 RAM") }, ok: "\(objs.count) objects in RAM")
+        },
+    ]
+}

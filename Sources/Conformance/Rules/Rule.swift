@@ -1,0 +1,56 @@
+/// A verdict's outcome.
+public enum Outcome: String, Sendable, Hashable, Comparable {
+    case pass, fail
+    case notApplicable = "n/a"
+    public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+    var rank: Int { switch self { case .fail: 0; case .pass: 1; case .notApplicable: 2 } }
+}
+
+/// One rule's judgement of one snapshot, with the evidence (addresses, values) behind it.
+public struct Verdict: Sendable, Hashable, CustomStringConvertible {
+    public let rule: String
+    public let outcome: Outcome
+    public let evidence: String
+    public var description: String { "\(rule) \(outcome.rawValue): \(evidence)" }
+}
+
+/// What a rule's check returns.
+public struct Judgement: Sendable {
+    public let outcome: Outcome
+    public let evidence: String
+    public static func pass(_ e: String) -> Judgement { Judgement(outcome: .pass, evidence: e) }
+    public static func fail(_ e: String) -> Judgement { Judgement(outcome: .fail, evidence: e) }
+    public static func na(_ e: String) -> Judgement { Judgement(outcome: .notApplicable, evidence: e) }
+    /// Fails with every broken condition listed; passes with `ok`.
+    public static func check(_ conditions: [(Bool, String)], ok: String) -> Judgement {
+        let broken = conditions.filter { !$0.0 }.map(\.1)
+        return broken.isEmpty ? .pass(ok) : .fail(broken.joined(separator: "; "))
+    }
+}
+
+/// A loader obligation of the boot protocol, as a checkable value.
+public struct Rule: Sendable, Identifiable {
+    /// "BP-12", as in `shared/spec/x86-boot-protocol.md`.
+    public let id: String
+    public let title: String
+    /// The obligation in our words.
+    public let statement: String
+    /// Where the spec digest states it (section and sources).
+    public let reference: String
+    let check: @Sendable (RuleContext) -> Judgement
+
+    public init(_ id: String, _ title: String, reference: String, statement: String, check: @escaping @Sendable (RuleContext) -> Judgement) {
+        self.id = id; self.title = title; self.reference = reference; self.statement = statement; self.check = check
+    }
+
+    public func judge(_ c: RuleContext) -> Verdict {
+        let j = check(c)
+        return Verdict(rule: id, outcome: j.outcome, evidence: j.evidence)
+    }
+}
+
+/// Judges a snapshot by every rule of the catalogue.
+public func judge(_ snapshot: BootSnapshot, rules: [Rule] = RuleCatalogue.all) -> [Verdict] {
+    let c = RuleContext(snapshot)
+    return rules.map { $0.judge(c) }
+}

@@ -1,0 +1,100 @@
+/// Facts about the kernel file a snapshot was made from, recorded from the file itself.
+public struct ImageRecord: Sendable, Equatable {
+    public enum Format: String, Sendable { case bzImage, elf }
+    public struct Segment: Sendable, Equatable {
+        public let paddr: UInt64, fileSize: UInt64, memorySize: UInt64, align: UInt64
+        /// SHA-256 of the segment's file bytes.
+        public let sha256: String
+    }
+    public struct Note: Sendable, Equatable { public let name: String; public let type: UInt32; public let desc: [UInt8] }
+
+    public var format: Format
+    public var fileSize: UInt64
+    public var sha256: String
+    /// bzImage: the file's first min(0x290, size) bytes (boot sector and setup header).
+    public var headerBytes: [UInt8] = []
+    /// bzImage: the protected-mode image's file offset, length and SHA-256 (BP-19).
+    public var protectedModeOffset: UInt64 = 0, protectedModeLength: UInt64 = 0, protectedModeSHA256 = ""
+    /// ELF: e_entry, PT_LOAD segments, notes.
+    public var elfEntry: UInt64 = 0
+    public var segments: [Segment] = []
+    public var notes: [Note] = []
+
+    public init(format: Format, fileSize: UInt64, sha256: String) { self.format = format; self.fileSize = fileSize; self.sha256 = sha256 }
+
+    /// Records a kernel file. Only the raw facts a rule needs: bytes, hashes, program headers.
+    public static func record(_ image: KernelImage, source: some ByteSource) throws(SourceError) -> ImageRecord {
+        var h = RegionHasher()
+        var off: UInt64 = 0
+        while off < source.size {
+            let n = Int(min(source.size - off, 8 << 20))
+            h.update(try source.read(at: off, count: n)); off += UInt64(n)
+        }
+        switch image {
+        case .bzImage(let bz):
+            var r = ImageRecord(format: .bzImage, fileSize: source.size, sha256: h.finalizeHex())
+            r.headerBytes = try source.read(at: 0, count: Int(min(0x290, source.size)))
+            r.protectedModeOffset = bz.protectedModeOffset
+            r.protectedModeLength = bz.protectedModeLength
+            var ph = RegionHasher(); var o = bz.protectedModeOffset
+            while o < source.size { let n = Int(min(source.size - o, 8 << 20)); ph.update(try source.read(at: o, count: n)); o += UInt64(n) }
+            r.protectedModeSHA256 = ph.finalizeHex()
+            return r
+        case .elf(let elf):
+            var r = ImageRecord(format: .elf, fileSize: source.size, sha256: h.finalizeHex())
+            r.elfEntry = elf.entry
+            for s in elf.segments {
+                var sh = RegionHasher(); var o: UInt64 = 0
+                while o < s.fileSize { let n = Int(min(s.fileSize - o, 8 << 20)); sh.update(try source.read(at: s.offset + o, count: n)); o += UInt64(n) }
+                r.segments.append(Segment(paddr: s.paddr, fileSize: s.fileSize, memorySize: s.memorySize, align: s.align, sha256: sh.finalizeHex()))
+            }
+            r.notes = elf.notes.map { Note(name: $0.name, type: $0.type, desc: $0.desc) }
+            return r
+        }
+    }
+}
+
+/// What the loader was asked to load besides the kernel, so rules can tell whether it arrived.
+public struct InputRecord: Sendable, Equatable {
+    /// The command line the user gave, without a NUL.
+    public var commandLine: [UInt8]
+    public var initrdSize: UInt64?
+    public var initrdSHA256: String?
+    public init(commandLine: [UInt8], initrdSize: UInt64? = nil, initrdSHA256: String? = nil) {
+        self.commandLine = commandLine; self.initrdSize = initrdSize; self.initrdSHA256 = initrdSHA256
+    }
+}
+
+/// A boot snapshot: guest memory plus the entry state, and the facts of the inputs. This is
+/// what every rule judges, whether our loader made it or a probe kernel reported it.
+public struct BootSnapshot: Sendable {
+    /// Who produced it ("reference-loader", or a probe's report of another loader).
+    public var producer: String
+    public var image: ImageRecord
+    public var inputs: InputRecord
+    public var entry: EntryState
+    /// L as observed: where the protected-mode image or the first ELF segment is (BP-19 checks).
+    public var kernelAddress: UInt64
+    public var memory: any GuestMemoryReading
+    /// Named regions written (informational; rules do not trust them).
+    public var regions: [Region]
+    public var warnings: [Warning]
+
+    public init(producer: String, image: ImageRecord, inputs: InputRecord, entry: EntryState, kernelAddress: UInt64, memory: any GuestMemoryReading, regions: [Region], warnings: [Warning] = []) {
+        self.producer = producer; self.image = image; self.inputs = inputs; self.entry = entry
+        self.kernelAddress = kernelAddress; self.memory = memory; self.regions = regions; self.warnings = warnings
+    }
+
+    /// The snapshot of a reference-loader result.
+    public static func of(_ r: LoadResult, kernel: some ByteSource, initrd: (any ByteSource)?, commandLine: String) throws(SourceError) -> BootSnapshot {
+        let image = try ImageRecord.record(r.image, source: kernel)
+        var inputs = InputRecord(commandLine: Array(commandLine.utf8))
+        if let initrd {
+            inputs.initrdSize = initrd.size
+            var h = RegionHasher(); var o: UInt64 = 0
+            while o < initrd.size { let n = Int(min(initrd.size - o, 8 << 20)); h.update(try initrd.read(at: o, count: n)); o += UInt64(n) }
+            inputs.initrdSHA256 = h.finalizeHex()
+        }
+        return BootSnapshot(producer: "reference-loader", image: image, inputs: inputs, entry: r.entry, kernelAddress: r.kernelAddress, memory: r.memory, regions: r.regions, warnings: r.warnings)
+    }
+}
