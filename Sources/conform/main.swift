@@ -1,14 +1,10 @@
 import Conformance
-for p in CommandLine.arguments.dropFirst() {
-    do {
-        let src = try FileSource(path: p)
-        var o = LoadOptions(); o.rngSeed = LoadOptions.corpusSeed
-        if p.hasSuffix("pvh") { o.entry = .pvh }
-        let path = p.hasSuffix("pvh") ? String(p.dropLast(3)) : p
-        let s2 = try FileSource(path: path)
-        let r = try ReferenceLoader.load(kernel: s2, initrd: try FileSource(path: "/tmp/k/payload.zst"), options: o)
-        let snap = try BootSnapshot.of(r, kernel: s2, initrd: try FileSource(path: "/tmp/k/payload.zst"), commandLine: o.commandLine)
-        for v in judge(snap) where v.outcome != .notApplicable { print(v) }
-        _ = src
-    } catch { print(p, "error:", error) }
-}
+do {
+    let cases = try SyntheticCorpus.load(manifest: "Corpus/synthetic/manifest.json")
+    var bad = 0
+    for c in cases {
+        let r = SyntheticCorpus.run(c)
+        if !r.problems.isEmpty { bad += 1; print("✗ \(c.id)"); for p in r.problems { print("    \(p)") } }
+    }
+    print("\(cases.count - bad) ok, \(bad) with problems")
+} catch { print(error) }

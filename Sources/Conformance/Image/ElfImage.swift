@@ -15,6 +15,8 @@ public struct ElfNote: Sendable, Equatable, Hashable {
     public let desc: [UInt8]
     /// File offset of the note header.
     public let offset: UInt64
+    /// File offset of the desc bytes.
+    public let descOffset: UInt64
 }
 
 /// A PT_LOAD program header.
@@ -150,18 +152,18 @@ public struct ElfImage: Sendable {
                     throw ImageError(rule: "BP-60", field: "Xen note type 18 descsz", offset: n.offset + 4, expected: "4 or 8", found: "\(n.desc.count)")
                 }
                 if n.desc.count == 8, n.desc.u32(4)! != 0 {
-                    throw ImageError(rule: "BP-60", field: "Xen note type 18 desc", offset: n.offset + 12, expected: "a 32-bit entry (upper half 0)", found: "0x" + n.desc.reversed().hexString)
+                    throw ImageError(rule: "BP-60", field: "Xen note type 18 desc", offset: n.descOffset, expected: "a 32-bit entry (upper half 0)", found: "0x" + n.desc.reversed().hexString)
                 }
                 let e = n.desc.u32(0)!
                 guard segments.contains(where: { $0.physicalRange.contains(UInt64(e)) }) else {
-                    throw ImageError(rule: "BP-60", field: "Xen note type 18 desc", offset: n.offset + 12, expected: "a PVH entry inside a PT_LOAD segment", found: hex(e))
+                    throw ImageError(rule: "BP-60", field: "Xen note type 18 desc", offset: n.descOffset, expected: "a PVH entry inside a PT_LOAD segment", found: hex(e))
                 }
                 pvh = e
             } else if n.type == ElfNoteType.phys32Reloc.rawValue {
                 let a = n.desc.u32(0).map(UInt64.init)
                 let alignment: UInt64 = a ?? (segments.map(\.align).filter { $0 >= 0x1000 }.max() ?? 0x200000)
                 guard alignment.isPowerOfTwo else {
-                    throw ImageError(rule: "BP-68", field: "Xen note type 19 alignment", offset: n.offset + 12, expected: "a power of two", found: hex(alignment))
+                    throw ImageError(rule: "BP-68", field: "Xen note type 19 alignment", offset: n.descOffset, expected: "a power of two", found: hex(alignment))
                 }
                 reloc = PVHRelocation(alignment: alignment, minimum: n.desc.u32(4).map(UInt64.init) ?? 0, maximum: n.desc.u32(8).map(UInt64.init) ?? 0xFFFF_FFFF)
             }
@@ -195,7 +197,7 @@ public struct ElfImage: Sendable {
                 throw err("note at +\(hex(p))", at, "name (\(namesz)) and desc (\(descsz)) inside the PT_NOTE segment (\(n) bytes)", "ends at +\(hex(descStart + descsz))")
             }
             let nameBytes = raw[Int(nameStart)..<Int(nameStart + namesz)].prefix { $0 != 0 }
-            notes.append(ElfNote(name: String(decoding: nameBytes, as: UTF8.self), type: type, desc: Array(raw[Int(descStart)..<Int(descStart + descsz)]), offset: at))
+            notes.append(ElfNote(name: String(decoding: nameBytes, as: UTF8.self), type: type, desc: Array(raw[Int(descStart)..<Int(descStart + descsz)]), offset: at, descOffset: base + descStart))
             p = next
         }
         return notes

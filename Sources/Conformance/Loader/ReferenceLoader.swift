@@ -212,7 +212,7 @@ struct Builder {
         if options.acpiRSDP { zp.put64(try writeRSDP(), at: 0x070) }
 
         // setup_data (BP-41…BP-43).
-        if let seed = options.rngSeed, !oldProtocol {
+        if let seed = options.rngSeed {
             if v < ProtocolVersion(2, 9) {
                 warnings.append(Warning(rule: "BP-41", message: "protocol \(v) < 2.09 has no setup_data; RNG seed not passed"))
             } else if let first = try writeSetupData(seed: seed, at: setupDataAt, kernelInfo: bz.kernelInfo, version: v) {

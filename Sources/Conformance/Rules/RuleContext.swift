@@ -179,7 +179,7 @@ public struct RuleContext: Sendable {
     public func img(_ o: Int, _ w: Int) -> UInt64? { o + w <= imageHeaderEnd ? imageHeader.le(o, w) : nil }
     public var xloadflags: UInt16 { version >= 0x020C ? UInt16(img(0x236, 2) ?? 0) : 0 }
     public var relocatable: Bool { version >= 0x0205 && (img(0x234, 1) ?? 0) != 0 }
-    public var zeroPageRange: AddressRange? { B.flatMap { AddressRange.make($0, length: 4096) } }
+    public var zeroPageRange: AddressRange? { zp == nil ? nil : B.flatMap { AddressRange.make($0, length: 4096) } }
     /// [C, C+strlen+1), the string as placed.
     public var commandLineRange: AddressRange? {
         guard let c = commandLineAddress else { return nil }

@@ -1,0 +1,119 @@
+import Foundation
+
+/// The documented JSON form of a boot snapshot (`DESIGN.md`, "Snapshot JSON").
+///
+/// Numbers that are addresses or register values are hex strings ("0x1000000"), because JSON
+/// numbers lose precision above 2^53. Keys are sorted, so the same snapshot always gives the
+/// same bytes. Large regions are recorded by SHA-256; the zero page and start_info are kept
+/// as 16-byte rows of hex (only nonzero rows), and decoded field by field.
+public enum SnapshotJSON {
+    public static let formatVersion = "boot-snapshot/1"
+
+    public static func object(_ s: BootSnapshot, verdicts: [Verdict]? = nil) -> [String: Any] {
+        var o: [String: Any] = ["format": formatVersion, "producer": s.producer, "kernelAddress": hex(s.kernelAddress)]
+        o["image"] = image(s.image)
+        var inputs: [String: Any] = ["commandLine": String(decoding: s.inputs.commandLine, as: UTF8.self)]
+        if let size = s.inputs.initrdSize { inputs["initrd"] = ["size": hex(size), "sha256": s.inputs.initrdSHA256 ?? ""] }
+        o["inputs"] = inputs
+        o["entry"] = entry(s.entry)
+        o["regions"] = s.regions.map { r -> [String: Any] in
+            ["name": r.name, "address": hex(r.range.start), "length": hex(r.range.length), "sha256": s.memory.sha256(at: r.range.start, length: r.range.length) ?? "not captured"]
+        }
+        let c = RuleContext(s)
+        if let b = c.B, let zp = c.zp {
+            var z: [String: Any] = ["address": hex(b), "rows": rows(zp)]
+            var header: [String: String] = [:]
+            let end = c.isBz ? c.imageHeaderEnd : 0x26C
+            for f in SetupHeaderLayout.fields where f.end <= end { header[f.name] = hex(zp.le(f.offset, f.size)!) }
+            z["header"] = header
+            z["ext"] = ["acpi_rsdp_addr": hex(zp.u64(0x070)!), "ext_ramdisk_image": hex(zp.u32(0x0C0)!), "ext_ramdisk_size": hex(zp.u32(0x0C4)!), "ext_cmd_line_ptr": hex(zp.u32(0x0C8)!), "sentinel": hex(zp[0x1EF]), "e820_entries": hex(zp[0x1E8])]
+            o["zeroPage"] = z
+        }
+        if let a = c.startInfo, let si = c.si {
+            o["startInfo"] = ["address": hex(a), "rows": rows(si), "magic": hex(si.u32(0)!), "version": hex(si.u32(4)!), "nr_modules": hex(si.u32(12)!),
+                              "modlist_paddr": hex(si.u64(16)!), "cmdline_paddr": hex(si.u64(24)!), "rsdp_paddr": hex(si.u64(32)!), "memmap_paddr": hex(si.u64(40)!), "memmap_entries": hex(si.u32(48)!)]
+        }
+        o["e820"] = c.e820.map { ["address": hex($0.address), "size": hex($0.size), "type": hex($0.type.rawValue)] }
+        if let a = c.commandLineAddress { o["commandLine"] = ["address": hex(a), "text": c.commandLineText.map { String(decoding: $0, as: UTF8.self) } ?? "(no NUL within the limit)"] }
+        if let r = c.initrd { o["initrd"] = ["address": hex(r.start), "size": hex(r.length)] }
+        o["setupData"] = c.setupNodes.map { ["address": hex($0.address), "type": hex($0.type), "length": hex($0.length)] }
+        o["warnings"] = s.warnings.map(\.description)
+        if let verdicts { o["verdicts"] = Dictionary(uniqueKeysWithValues: verdicts.map { ($0.rule, $0.outcome.rawValue) }) }
+        return o
+    }
+
+    static func image(_ i: ImageRecord) -> [String: Any] {
+        var o: [String: Any] = ["format": i.format.rawValue, "fileSize": hex(i.fileSize), "sha256": i.sha256]
+        switch i.format {
+        case .bzImage:
+            o["headerRows"] = rows(i.headerBytes, from: 0x1F0)
+            o["protectedMode"] = ["offset": hex(i.protectedModeOffset), "length": hex(i.protectedModeLength), "sha256": i.protectedModeSHA256]
+        case .elf:
+            o["entry"] = hex(i.elfEntry)
+            o["segments"] = i.segments.map { ["paddr": hex($0.paddr), "fileSize": hex($0.fileSize), "memorySize": hex($0.memorySize), "align": hex($0.align), "sha256": $0.sha256] }
+            o["notes"] = i.notes.map { ["name": $0.name, "type": hex($0.type), "desc": $0.desc.hexString] }
+        }
+        return o
+    }
+
+    static func entry(_ e: EntryState) -> [String: Any] {
+        var regs: [String: String] = [:]
+        for (n, v) in e.generalRegisters { regs[n] = hex(v) }
+        var segs: [String: Any] = [:]
+        for (n, s) in e.segments {
+            segs[n] = ["selector": hex(s.selector), "base": hex(s.base), "limit": hex(s.limit), "type": hex(s.type), "present": s.present, "dpl": Int(s.dpl), "db": s.db, "s": s.s, "l": s.l, "g": s.g]
+        }
+        return ["entryPoint": e.entryPoint.rawValue, "registers": regs, "cr0": hex(e.cr0), "cr3": hex(e.cr3), "cr4": hex(e.cr4), "efer": hex(e.efer),
+                "gdtr": ["base": hex(e.gdtr.base), "limit": hex(e.gdtr.limit)], "idtr": ["base": hex(e.idtr.base), "limit": hex(e.idtr.limit)], "segments": segs]
+    }
+
+    /// Nonzero 16-byte rows, keyed by offset ("0x1F0": "00ff27…").
+    static func rows(_ b: [UInt8], from start: Int = 0) -> [String: String] {
+        var out: [String: String] = [:]
+        var o = start - start % 16
+        while o < b.count {
+            let row = b.slice(o, 16)
+            if row.contains(where: { $0 != 0 }) { out[String(format: "0x%03X", o)] = row.hexString }
+            o += 16
+        }
+        return out
+    }
+
+    public static func data(_ object: [String: Any]) -> Data {
+        // Sorted keys and fixed formatting: the same snapshot always gives the same bytes.
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
+    }
+
+    public static func string(_ s: BootSnapshot, verdicts: [Verdict]? = nil) -> String {
+        String(decoding: data(object(s, verdicts: verdicts)), as: UTF8.self) + "\n"
+    }
+}
+
+/// A field-level difference between two JSON documents, by dotted path.
+public struct JSONDifference: Equatable, CustomStringConvertible, Sendable {
+    public let path: String
+    public let expected: String?
+    public let found: String?
+    public var description: String { "\(path): expected \(expected ?? "(absent)"), found \(found ?? "(absent)")" }
+
+    /// Flattens JSON to path → scalar text.
+    public static func flatten(_ v: Any, prefix: String = "") -> [String: String] {
+        var out: [String: String] = [:]
+        if let d = v as? [String: Any] {
+            for (k, x) in d { out.merge(flatten(x, prefix: prefix.isEmpty ? k : prefix + "." + k)) { a, _ in a } }
+        } else if let a = v as? [Any] {
+            for (i, x) in a.enumerated() { out.merge(flatten(x, prefix: prefix + "[\(i)]")) { a, _ in a } }
+            if a.isEmpty { out[prefix] = "[]" }
+        } else if let b = v as? Bool {
+            out[prefix] = b ? "true" : "false"
+        } else {
+            out[prefix] = "\(v)"
+        }
+        return out
+    }
+
+    public static func diff(expected: Any, found: Any) -> [JSONDifference] {
+        let a = flatten(expected), b = flatten(found)
+        return Set(a.keys).union(b.keys).sorted().compactMap { k in a[k] == b[k] ? nil : JSONDifference(path: k, expected: a[k], found: b[k]) }
+    }
+}
