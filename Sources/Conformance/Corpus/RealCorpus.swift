@@ -1,0 +1,39 @@
+import Foundation
+
+/// A real kernel fetched by `tools/build-corpus.sh` (never committed): Corpus/real/manifest.json.
+public struct RealKernel: Sendable, CustomStringConvertible {
+    public let name: String
+    public let path: String
+    public let format: String
+    public let package: String
+    public let version: String
+    public let sha256: String
+    public var description: String { name }
+
+    /// How the suite boots it: a bzImage by its 64-bit entry, an ELF by the direct 64-bit
+    /// entry and by PVH.
+    public var entries: [EntryPoint] { format == "elf" ? [.long64, .pvh] : [.long64, .protected32] }
+}
+
+public enum RealCorpus {
+    /// Reads the generated manifest; nil when the corpus has not been built.
+    public static func load(directory: String) throws(ManifestError) -> [RealKernel]? {
+        let path = directory + "/real/manifest.json"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let obj: Any
+        do { obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw .unreadable(path: path, reason: error.localizedDescription)
+        }
+        guard let root = obj as? [String: Any], let images = root["images"] as? [[String: Any]] else { throw .unreadable(path: path, reason: "expected {\"images\": [...]}") }
+        return try images.map { (d) throws(ManifestError) -> RealKernel in
+            guard let n = d["name"] as? String, let p = d["path"] as? String, let f = d["format"] as? String, let s = d["sha256"] as? String else {
+                throw .unreadable(path: path, reason: "image entry missing name/path/format/sha256: \(d)")
+            }
+            let full = p.hasPrefix("/") ? p : directory + "/real/" + p
+            return RealKernel(name: n, path: full, format: f, package: d["package"] as? String ?? "", version: d["version"] as? String ?? "", sha256: s)
+        }
+    }
+
+    /// A deterministic initrd for real-kernel runs (content only matters for BP-31).
+    public static func testInitrd(size: Int = 1 << 20) -> [UInt8] { patternBytes(count: size, seed: "real-corpus-initrd") }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Conformance
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Loading a kernel plus a 16 MiB initrd into guest memory, against the raw read floor.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark: load a bzImage plus a 16 MiB initrd, and read the same bytes, side by side.",
+        discussion: "Build with -c release for meaningful figures: swift run -c release conform bench")
+    @Option(help: "Kernel to load (default: the Debian 6.12 bzImage from the real corpus).") var kernel: String?
+    @Option(help: "Corpus directory.") var corpus = "Corpus"
+    @Option(help: "Initrd size.") var initrdSize = "16M"
+    @Option(help: "Runs of each, interleaved.") var runs = 31
+    @Flag(help: "Machine-readable output.") var json = false
+
+    func run() throws {
+        let path: String
+        if let kernel { path = kernel } else {
+            let ks: [RealKernel]?
+            do { ks = try RealCorpus.load(directory: corpus) } catch { throw fail(error.description) }
+            guard let k = ks?.first(where: { $0.format == "bzImage" && $0.version.hasPrefix("6.12") }) ?? ks?.first(where: { $0.format == "bzImage" }) else {
+                throw fail("no bzImage in \(corpus)/real/manifest.json: run tools/build-corpus.sh, or pass --kernel")
+            }
+            path = k.path
+        }
+        guard runs >= 3 && runs <= 10_000 else { throw fail("--runs \(runs): use 3…10000") }
+        let n = Int(try size(initrdSize, option: "--initrd-size"))
+        let initrdPath = NSTemporaryDirectory() + "conform-bench-initrd-\(getpid()).img"
+        do { try Data(RealCorpus.testInitrd(size: n)).write(to: URL(fileURLWithPath: initrdPath)) } catch { throw fail("cannot write \(initrdPath): \(error.localizedDescription)") }
+        defer { try? FileManager.default.removeItem(atPath: initrdPath) }
+        let ksrc = try openSource(path, what: "kernel"), isrc = try openSource(initrdPath, what: "initrd")
+        var o = LoadOptions(); o.rngSeed = LoadOptions.corpusSeed
+        // Warm the page cache and check the load works before timing.
+        do { _ = try ReferenceLoader.load(kernel: ksrc, initrd: isrc, options: o) } catch { throw fail("\(path): \(error)") }
+        var loadTimes: [Double] = [], readTimes: [Double] = []
+        for _ in 0..<runs {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let bytes = readFloor(ksrc) + readFloor(isrc)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            let r = try? ReferenceLoader.load(kernel: ksrc, initrd: isrc, options: o)
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            precondition(r != nil && bytes > 0)
+            readTimes.append(Double(t1 - t0) / 1e6); loadTimes.append(Double(t2 - t1) / 1e6)
+        }
+        let ml = median(loadTimes), mr = median(readTimes)
+        let total = ksrc.size + isrc.size
+        if json {
+            writeJSON(["kernel": path, "bytes": total, "runs": runs, "loadMedianMs": ml, "readFloorMedianMs": mr, "ratio": ml / mr])
+        } else {
+            print("kernel \(path) (\(ksrc.size) bytes) + initrd \(isrc.size) bytes, \(runs) interleaved runs each")
+            print(String(format: "  reference loader (parse, place, build boot params): median %.2f ms", ml))
+            print(String(format: "  raw read floor (same bytes into fresh memory):       median %.2f ms", mr))
+            print(String(format: "  ratio load / floor: %.2f (goal ≤ 1.5)", ml / mr))
+        }
+    }
+
+    /// Reads the whole source into freshly allocated memory: the floor a loader cannot beat.
+    func readFloor(_ s: FileSource) -> Int {
+        let n = Int(s.size)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 4096)
+        defer { p.deallocate() }
+        try? s.copy(at: 0, count: n, into: p)
+        return Int(p.load(fromByteOffset: n / 2, as: UInt8.self)) + n
+    }
+
+    func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+}
+
+/// Writes the synthetic images to files, so other loaders can be pointed at them.
+struct CorpusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "corpus", abstract: "Write the synthetic corpus images (and initrds) to a directory.")
+    @Argument(help: "Output directory (created; existing files with the same names are replaced).") var output: String
+    @Option(help: "Corpus directory.") var corpus = "Corpus"
+
+    func run() throws {
+        let cases: [CorpusCase]
+        do { cases = try SyntheticCorpus.load(manifest: corpus + "/synthetic/manifest.json") } catch { throw fail(error.description) }
+        do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch { throw fail("\(output): \(error.localizedDescription)") }
+        for c in cases {
+            do {
+                try Data(c.image).write(to: URL(fileURLWithPath: "\(output)/\(c.id).\(c.kind == "elf" ? "elf" : "bzImage")"))
+                if let i = c.initrd { try Data(i).write(to: URL(fileURLWithPath: "\(output)/\(c.id).initrd")) }
+            } catch { throw fail("\(output)/\(c.id): \(error.localizedDescription)") }
+        }
+        print("wrote \(cases.count) synthetic images to \(output)")
+    }
+}
