@@ -37,6 +37,7 @@ public struct PVHRelocation: Sendable, Equatable {
     public let alignment: UInt64
     public let minimum: UInt64
     public let maximum: UInt64
+    public init(alignment: UInt64, minimum: UInt64, maximum: UInt64) { self.alignment = alignment; self.minimum = minimum; self.maximum = maximum }
 }
 
 /// A validated ELF64 x86-64 vmlinux. Every value read from the file is checked before use:

@@ -1,0 +1,92 @@
+import Conformance
+import Foundation
+import Testing
+
+@Suite("GuestMemory")
+struct GuestMemoryTests {
+    @Test("a 64 GiB guest costs what is written, not what is reserved")
+    func sparse() throws {
+        let layout = try RAMLayout(size: 64 << 30)
+        let m = try GuestMemory(ranges: layout.slots)
+        let before = m.residentBytes()
+        try m.write([UInt8](repeating: 0xAB, count: 1 << 20), at: 0x1000000)
+        try m.write([UInt8](repeating: 0xCD, count: 1 << 20), at: (40 << 30))
+        let after = m.residentBytes()
+        #expect(after - before <= (2 << 20) + (64 << 10), "resident grew by \(after - before) bytes for 2 MiB written")
+        #expect(m.bytes(at: 40 << 30, count: 2) == [0xCD, 0xCD])
+    }
+
+    @Test("reads and writes outside RAM are errors, not traps")
+    func bounds() throws {
+        let m = try GuestMemory(ranges: try RAMLayout(size: 64 << 20).slots)
+        #expect(throws: GuestMemoryError.outsideRAM(address: (64 << 20) - 1, length: 2, what: "write")) { try m.write([1, 2], at: (64 << 20) - 1) }
+        #expect(throws: GuestMemoryError.self) { try m.write([1], at: UInt64.max) }
+        #expect(m.bytes(at: UInt64.max - 1, count: 8) == nil)
+        #expect(m.sha256(at: 1 << 40, length: 16) == nil)
+    }
+
+    @Test("the PCI hole is not RAM; high RAM starts at 4 GiB")
+    func layout() throws {
+        let l = try RAMLayout(size: 8 << 30)
+        #expect(l.slots == [AddressRange(start: 0, end: 0xC000_0000), AddressRange(start: 1 << 32, end: (1 << 32) + (5 << 30))])
+        #expect(l.e820.filter { $0.type == .ram }.count == 3)
+        #expect(throws: GuestMemoryError.self) { _ = try RAMLayout(size: 1 << 20) }
+        #expect(throws: GuestMemoryError.self) { _ = try RAMLayout(size: (64 << 20) + 1) }
+    }
+}
+
+@Suite("Parsers")
+struct ParserTests {
+    @Test("a bzImage newer than 2.15 loads with a visible warning")
+    func newerVersionWarns() throws {
+        let c = try syntheticImage("bz-2.16-newer")
+        let bz = try BzImage(source: MemorySource(name: c.id, bytes: c.image))
+        #expect(bz.header.version == ProtocolVersion(2, 16))
+        #expect(bz.warnings.contains { $0.rule == "BP-04" && $0.message.contains("newer than 2.15") })
+    }
+
+    @Test("a truncated bzImage names the field, offset, expected and found values")
+    func truncation() throws {
+        let c = try syntheticImage("bz-2.15")
+        let cut = Array(c.image.prefix(0x800))
+        #expect(throws: ImageError(rule: "BP-01", field: "setup_sects", offset: 0x1F1, expected: "file longer than (setup_sects'+1)*512 = 0xA00", found: "file size 0x800")) {
+            _ = try BzImage(source: MemorySource(name: "cut", bytes: cut))
+        }
+    }
+
+    @Test("every prefix of an image is rejected or loaded, never a trap", arguments: ["bz-2.15", "pvh-desc8"])
+    func everyPrefix(_ id: String) throws {
+        let c = try syntheticImage(id)
+        var stride = 1
+        var n = 0
+        while n < c.image.count {
+            _ = try? KernelImage(source: MemorySource(name: "prefix", bytes: Array(c.image.prefix(n))))
+            n += stride; if n > 0x1100 { stride = 0x400 }
+        }
+    }
+
+    @Test("ELF notes are walked with 4-byte alignment and both PVH desc sizes")
+    func notes() throws {
+        for id in ["pvh-desc4", "pvh-desc8"] {
+            let c = try syntheticImage(id)
+            let e = try ElfImage(source: MemorySource(name: id, bytes: c.image))
+            #expect(e.pvhEntry == 0x100_0040, "\(id)")
+            #expect(e.notes.map(\.name) == ["Linux", "Xen"])
+        }
+    }
+
+    @Test("command lines are validated, never truncated")
+    func commandLine() {
+        #expect(throws: CommandLineError.tooLong(length: 256, limit: 255, field: "cmdline_size")) { _ = try KernelCommandLine(String(repeating: "a", count: 256), limit: 255) }
+        #expect(throws: CommandLineError.containsNUL(position: 3)) { _ = try KernelCommandLine("abc\u{0}d", limit: 255) }
+        #expect(throws: CommandLineError.notASCIIPrintable(position: 1, byte: 0x0A)) { _ = try KernelCommandLine("a\nb", limit: 255) }
+        #expect((try? KernelCommandLine("console=ttyS0", limit: 255))?.terminated.last == 0)
+    }
+
+    @Test("a directory, a missing file and an empty file give errors")
+    func badFiles() {
+        #expect(throws: SourceError.notRegularFile(path: "/tmp")) { _ = try FileSource(path: "/tmp") }
+        #expect(throws: SourceError.self) { _ = try FileSource(path: "/nonexistent/kernel") }
+        #expect(throws: ImageError.self) { _ = try KernelImage(source: MemorySource(name: "empty", bytes: [])) }
+    }
+}

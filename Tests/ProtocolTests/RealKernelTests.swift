@@ -1,0 +1,71 @@
+import Conformance
+import Foundation
+import Testing
+
+/// The Debian 6.1 and 6.12 kernels fetched by tools/build-corpus.sh: every image loads with
+/// the reference loader and passes every applicable rule.
+@Suite("RealKernels")
+struct RealKernelTests {
+    static let kernels: [RealKernel] = (try? RealCorpus.load(directory: Repo.corpus)) ?? nil ?? []
+
+    static func requireCorpus() throws -> [RealKernel] {
+        if kernels.isEmpty { try Test.cancel("real-kernel corpus not built: run tools/build-corpus.sh") }
+        return kernels
+    }
+
+    @Test("the corpus has a bzImage and an ELF vmlinux of 6.1 and of 6.12")
+    func fourImages() throws {
+        let k = try Self.requireCorpus()
+        for series in ["6.1.", "6.12."] {
+            for format in ["bzImage", "elf"] {
+                #expect(k.contains { $0.version.hasPrefix(series) && $0.format == format }, "missing \(format) of \(series)x")
+            }
+        }
+    }
+
+    @Test("every real image loads and passes every applicable rule", .timeLimit(.minutes(2)))
+    func loadsAndPasses() throws {
+        let initrd = MemorySource(name: "initrd", bytes: RealCorpus.testInitrd())
+        for k in try Self.requireCorpus() {
+            let src = try FileSource(path: k.path)
+            for entry in k.entries {
+                var o = LoadOptions(); o.entry = entry; o.rngSeed = LoadOptions.corpusSeed
+                let r = try ReferenceLoader.load(kernel: src, initrd: initrd, options: o)
+                let s = try BootSnapshot.of(r, kernel: src, initrd: initrd, commandLine: o.commandLine)
+                #expect(s.image.sha256 == k.sha256, "\(k.name): file changed since the corpus was built")
+                let v = judge(s)
+                #expect(!v.contains { $0.outcome == .fail }, "\(k.name) entry \(entry.rawValue): \(v.filter { $0.outcome == .fail })")
+                // The rules of the entry used must all apply and pass, not merely "not fail".
+                let required: [String]
+                switch (k.format, entry) {
+                case ("elf", .pvh): required = (60...69).map { String(format: "BP-%02d", $0) } + ["BP-19", "BP-27", "BP-31", "BP-33", "BP-34"]
+                case ("elf", _): required = ["BP-70", "BP-71", "BP-72", "BP-19", "BP-54", "BP-55", "BP-56", "BP-57", "BP-58"] + (11...18).map { String(format: "BP-%02d", $0) }
+                case (_, .protected32): required = (47...52).map { String(format: "BP-%02d", $0) } + (1...19).filter { $0 != 6 && $0 != 8 }.map { String(format: "BP-%02d", $0) }
+                default: required = (53...59).map { String(format: "BP-%02d", $0) } + (1...19).map { String(format: "BP-%02d", $0) } + ["BP-21", "BP-22", "BP-23"]
+                }
+                let notPassing = required.filter { id in v.first { $0.rule == id }?.outcome != .pass }
+                #expect(notPassing.isEmpty, "\(k.name) entry \(entry.rawValue): \(notPassing) did not pass: \(v.filter { notPassing.contains($0.rule) })")
+            }
+        }
+    }
+
+    @Test("the Debian images carry the protocol facts of the spec digest")
+    func protocolFacts() throws {
+        for k in try Self.requireCorpus() {
+            switch try KernelImage(source: FileSource(path: k.path)) {
+            case .bzImage(let bz):
+                #expect(bz.header.version == ProtocolVersion(2, 15), "\(k.name)")
+                #expect(bz.header.xloadFlags.isSuperset(of: [.kernel64, .canBeLoadedAbove4G]), "\(k.name)")
+                #expect(bz.header.preferredAddress == 0x100_0000 && bz.header.kernelAlignment == 0x20_0000 && bz.header.minAlignmentLog2 == 21, "\(k.name)")
+                #expect(bz.kernelInfo?.setupTypeMax == 0x8000_0009, "\(k.name)")
+                #expect(bz.payloadFormat != nil, "\(k.name)")
+            case .elf(let e):
+                #expect(e.pvhEntry != nil, "\(k.name): no PVH note")
+                // PHYS32_RELOC arrived after 6.1: the 6.12 vmlinux has it (spec §5), 6.1 does not.
+                if k.version.hasPrefix("6.12.") { #expect(e.relocation == PVHRelocation(alignment: 0x20_0000, minimum: 0x100_0000, maximum: 0x3FFF_FFFF), "\(k.name)") }
+                if k.version.hasPrefix("6.1.") { #expect(e.relocation == nil, "\(k.name)") }
+                #expect(e.physicalStart == 0x100_0000, "\(k.name)")
+            }
+        }
+    }
+}

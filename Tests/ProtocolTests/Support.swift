@@ -1,0 +1,35 @@
+import Conformance
+import Foundation
+import Testing
+
+/// Paths of the repository, found from this file (tests run from any directory).
+enum Repo {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+    static var corpus: String { root + "/Corpus" }
+    static var golden: String { corpus + "/golden" }
+    /// `CONFORM_RECORD_GOLDEN=1 swift test` rewrites the golden snapshots (see README).
+    static var recording: Bool { ProcessInfo.processInfo.environment["CONFORM_RECORD_GOLDEN"] == "1" }
+}
+
+/// The synthetic corpus, loaded once.
+enum Synthetic {
+    static let cases: [CorpusCase] = {
+        do { return try SyntheticCorpus.load(manifest: Repo.corpus + "/synthetic/manifest.json") } catch {
+            Issue.record("cannot load the synthetic manifest: \(error)"); return []
+        }
+    }()
+    static let runs: [String: CaseRun] = Dictionary(uniqueKeysWithValues: cases.map { ($0.id, SyntheticCorpus.run($0)) })
+}
+
+extension CorpusCase: CustomTestStringConvertible {
+    public var testDescription: String { id }
+}
+
+/// A bzImage recipe as bytes, for tests that need one image.
+func syntheticImage(_ id: String) throws -> CorpusCase {
+    try #require(Synthetic.cases.first { $0.id == id }, "no corpus case \(id)")
+}
