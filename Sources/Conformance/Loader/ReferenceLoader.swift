@@ -389,6 +389,16 @@ struct Builder {
         return table
     }
 
+    /// GDTR and the segment registers as loading the boot GDT's selectors leaves them:
+    /// CS = 0x10, DS = ES = SS = FS = GS = 0x18, TR = 0x20.
+    func loadSegments(_ s: inout EntryState, from gdt: [UInt64]) {
+        s.gdtr = TableRegister(base: ReferenceLoader.gdtAddress, limit: UInt16(gdt.count * 8 - 1))
+        s.cs = SegmentRegister(selector: BootGDT.codeSelector, descriptor: gdt[2])
+        let data = SegmentRegister(selector: BootGDT.dataSelector, descriptor: gdt[3])
+        s.ds = data; s.es = data; s.ss = data; s.fs = data; s.gs = data
+        s.tr = SegmentRegister(selector: BootGDT.tssSelector, descriptor: gdt[4])
+    }
+
     /// 32-bit protected mode, paging off, flat segments from the boot GDT (BP-47…BP-51, BP-61).
     mutating func protectedModeState(eip: UInt64, entry: EntryPoint) throws(LoadError) -> EntryState {
         let gdt = try writeGDT(longMode: false)
@@ -396,11 +406,7 @@ struct Builder {
         s.rip = eip
         s.rsp = ReferenceLoader.stackPointer
         s.cr0 = EntryState.cr0PE | EntryState.cr0ET
-        s.gdtr = TableRegister(base: ReferenceLoader.gdtAddress, limit: UInt16(gdt.count * 8 - 1))
-        s.cs = SegmentRegister(selector: BootGDT.codeSelector, descriptor: gdt[2])
-        let data = SegmentRegister(selector: BootGDT.dataSelector, descriptor: gdt[3])
-        s.ds = data; s.es = data; s.ss = data; s.fs = data; s.gs = data
-        s.tr = SegmentRegister(selector: BootGDT.tssSelector, descriptor: gdt[4])
+        loadSegments(&s, from: gdt)
         return s
     }
 
@@ -418,11 +424,7 @@ struct Builder {
         s.cr3 = ReferenceLoader.pageTableAddress
         s.cr4 = EntryState.cr4PAE
         s.efer = EntryState.eferLME | EntryState.eferLMA
-        s.gdtr = TableRegister(base: ReferenceLoader.gdtAddress, limit: UInt16(gdt.count * 8 - 1))
-        s.cs = SegmentRegister(selector: BootGDT.codeSelector, descriptor: gdt[2])
-        let data = SegmentRegister(selector: BootGDT.dataSelector, descriptor: gdt[3])
-        s.ds = data; s.es = data; s.ss = data; s.fs = data; s.gs = data
-        s.tr = SegmentRegister(selector: BootGDT.tssSelector, descriptor: gdt[4])
+        loadSegments(&s, from: gdt)
         return s
     }
 }

@@ -24,34 +24,36 @@ public struct ImageRecord: Sendable, Equatable {
 
     /// Records a kernel file. Only the raw facts a rule needs: bytes, hashes, program headers.
     public static func record(_ image: KernelImage, source: some ByteSource) throws(SourceError) -> ImageRecord {
-        var h = RegionHasher()
-        var off: UInt64 = 0
-        while off < source.size {
-            let n = Int(min(source.size - off, 8 << 20))
-            h.update(try source.read(at: off, count: n)); off += UInt64(n)
-        }
+        let fileHash = try sourceSHA256(of: source, offset: 0, length: source.size)
         switch image {
         case .bzImage(let bz):
-            var r = ImageRecord(format: .bzImage, fileSize: source.size, sha256: h.finalizeHex())
+            var r = ImageRecord(format: .bzImage, fileSize: source.size, sha256: fileHash)
             r.headerBytes = try source.read(at: 0, count: Int(min(0x290, source.size)))
             r.protectedModeOffset = bz.protectedModeOffset
             r.protectedModeLength = bz.protectedModeLength
-            var ph = RegionHasher(); var o = bz.protectedModeOffset
-            while o < source.size { let n = Int(min(source.size - o, 8 << 20)); ph.update(try source.read(at: o, count: n)); o += UInt64(n) }
-            r.protectedModeSHA256 = ph.finalizeHex()
+            r.protectedModeSHA256 = try sourceSHA256(of: source, offset: bz.protectedModeOffset, length: bz.protectedModeLength)
             return r
         case .elf(let elf):
-            var r = ImageRecord(format: .elf, fileSize: source.size, sha256: h.finalizeHex())
+            var r = ImageRecord(format: .elf, fileSize: source.size, sha256: fileHash)
             r.elfEntry = elf.entry
             for s in elf.segments {
-                var sh = RegionHasher(); var o: UInt64 = 0
-                while o < s.fileSize { let n = Int(min(s.fileSize - o, 8 << 20)); sh.update(try source.read(at: s.offset + o, count: n)); o += UInt64(n) }
-                r.segments.append(Segment(paddr: s.paddr, fileSize: s.fileSize, memorySize: s.memorySize, align: s.align, sha256: sh.finalizeHex()))
+                r.segments.append(Segment(paddr: s.paddr, fileSize: s.fileSize, memorySize: s.memorySize, align: s.align, sha256: try sourceSHA256(of: source, offset: s.offset, length: s.fileSize)))
             }
             r.notes = elf.notes.map { Note(name: $0.name, type: $0.type, desc: $0.desc) }
             return r
         }
     }
+}
+
+/// SHA-256 of [offset, offset+length) of a source, read in 8 MiB pieces.
+func sourceSHA256(of source: some ByteSource, offset: UInt64, length: UInt64) throws(SourceError) -> String {
+    var h = RegionHasher()
+    var done: UInt64 = 0
+    while done < length {
+        let n = Int(min(length - done, 8 << 20))
+        h.update(try source.read(at: offset + done, count: n)); done += UInt64(n)
+    }
+    return h.finalizeHex()
 }
 
 /// What the loader was asked to load besides the kernel, so rules can tell whether it arrived.
@@ -91,9 +93,7 @@ public struct BootSnapshot: Sendable {
         var inputs = InputRecord(commandLine: Array(commandLine.utf8))
         if let initrd {
             inputs.initrdSize = initrd.size
-            var h = RegionHasher(); var o: UInt64 = 0
-            while o < initrd.size { let n = Int(min(initrd.size - o, 8 << 20)); h.update(try initrd.read(at: o, count: n)); o += UInt64(n) }
-            inputs.initrdSHA256 = h.finalizeHex()
+            inputs.initrdSHA256 = try sourceSHA256(of: initrd, offset: 0, length: initrd.size)
         }
         return BootSnapshot(producer: "reference-loader", image: image, inputs: inputs, entry: r.entry, kernelAddress: r.kernelAddress, memory: r.memory, regions: r.regions, warnings: r.warnings)
     }
