@@ -33,7 +33,7 @@ struct Load: ParsableCommand {
         case "none": o.rngSeed = nil
         case "random": o.rngSeed = (0..<32).map { _ in UInt8.random(in: 0...255) }
         default:
-            guard let b = [UInt8](hex: rngSeed), !b.isEmpty, b.count <= 4096 else { throw fail("--rng-seed '\(rngSeed)' is not 'random', 'none' or 1–4096 hex bytes") }
+            guard let b = [UInt8](hex: rngSeed), !b.isEmpty, b.count <= ReferenceLoader.maximumSeedSize else { throw fail("--rng-seed '\(rngSeed)' is not 'random', 'none' or 1–\(ReferenceLoader.maximumSeedSize) hex bytes") }
             o.rngSeed = b
         }
         o.indirectSetupData = indirectSetupData

@@ -90,3 +90,17 @@ struct ParserTests {
         #expect(throws: ImageError.self) { _ = try KernelImage(source: MemorySource(name: "empty", bytes: [])) }
     }
 }
+
+@Suite("LoaderLimits")
+struct LoaderLimitTests {
+    /// The setup_data chain has room before the zero page; a longer seed is an error, not an overlap.
+    @Test("an oversized RNG seed is refused with BP-41")
+    func seedSize() throws {
+        let c = try syntheticImage("bz-2.15")
+        var o = c.options
+        o.rngSeed = [UInt8](repeating: 7, count: ReferenceLoader.maximumSeedSize + 1)
+        #expect { _ = try ReferenceLoader.load(kernel: MemorySource(name: c.id, bytes: c.image), options: o) } throws: { ($0 as? LoadError)?.rule == "BP-41" }
+        o.rngSeed = [UInt8](repeating: 7, count: ReferenceLoader.maximumSeedSize)
+        #expect(throws: Never.self) { _ = try ReferenceLoader.load(kernel: MemorySource(name: c.id, bytes: c.image), options: o) }
+    }
+}

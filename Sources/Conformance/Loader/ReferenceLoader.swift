@@ -31,6 +31,8 @@ public enum ReferenceLoader {
     public static let elfInitrdCeiling: UInt64 = 0x7FFF_FFFF
     /// 4 KiB pages.
     static let page: UInt64 = 4096
+    /// Largest RNG seed passed in setup_data (the kernel uses 32 bytes).
+    public static let maximumSeedSize = 256
 
     public static func load(kernel: some ByteSource, initrd: (any ByteSource)? = nil, options: LoadOptions = LoadOptions()) throws(LoadError) -> LoadResult {
         let image: KernelImage
@@ -251,6 +253,9 @@ struct Builder {
         if let want = options.kernelAddress, want != elf.physicalStart {
             guard want > elf.physicalStart else { throw .placement(rule: "BP-71", message: "moving the kernel below its p_paddr (\(hex(elf.physicalStart)) → \(hex(want))) is not supported") }
             delta = want - elf.physicalStart
+            guard !elf.physicalEnd.addingReportingOverflow(delta).overflow else {
+                throw .placement(rule: entry == .pvh ? "BP-68" : "BP-71", message: "kernel address \(hex(want)) moves the image end \(hex(elf.physicalEnd)) past 2^64")
+            }
             if entry == .pvh {
                 guard let r = elf.relocation else { throw .placement(rule: "BP-68", message: "no XEN_ELFNOTE_PHYS32_RELOC (type 19) note: the image cannot be moved from its p_paddr") }
                 guard delta % r.alignment == 0, want >= r.minimum, elf.physicalEnd + delta - 1 <= r.maximum else {
@@ -362,6 +367,10 @@ struct Builder {
     /// Writes the setup_data chain (an RNG seed, directly or through SETUP_INDIRECT) and
     /// returns the first node's address, or nil when the kernel does not accept the type.
     mutating func writeSetupData(seed: [UInt8], at base: UInt64, kernelInfo: KernelInfo?, version: ProtocolVersion) throws(LoadError) -> UInt64? {
+        // The chain has 0x1000 bytes before the zero page; the indirect payload sits at +0x100.
+        guard !seed.isEmpty, seed.count <= ReferenceLoader.maximumSeedSize else {
+            throw .placement(rule: "BP-41", message: "RNG seed of \(seed.count) bytes: the reference loader passes 1…\(ReferenceLoader.maximumSeedSize) bytes")
+        }
         if options.indirectSetupData {
             guard version >= ProtocolVersion(2, 15) else {
                 throw .placement(rule: "BP-42", message: "SETUP_INDIRECT needs protocol ≥ 2.15; this image speaks \(version)")
