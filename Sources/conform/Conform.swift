@@ -34,14 +34,15 @@ func writeJSON(_ object: Any) {
 func verdictJSON(_ v: [Verdict]) -> [[String: String]] { v.map { ["rule": $0.rule, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] } }
 
 /// "pass 45: BP-01 BP-02 …" lines, one per outcome, and each failure with its evidence.
-func printVerdicts(_ verdicts: [Verdict], indent: String = "  ", showAll: Bool = false) {
+func printVerdicts(_ verdicts: [Verdict], indent: String = "  ", showAll: Bool = false, expectedFailures: Set<String> = []) {
     for o in [Outcome.pass, .fail, .notApplicable] {
         let ids = verdicts.filter { $0.outcome == o }.map(\.rule)
         if !ids.isEmpty { print("\(indent)\(o.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(String(ids.count).leftPad(2)): \(ids.joined(separator: " "))") }
     }
     for v in verdicts where v.outcome == .fail || (showAll && v.outcome != .fail) {
         let rule = RuleCatalogue.rule(v.rule)
-        print("\(indent)  \(v.outcome == .fail ? "✗" : v.outcome == .pass ? "✓" : "-") \(v.rule) \(rule?.title ?? ""): \(v.evidence)")
+        let mark = v.outcome == .fail ? (expectedFailures.contains(v.rule) ? "✗ (expected)" : "✗") : v.outcome == .pass ? "✓" : "-"
+        print("\(indent)  \(mark) \(v.rule) \(rule?.title ?? ""): \(v.evidence)")
     }
 }
 

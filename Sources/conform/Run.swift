@@ -35,9 +35,12 @@ struct Run: ParsableCommand {
             print("\(mark) \(c.id) — \(c.about)")
             if let e = r.error { print("     rejected: \(e)") }
             if let res = r.result {
-                print("     loaded: " + placement(res).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + (c.faults.isEmpty ? "" : "; faults: \(c.faults.map(\.name).joined(separator: ", "))"))
+                print("     reference loader placed: " + placement(res).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                for f in c.faults { print("     then fault \(f.name): \(f.about)") }
                 for w in res.warnings { print("     \(w)") }
-                printVerdicts(r.verdicts, indent: "     ", showAll: verbose)
+                var expected: Set<String> = []
+                if case let .loads(_, fail, _, _) = c.expectation { expected = fail }
+                printVerdicts(r.verdicts, indent: "     ", showAll: verbose, expectedFailures: expected)
             }
             for p in r.problems { print("     ✗ not as the manifest says: \(p)") }
         }

@@ -104,3 +104,38 @@ struct LoaderLimitTests {
         #expect(throws: Never.self) { _ = try ReferenceLoader.load(kernel: MemorySource(name: c.id, bytes: c.image), options: o) }
     }
 }
+
+@Suite("Mutation")
+struct MutationTests {
+    /// SplitMix64: a fixed sequence, so a failure reproduces.
+    struct Rng { var s: UInt64; mutating func next() -> UInt64 { s &+= 0x9E37_79B9_7F4A_7C15; var z = s; z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9; z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB; return z ^ (z >> 31) } }
+
+    /// Corrupts 1–4 bytes in the parts a loader parses (boot sector and setup header, or ELF
+    /// header, program headers and notes), then loads and judges. A trap here kills the run.
+    @Test("corrupted headers end in an error or a load, never a trap", arguments: ["bz-2.15", "bz-2.02", "pvh-desc8"])
+    func corruptHeaders(_ id: String) throws {
+        let c = try syntheticImage(id)
+        let region = c.kind == "elf" ? 0..<0x480 : 0x1E0..<0x290
+        var rng = Rng(s: UInt64(id.utf8.reduce(0) { $0 &* 31 &+ UInt64($1) }))
+        var loaded = 0, rejected = 0
+        for _ in 0..<400 {
+            var img = c.image
+            for _ in 0...(rng.next() % 4) {
+                let at = region.lowerBound + Int(rng.next() % UInt64(region.count))
+                img[at] = rng.next() % 3 == 0 ? 0xFF : UInt8(truncatingIfNeeded: rng.next())
+            }
+            var o = c.options
+            o.entry = rng.next() % 2 == 0 ? nil : (c.kind == "elf" ? .pvh : .protected32)
+            let src = MemorySource(name: "mutant", bytes: img)
+            do {
+                let r = try ReferenceLoader.load(kernel: src, initrd: MemorySource(name: "i", bytes: [1, 2, 3]), options: o)
+                _ = judge(try BootSnapshot.of(r, kernel: src, initrd: MemorySource(name: "i", bytes: [1, 2, 3]), commandLine: o.commandLine))
+                loaded += 1
+            } catch {
+                #expect(!"\(error)".isEmpty); rejected += 1
+            }
+        }
+        #expect(loaded + rejected == 400)
+        #expect(rejected > 0, "no mutant was rejected: the mutation reaches nothing")
+    }
+}
