@@ -36,7 +36,7 @@ struct GuestMemoryTests {
 }
 
 @Suite("Parsers")
-struct ParserTests {
+struct ParsersTests {
     @Test("a bzImage newer than 2.15 loads with a visible warning")
     func newerVersionWarns() throws {
         let c = try syntheticImage("bz-2.16-newer")
@@ -92,7 +92,7 @@ struct ParserTests {
 }
 
 @Suite("LoaderLimits")
-struct LoaderLimitTests {
+struct LoaderLimitsTests {
     /// The setup_data chain has room before the zero page; a longer seed is an error, not an overlap.
     @Test("an oversized RNG seed is refused with BP-41")
     func seedSize() throws {

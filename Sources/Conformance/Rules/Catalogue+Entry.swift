@@ -27,6 +27,11 @@ extension RuleCatalogue {
         return .check(conds, ok: "GDT at \(hex(e.gdtr.base)): 0x10 = \(hex(cd)), 0x18 = \(hex(dd)); CS 0x10, DS/ES/SS 0x18")
     }
 
+    /// BP-50, BP-56: the flags register has IF clear.
+    static func interruptsOff(_ c: RuleContext) -> Judgement {
+        c.entry.rflags & EntryState.rflagsIF == 0 ? .pass("IF = 0") : .fail("RFLAGS = \(hex(c.entry.rflags)): IF = 1")
+    }
+
     /// RSI/ESI points at the zero page (BP-51, BP-57, BP-70): readable RAM holding the image's header magic.
     static func bootParamsPointer(_ c: RuleContext) -> (Bool, String) {
         let b = c.entry.rsi
@@ -74,7 +79,7 @@ extension RuleCatalogue {
         },
         Rule("BP-50", "interrupts off (32-bit)", reference: "§4.9", statement: "EFLAGS.IF = 0.") { c in
             guard c.entryPoint == .protected32 else { return .na("not the 32-bit entry") }
-            return c.entry.rflags & EntryState.rflagsIF == 0 ? .pass("IF = 0") : .fail("EFLAGS = \(hex(c.entry.rflags)): IF = 1")
+            return interruptsOff(c)
         },
         Rule("BP-51", "ESI = boot_params; EBP = EDI = EBX = 0", reference: "§4.9", statement: "ESI holds the zero page's address; EBP, EDI and EBX are 0.") { c in
             guard c.entryPoint == .protected32 else { return .na("not the 32-bit entry") }
@@ -108,7 +113,7 @@ extension RuleCatalogue {
         },
         Rule("BP-56", "interrupts off (64-bit)", reference: "§4.10", statement: "RFLAGS.IF = 0.") { c in
             guard c.entryPoint == .long64 else { return .na("not the 64-bit entry") }
-            return c.entry.rflags & EntryState.rflagsIF == 0 ? .pass("IF = 0") : .fail("RFLAGS = \(hex(c.entry.rflags)): IF = 1")
+            return interruptsOff(c)
         },
         Rule("BP-57", "RSI = boot_params", reference: "§4.10", statement: "RSI holds the zero page's address.") { c in
             guard c.entryPoint == .long64 else { return .na("not the 64-bit entry") }

@@ -5,7 +5,7 @@ import Testing
 /// The Debian 6.1 and 6.12 kernels fetched by tools/build-corpus.sh: every image loads with
 /// the reference loader and passes every applicable rule.
 @Suite("RealKernels")
-struct RealKernelTests {
+struct RealKernelsTests {
     static let kernels: [RealKernel] = (try? RealCorpus.load(directory: Repo.corpus)) ?? nil ?? []
 
     static func requireCorpus() throws -> [RealKernel] {
