@@ -15,9 +15,9 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let cases: [CorpusCase]
-        do { cases = try SyntheticCorpus.load(manifest: corpus + "/synthetic/manifest.json") } catch {
-            throw fail("\(error) (run from the repository root, or pass --corpus)")
-        }
+        let manifest = corpus + "/synthetic/manifest.json"
+        guard FileManager.default.fileExists(atPath: manifest) else { throw fail("no \(manifest): run from the repository root, or pass --corpus DIR") }
+        do { cases = try SyntheticCorpus.load(manifest: manifest) } catch { throw fail(error.description) }
         var deviations = 0
         var jsonCases: [[String: Any]] = []
         if !json { print("Synthetic corpus: \(cases.count) cases (\(corpus)/synthetic/manifest.json)\n") }

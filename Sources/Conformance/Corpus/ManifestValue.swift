@@ -23,6 +23,12 @@ struct Fields {
         throw .badValue(caseID: id, key: k, found: "\(v)")
     }
     func num(_ k: String, _ def: UInt64) throws(ManifestError) -> UInt64 { try num(k) ?? def }
+    /// A size or count that becomes an allocation or an index: at most `max`.
+    func size(_ k: String, _ def: Int, max: Int) throws(ManifestError) -> Int {
+        let v = try num(k, UInt64(def))
+        guard v <= UInt64(max) else { throw .badValue(caseID: id, key: k, found: "\(hex(v)) (at most \(hex(max)))") }
+        return Int(v)
+    }
     func str(_ k: String) -> String? { d[k] as? String }
     func bool(_ k: String) -> Bool? { d[k] as? Bool }
     func sub(_ k: String) -> Fields? { (d[k] as? [String: Any]).map { Fields(id: id, d: $0) } }

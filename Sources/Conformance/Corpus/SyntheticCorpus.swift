@@ -63,7 +63,7 @@ public enum SyntheticCorpus {
         default: throw .badValue(caseID: f.id, key: "image.kind", found: kind)
         }
         var initrd: [UInt8]? = nil
-        if let size = try f.num("initrd") { initrd = patternBytes(count: Int(size), seed: f.id + "/initrd") }
+        if f.has("initrd") { initrd = patternBytes(count: try f.size("initrd", 0, max: 256 << 20), seed: f.id + "/initrd") }
         var o = LoadOptions()
         o.rngSeed = LoadOptions.corpusSeed
         if let l = f.sub("load") {

@@ -11,14 +11,14 @@ public enum SyntheticImage {
     /// initrdAddrMax, setupTypeMax, handoverOffset, syssize, headerEnd, truncateTo, patch.
     static func bzImage(_ r: Fields) throws(ManifestError) -> [UInt8] {
         guard let v = ProtocolVersion(string: r.str("version") ?? "2.15") else { throw .badValue(caseID: r.id, key: "version", found: r.str("version") ?? "") }
-        let sects = Int(try r.num("setupSects", 4))
+        let sects = try r.size("setupSects", 4, max: 255)
         let setupSize = ((sects == 0 ? 4 : sects) + 1) * 512
-        let pmSize = Int(try r.num("pmSize", 0x1_0000))
+        let pmSize = try r.size("pmSize", 0x1_0000, max: 64 << 20)
         var f = [UInt8](repeating: 0, count: setupSize + pmSize)
         // Boot sector: recognisable junk (a loader copying it into the zero page shows, BP-11).
         f.put(bytes: Array("MZ".utf8) + patternBytes(count: 0x1EF - 2, seed: r.id + "/bootsector"), at: 0)
         f[0x1EF] = 0xFF; f[0x1F0] = 0xFF                 // sentinel bytes as real images carry them
-        let end = Int(try r.num("headerEnd", UInt64(headerEnd(for: v))))
+        let end = try r.size("headerEnd", headerEnd(for: v), max: 0x290)
         func set(_ name: String, _ value: UInt64) {
             guard let fl = SetupHeaderLayout.field(name), fl.end <= end else { return }
             f.put(value, at: fl.offset, width: fl.size)
@@ -56,7 +56,7 @@ public enum SyntheticImage {
             let kio = pmSize - 0x40
             var ki = [UInt8](repeating: 0, count: 16)
             ki.put32(KernelInfo.magicValue, at: 0); ki.put32(16, at: 4); ki.put32(16, at: 8)
-            ki.put32(UInt32(try r.num("setupTypeMax", 0x8000_0009)), at: 12)
+            ki.put32(UInt32(truncatingIfNeeded: try r.num("setupTypeMax", 0x8000_0009)), at: 12)
             f.put(bytes: ki, at: pm + kio)
             set("kernel_info_offset", UInt64(kio))
         }
@@ -85,23 +85,23 @@ public enum SyntheticImage {
         note(name: "Linux", type: 0x101, desc: [0, 0, 0, 0])
         if let rl = r.sub("reloc") {
             var d = [UInt8](repeating: 0, count: 12)
-            d.put32(UInt32(try rl.num("align", 0x20_0000)), at: 0); d.put32(UInt32(try rl.num("min", 0x100_0000)), at: 4); d.put32(UInt32(try rl.num("max", 0x3FFF_FFFF)), at: 8)
+            d.put32(UInt32(truncatingIfNeeded: try rl.num("align", 0x20_0000)), at: 0); d.put32(UInt32(truncatingIfNeeded: try rl.num("min", 0x100_0000)), at: 4); d.put32(UInt32(truncatingIfNeeded: try rl.num("max", 0x3FFF_FFFF)), at: 8)
             note(name: "Xen", type: 19, desc: d)
         }
         if r.bool("pvh") != false {
             let p = r.sub("pvh") ?? Fields(id: r.id, d: [:])
-            let size = Int(try p.num("descsz", 8))
+            let size = try p.size("descsz", 8, max: 0x1000)
             var d = [UInt8](repeating: 0, count: size)
             let value = try p.num("value", firstPaddr &+ 0x40)
             for i in 0..<min(size, 8) { d[i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
-            note(name: p.str("name") ?? "Xen", type: UInt32(try p.num("type", 18)), desc: d, declaredDesc: try p.num("declaredDescsz"))
+            note(name: p.str("name") ?? "Xen", type: UInt32(truncatingIfNeeded: try p.num("type", 18)), desc: d, declaredDesc: try p.num("declaredDescsz"))
         }
         // Layout: ELF header, program headers at 0x40, notes at 0x400, segments from 0x1000.
         let phnum = segs.count + 1
         var segData: [(off: Int, bytes: [UInt8])] = []
         var off = 0x1000
         for (i, s) in segs.enumerated() {
-            let n = Int(try s.num("fileSize", 0x1000))
+            let n = try s.size("fileSize", 0x1000, max: 64 << 20)
             segData.append((off, patternBytes(count: n, seed: r.id + "/seg\(i)")))
             off += (n + 0xFFF) & ~0xFFF
         }
@@ -110,10 +110,10 @@ public enum SyntheticImage {
         f.put16(2, at: 16); f.put16(62, at: 18); f.put32(1, at: 20)
         f.put64(try r.num("entry", firstPaddr &+ 0x100), at: 24)
         f.put64(try r.num("phoff", 0x40), at: 32)
-        f.put16(64, at: 52); f.put16(UInt16(try r.num("phentsize", 56)), at: 54); f.put16(UInt16(try r.num("phnum", UInt64(phnum))), at: 56)
+        f.put16(64, at: 52); f.put16(UInt16(truncatingIfNeeded: try r.num("phentsize", 56)), at: 54); f.put16(UInt16(truncatingIfNeeded: try r.num("phnum", UInt64(phnum))), at: 56)
         for (i, s) in segs.enumerated() {
             let b = 0x40 + i * 56
-            f.put32(1, at: b); f.put32(UInt32(try s.num("flags", 7)), at: b + 4)
+            f.put32(1, at: b); f.put32(UInt32(truncatingIfNeeded: try s.num("flags", 7)), at: b + 4)
             f.put64(try s.num("offset", UInt64(segData[i].off)), at: b + 8)
             let pa = try s.num("paddr", 0x100_0000)
             f.put64(0xFFFF_FFFF_8000_0000 &+ pa, at: b + 16); f.put64(pa, at: b + 24)
@@ -131,11 +131,11 @@ public enum SyntheticImage {
 
     static func applyPatches(_ f: inout [UInt8], _ r: Fields) throws(ManifestError) {
         for p in r.list("patch") {
-            guard let o = try p.num("offset"), let bytes = [UInt8](hex: p.str("hex") ?? "x"), Int(o) + bytes.count <= f.count else {
+            guard let o = try p.num("offset"), let bytes = [UInt8](hex: p.str("hex") ?? "x"), o <= UInt64(f.count), Int(o) + bytes.count <= f.count else {
                 throw .badValue(caseID: r.id, key: "patch", found: "\(p.d)")
             }
             f.put(bytes: bytes, at: Int(o))
         }
-        if let t = try r.num("truncateTo") { f = Array(f.prefix(Int(t))) }
+        if r.has("truncateTo") { f = Array(f.prefix(try r.size("truncateTo", 0, max: f.count))) }
     }
 }
