@@ -30,6 +30,12 @@ public struct FaultTarget {
         snapshot.image.headerBytes.put(bytes: bytes, at: off)
         write(B + UInt64(off), bytes)
     }
+    /// Clears xloadflags bits in the image (record and zero page alike).
+    mutating func clearXLoadFlags(_ mask: UInt16) {
+        var b = [UInt8](repeating: 0, count: 2)
+        b.put16(snapshot.image.headerBytes.u16(0x236)! & ~mask, at: 0)
+        image(0x236, b)
+    }
     /// Moves the kernel (and the entry point with it) to `to`.
     mutating func moveKernel(to: UInt64) {
         let len = snapshot.image.format == .bzImage ? snapshot.image.protectedModeLength : result.kernelWindow.length
@@ -78,13 +84,13 @@ extension LoaderFault {
             let lf = t.snapshot.image.headerBytes[0x211] & ~1; t.image(0x211, [lf])
         },
         .init("long-entry-without-xlf", "uses the 64-bit entry of an image without XLF_KERNEL_64 (BP-06)") { t in
-            let x = t.snapshot.image.headerBytes.u16(0x236)! & ~1; var b = [UInt8](repeating: 0, count: 2); b.put16(x, at: 0); t.image(0x236, b)
+            t.clearXLoadFlags(XLoadFlags.kernel64.rawValue)
         },
         .init("high-without-xlf", "places boot data above 4 GiB for an image without XLF_CAN_BE_LOADED_ABOVE_4G (BP-07)") { t in
-            let x = t.snapshot.image.headerBytes.u16(0x236)! & ~2; var b = [UInt8](repeating: 0, count: 2); b.put16(x, at: 0); t.image(0x236, b)
+            t.clearXLoadFlags(XLoadFlags.canBeLoadedAbove4G.rawValue)
         },
         .init("la57-without-xlf", "hands over with CR4.LA57 to a kernel without XLF_5LEVEL (BP-08)") { t in
-            let x = t.snapshot.image.headerBytes.u16(0x236)! & ~0x20; var b = [UInt8](repeating: 0, count: 2); b.put16(x, at: 0); t.image(0x236, b)
+            t.clearXLoadFlags(XLoadFlags.fiveLevel.rawValue)
             t.snapshot.entry.cr4 |= EntryState.cr4LA57
         },
         .init("bad-kernel-info-offset", "loads an image whose kernel_info_offset points at no kernel_info (BP-09)") { t in

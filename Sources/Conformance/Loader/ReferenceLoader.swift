@@ -162,9 +162,8 @@ struct Builder {
         let oldProtocol = v < ProtocolVersion(2, 2)
         let cmd: KernelCommandLine
         do {
-            cmd = try KernelCommandLine(options.commandLine, limit: oldProtocol ? min(h.commandLineLimit, 0x7FF) : h.commandLineLimit, limitField: limitField)
+            cmd = try KernelCommandLine(options.commandLine, limit: h.commandLineLimit, limitField: limitField)
         } catch { throw .commandLine(error) }
-        if oldProtocol, entry != .protected32 { throw .placement(rule: "BP-06", message: "protocol \(v) has no 64-bit entry") }
         let zeroPage: UInt64
         let cmdAt: UInt64
         var setupDataAt: UInt64

@@ -75,8 +75,7 @@ extension RuleCatalogue {
         Rule("BP-40", "boot objects inside e820 RAM", reference: "§4.6; BOOT; SETUPC; KASLR",
              statement: "W, boot_params, the command line, the initrd and setup_data all lie in e820 RAM.") { c in
             guard c.zp != nil else { return noZeroPage }
-            var objs = c.bootObjects
-            if let w = c.window { objs.append(("W", w)) }
+            let objs = c.bootObjectsAndWindow
             return .check(objs.map { (c.isRAM($0.1), "\($0.0) \($0.1) is not inside e820 RAM") }, ok: "\(objs.count) objects in RAM")
         },
     ]

@@ -207,6 +207,11 @@ public struct RuleContext: Sendable {
         return out
     }
 
+    /// The boot objects plus W, when W is known (BP-40, BP-52).
+    public var bootObjectsAndWindow: [(String, AddressRange)] {
+        bootObjects + (window.map { [("W", $0)] } ?? [])
+    }
+
     /// A guest-virtual to guest-physical walk of the page tables at CR3 (4- or 5-level),
     /// returning the physical address and the size of the page that maps it.
     public func translate(_ va: UInt64) -> (pa: UInt64, pageSize: UInt64)? {
