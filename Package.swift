@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Conformance", targets: ["Conformance"]),
+        .library(name: "HarnessKVM", targets: ["HarnessKVM"]),
         .executable(name: "conform", targets: ["conform"]),
     ],
     dependencies: [
@@ -18,16 +19,21 @@ let package = Package(
             name: "Conformance",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Only what Swift cannot express about /dev/kvm: ioctl numbers and fixed-arity wrappers.
+        .target(name: "CKVM"),
+        // Runs guests: KVM (system, VM, vCPU), the devices a kernel needs, QEMU.
+        .target(name: "HarnessKVM", dependencies: ["Conformance", "CKVM"]),
         .executableTarget(
             name: "conform",
             dependencies: [
                 "Conformance",
+                "HarnessKVM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "ProtocolTests",
-            dependencies: ["Conformance"]
+            dependencies: ["Conformance", "HarnessKVM"]
         ),
     ]
 )

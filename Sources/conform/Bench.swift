@@ -75,10 +75,13 @@ struct CorpusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "corpus", abstract: "Write the synthetic corpus images (and initrds) to a directory.")
     @Argument(help: "Output directory (created; existing files with the same names are replaced).") var output: String
     @Option(help: "Corpus directory.") var corpus = "Corpus"
+    @Flag(help: "Write the probe-kernel variants instead (needs Corpus/probe/build from tools/build-corpus.sh), with index.json giving each one's load options.") var probe = false
 
     func run() throws {
         let cases: [CorpusCase]
-        do { cases = try SyntheticCorpus.load(manifest: corpus + "/synthetic/manifest.json") } catch { throw fail(error.description) }
+        var build: ProbeBuild? = nil
+        if probe { do { build = try ProbeBuild.load(directory: corpus + "/probe/build") } catch { throw fail(error.description) } }
+        do { cases = try SyntheticCorpus.load(manifest: corpus + "/synthetic/manifest.json", probe: build) } catch { throw fail(error.description) }
         do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch { throw fail("\(output): \(error.localizedDescription)") }
         for c in cases {
             do {
@@ -86,6 +89,11 @@ struct CorpusCommand: ParsableCommand {
                 if let i = c.initrd { try Data(i).write(to: URL(fileURLWithPath: "\(output)/\(c.id).initrd")) }
             } catch { throw fail("\(output)/\(c.id): \(error.localizedDescription)") }
         }
-        print("wrote \(cases.count) synthetic images to \(output)")
+        if probe {
+            try writeProbeIndex(cases, to: output)
+            print("wrote \(cases.count) probe-kernel variants and index.json to \(output)")
+        } else {
+            print("wrote \(cases.count) synthetic images to \(output)")
+        }
     }
 }

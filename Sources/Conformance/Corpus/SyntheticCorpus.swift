@@ -36,7 +36,9 @@ public struct CaseRun: @unchecked Sendable {
 
 public enum SyntheticCorpus {
     /// Reads `manifest.json`: {"cases": [{id, about, image: {kind, …recipe}, initrd, load, faults, expect}]}.
-    public static func load(manifest path: String) throws(ManifestError) -> [CorpusCase] {
+    /// With `probe`, the probe variants instead: each case that loads cleanly with no fault,
+    /// rebuilt around the probe kernel with the same header recipe and load options.
+    public static func load(manifest path: String, probe: ProbeBuild? = nil) throws(ManifestError) -> [CorpusCase] {
         let obj: Any
         do { obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
             throw .unreadable(path: path, reason: "\(error.localizedDescription)")
@@ -49,17 +51,33 @@ public enum SyntheticCorpus {
         for c in cases {
             guard let id = c["id"] as? String, !seen.contains(id) else { throw .unreadable(path: path, reason: "case without a unique id: \(c["id"] ?? "nil")") }
             seen.insert(id)
-            out.append(try parse(Fields(id: id, d: c)))
+            let f = Fields(id: id, d: c)
+            if let probe {
+                if probeEligible(f) { out.append(try parse(f, probe: probe)) }
+            } else {
+                out.append(try parse(f))
+            }
         }
         return out
     }
 
-    static func parse(_ f: Fields) throws(ManifestError) -> CorpusCase {
+    /// Recipe keys that change bytes the probe's code lives in, or entry addresses it relies on.
+    static let probeBreakingKeys = ["patch", "truncateTo", "syssize", "headerEnd", "entry", "phoff", "phentsize", "phnum", "reloc"]
+
+    static func probeEligible(_ f: Fields) -> Bool {
+        guard let img = f.sub("image"), ["bzImage", "elf"].contains(img.str("kind") ?? ""), f.strings("faults").isEmpty,
+              let e = f.sub("expect"), e.sub("rejected") == nil, e.strings("fail").isEmpty else { return false }
+        if probeBreakingKeys.contains(where: { img.has($0) }) { return false }
+        if img.sub("pvh") != nil { return false }   // custom PVH notes; `pvh: false` (no note) stays
+        return true
+    }
+
+    static func parse(_ f: Fields, probe: ProbeBuild? = nil) throws(ManifestError) -> CorpusCase {
         guard let img = f.sub("image"), let kind = img.str("kind") else { throw .badValue(caseID: f.id, key: "image.kind", found: "missing") }
         let bytes: [UInt8]
         switch kind {
-        case "bzImage": bytes = try SyntheticImage.bzImage(Fields(id: f.id, d: img.d))
-        case "elf": bytes = try SyntheticImage.elf(Fields(id: f.id, d: img.d))
+        case "bzImage": bytes = try SyntheticImage.bzImage(Fields(id: f.id, d: img.d), probe: probe)
+        case "elf": bytes = try SyntheticImage.elf(Fields(id: f.id, d: img.d), probe: probe)
         default: throw .badValue(caseID: f.id, key: "image.kind", found: kind)
         }
         var initrd: [UInt8]? = nil
@@ -82,7 +100,7 @@ public enum SyntheticCorpus {
             faults.append(fault)
         }
         guard let e = f.sub("expect") else { throw .badValue(caseID: f.id, key: "expect", found: "missing") }
-        let exp: Expectation
+        var exp: Expectation
         if let r = e.sub("rejected") {
             guard let rule = r.str("rule") else { throw .badValue(caseID: f.id, key: "expect.rejected.rule", found: "missing") }
             exp = .rejected(rule: rule, field: r.str("field"), offset: try r.num("offset"))
@@ -90,6 +108,9 @@ public enum SyntheticCorpus {
             var placement: [String: UInt64] = [:]
             if let p = e.sub("placement") { for k in p.d.keys { placement[k] = try p.num(k) } }
             exp = .loads(placement: placement, fail: Set(e.strings("fail")), pass: Set(e.strings("pass")), warns: Set(e.strings("warns")))
+            // A probe variant's image differs from the recipe's own (size, entry bytes); only
+            // "no rule fails" carries over.
+            if probe != nil { exp = .loads(placement: [:], fail: [], pass: [], warns: []) }
         }
         return CorpusCase(id: f.id, about: f.str("about") ?? "", kind: kind, image: bytes, initrd: initrd, options: o, faults: faults, expectation: exp)
     }

@@ -9,11 +9,14 @@ public enum SyntheticImage {
     /// A bzImage. Recipe keys (all optional): version, setupSects, pmSize, relocatable,
     /// kernelAlignment, minAlignment, prefAddress, initSize, xloadflags, loadflags, cmdlineSize,
     /// initrdAddrMax, setupTypeMax, handoverOffset, syssize, headerEnd, truncateTo, patch.
-    static func bzImage(_ r: Fields) throws(ManifestError) -> [UInt8] {
+    static func bzImage(_ r: Fields, probe: ProbeBuild? = nil) throws(ManifestError) -> [UInt8] {
         guard let v = ProtocolVersion(string: r.str("version") ?? "2.15") else { throw .badValue(caseID: r.id, key: "version", found: r.str("version") ?? "") }
         let sects = try r.size("setupSects", 4, max: 255)
         let setupSize = ((sects == 0 ? 4 : sects) + 1) * 512
-        let pmSize = try r.size("pmSize", 0x1_0000, max: 64 << 20)
+        let probeImage = probe?.image(variant: r.id)
+        var pmSize = try r.size("pmSize", 0x1_0000, max: 64 << 20)
+        // A probe variant: the protected-mode image is the probe (its length a multiple of 4 KiB).
+        if let probeImage { pmSize = probeImage.count }
         var f = [UInt8](repeating: 0, count: setupSize + pmSize)
         // Boot sector: recognisable junk (a loader copying it into the zero page shows, BP-11).
         f.put(bytes: Array("MZ".utf8) + patternBytes(count: 0x1EF - 2, seed: r.id + "/bootsector"), at: 0)
@@ -29,6 +32,11 @@ public enum SyntheticImage {
         set("vid_mode", 0xFFFF)
         set("boot_flag", 0xAA55)
         f[0x200] = 0xEB; f[0x201] = UInt8(truncatingIfNeeded: end - 0x202)
+        if let s16 = probe?.setup16, setupSize >= 0x400 + s16.count, end + 3 <= 0x400 {
+            // The 16-bit entry: a near jump at the header's end to the setup code at 0x400.
+            f[end] = 0xE9; f.put16(UInt16(0x400 - (end + 3)), at: end)
+            f.put(bytes: s16, at: 0x400)
+        }
         set("header", UInt64(BzImage.headerMagic))
         set("version", UInt64(v.rawValue))
         set("start_sys_seg", 0x1000)
@@ -47,13 +55,23 @@ public enum SyntheticImage {
         set("handover_offset", try r.num("handoverOffset", 0))
         // Protected-mode image: pattern bytes, a zstd-magic payload, kernel_info near the end.
         let pm = setupSize
-        f.put(bytes: patternBytes(count: pmSize, seed: r.id + "/pm"), at: pm)
-        if pmSize >= 0x400 {
-            f.put(bytes: [0x28, 0xB5, 0x2F, 0xFD], at: pm + 0x200)
-            set("payload_offset", 0x200); set("payload_length", UInt64(pmSize / 2))
+        if let probeImage, let probe {
+            f.put(bytes: probeImage, at: pm)
+            f.put(bytes: [0x28, 0xB5, 0x2F, 0xFD], at: pm + probe.tail)
+            set("payload_offset", UInt64(probe.tail)); set("payload_length", 0x80)
+            // The probe's scratch follows its image: the kernel's memory must cover it.
+            if let fl = SetupHeaderLayout.field("init_size"), fl.end <= end, f.u32(fl.offset)! < UInt32(probe.scratch.upperBound) {
+                f.put32(UInt32(probe.scratch.upperBound + 0xFFF) & ~0xFFF, at: fl.offset)
+            }
+        } else {
+            f.put(bytes: patternBytes(count: pmSize, seed: r.id + "/pm"), at: pm)
+            if pmSize >= 0x400 {
+                f.put(bytes: [0x28, 0xB5, 0x2F, 0xFD], at: pm + 0x200)
+                set("payload_offset", 0x200); set("payload_length", UInt64(pmSize / 2))
+            }
         }
         if v >= ProtocolVersion(2, 15), pmSize >= 0x100 {
-            let kio = pmSize - 0x40
+            let kio = probe.map { $0.tail + 0x80 } ?? pmSize - 0x40
             var ki = [UInt8](repeating: 0, count: 16)
             ki.put32(KernelInfo.magicValue, at: 0); ki.put32(16, at: 4); ki.put32(16, at: 8)
             ki.put32(UInt32(truncatingIfNeeded: try r.num("setupTypeMax", 0x8000_0009)), at: 12)
@@ -67,8 +85,19 @@ public enum SyntheticImage {
     /// An ELF64 vmlinux. Recipe keys: segments [{paddr, fileSize, memSize, align}], entry,
     /// pvh {name, type, descsz, value, declaredDescsz} or false, reloc {align, min, max},
     /// phoffOverride, truncateTo, patch.
-    static func elf(_ r: Fields) throws(ManifestError) -> [UInt8] {
+    static func elf(_ r: Fields, probe: ProbeBuild? = nil) throws(ManifestError) -> [UInt8] {
         var segs = r.list("segments")
+        var probeImage: [UInt8]? = nil
+        if let probe {
+            // A probe variant: one segment holding the probe at the recipe's first address,
+            // entered at +0x200 (64-bit) or through the PVH note at pvh_start.
+            let pa = try (segs.first ?? Fields(id: r.id, d: [:])).num("paddr", 0x100_0000)
+            guard pa < 0xFFF0_0000 else { throw .badValue(caseID: r.id, key: "segments[0].paddr", found: hex(pa)) }
+            var img = probe.image(variant: r.id)
+            img.put32(UInt32(pa), at: probe.pvhBaseImmediate)
+            probeImage = img
+            segs = [Fields(id: r.id, d: ["paddr": hex(pa), "fileSize": hex(UInt64(img.count)), "memSize": hex(probe.scratch.upperBound), "align": "0x200000"])]
+        }
         if segs.isEmpty {
             segs = [Fields(id: r.id, d: ["paddr": "0x1000000", "fileSize": "0x10000", "memSize": "0x10000", "align": "0x200000"]),
                     Fields(id: r.id, d: ["paddr": "0x1200000", "fileSize": "0x1000", "memSize": "0x4000", "align": "0x200000"])]
@@ -92,7 +121,7 @@ public enum SyntheticImage {
             let p = r.sub("pvh") ?? Fields(id: r.id, d: [:])
             let size = try p.size("descsz", 8, max: 0x1000)
             var d = [UInt8](repeating: 0, count: size)
-            let value = try p.num("value", firstPaddr &+ 0x40)
+            let value = try p.num("value", firstPaddr &+ (probe.map { $0.pvhStart } ?? 0x40))
             for i in 0..<min(size, 8) { d[i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
             note(name: p.str("name") ?? "Xen", type: UInt32(truncatingIfNeeded: try p.num("type", 18)), desc: d, declaredDesc: try p.num("declaredDescsz"))
         }
@@ -102,13 +131,13 @@ public enum SyntheticImage {
         var off = 0x1000
         for (i, s) in segs.enumerated() {
             let n = try s.size("fileSize", 0x1000, max: 64 << 20)
-            segData.append((off, patternBytes(count: n, seed: r.id + "/seg\(i)")))
+            segData.append((off, probeImage ?? patternBytes(count: n, seed: r.id + "/seg\(i)")))
             off += (n + 0xFFF) & ~0xFFF
         }
         var f = [UInt8](repeating: 0, count: max(off, 0x1000))
         f.put(bytes: [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1], at: 0)
         f.put16(2, at: 16); f.put16(62, at: 18); f.put32(1, at: 20)
-        f.put64(try r.num("entry", firstPaddr &+ 0x100), at: 24)
+        f.put64(try r.num("entry", firstPaddr &+ (probe == nil ? 0x100 : 0x200)), at: 24)
         f.put64(try r.num("phoff", 0x40), at: 32)
         f.put16(64, at: 52); f.put16(UInt16(truncatingIfNeeded: try r.num("phentsize", 56)), at: 54); f.put16(UInt16(truncatingIfNeeded: try r.num("phnum", UInt64(phnum))), at: 56)
         for (i, s) in segs.enumerated() {

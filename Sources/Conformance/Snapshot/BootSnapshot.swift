@@ -46,7 +46,7 @@ public struct ImageRecord: Sendable, Equatable {
 }
 
 /// SHA-256 of [offset, offset+length) of a source, read in 8 MiB pieces.
-func sourceSHA256(of source: some ByteSource, offset: UInt64, length: UInt64) throws(SourceError) -> String {
+public func sourceSHA256(of source: some ByteSource, offset: UInt64, length: UInt64) throws(SourceError) -> String {
     var h = RegionHasher()
     var done: UInt64 = 0
     while done < length {

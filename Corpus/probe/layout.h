@@ -1,0 +1,54 @@
+/* Offsets shared by the probe's assembly and C. The save area records the CPU state at entry. */
+#define SAVE_RAX 0
+#define SAVE_RBX 8
+#define SAVE_RCX 16
+#define SAVE_RDX 24
+#define SAVE_RSI 32
+#define SAVE_RDI 40
+#define SAVE_RBP 48
+#define SAVE_RSP 56
+#define SAVE_R8 64          /* r8..r15 at 64..120 */
+#define SAVE_RFLAGS 136
+#define SAVE_CR0 144
+#define SAVE_CR3 152
+#define SAVE_CR4 160
+#define SAVE_EFER 168
+#define SAVE_GDTR 176       /* sgdt: limit (2 bytes), base (4 or 8 bytes) */
+#define SAVE_IDTR 192
+#define SAVE_SEL 208        /* cs ds es ss fs gs tr, one 8-byte slot each */
+#define SAVE_KIND 264       /* 16, 32, 64, or 0x68 ('h') for PVH */
+#define SAVE_BASE 272       /* where the probe's image starts (the loader's L) */
+#define SAVE_ZP_SCRATCH 280 /* boot_params.scratch as the loader left it (32-bit entry uses it) */
+#define SAVE_SIZE 512
+
+#define KIND_16 16
+#define KIND_32 32
+#define KIND_64 64
+#define KIND_PVH 0x68
+
+/* The 16-bit setup entry hands over to startup_32 with EBP = this and EDI = its save area. */
+#define RM_MAGIC 0x36314d52 /* "RM16" */
+/* Real-mode save area (in the setup code, offsets from its start). */
+#define RM_EAX 0
+#define RM_EBX 4
+#define RM_ECX 8
+#define RM_EDX 12
+#define RM_ESI 16
+#define RM_EDI 20
+#define RM_EBP 24
+#define RM_ESP 28
+#define RM_CS 32
+#define RM_DS 34
+#define RM_ES 36
+#define RM_SS 38
+#define RM_FS 40
+#define RM_GS 42
+#define RM_FLAGS 44
+#define RM_CR0 48
+#define RM_SIZE 52
+
+#define PROBE_PT_PAGES 10   /* PML4, PDPT, 8 PDs: identity map of [0, 8 GiB) in 2 MiB pages */
+#define PROBE_MAP_TOP 0x200000000ULL
+#define DEBUG_EXIT_PORT 0x501
+#define COM1 0x3f8
+#define REPORT_SIZE 65536

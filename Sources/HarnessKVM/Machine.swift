@@ -1,0 +1,214 @@
+import CKVM
+import Conformance
+import Dispatch
+import Foundation
+import Glibc
+
+/// How a run ended.
+public enum BootOutcome: Sendable, Equatable, CustomStringConvertible {
+    /// The serial marker appeared.
+    case reachedMarker
+    /// The guest wrote `code` to the debug-exit port.
+    case exited(code: UInt32)
+    /// The vCPU halted with nothing to wake it (seen as HLT, or halted at the time limit).
+    case halted
+    /// Triple fault: the CPU shut down.
+    case shutdown
+    /// The guest asked for a reset (i8042) or KVM reported a reset event.
+    case reset
+    case timedOut
+    /// KVM could not enter the guest (invalid state); the hardware reason.
+    case failedEntry(String)
+    /// KVM reported an internal error or an exit this harness does not handle.
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .reachedMarker: "reached the marker"
+        case .exited(let c): "exited through the debug port with status \(c)"
+        case .halted: "halted"
+        case .shutdown: "shut down (triple fault)"
+        case .reset: "reset"
+        case .timedOut: "timed out"
+        case .failedEntry(let r): "failed entry: \(r)"
+        case .failed(let r): "failed: \(r)"
+        }
+    }
+    /// A short word for tables and JSON.
+    public var word: String {
+        switch self {
+        case .reachedMarker: "marker"; case .exited: "exited"; case .halted: "halted"; case .shutdown: "shutdown"
+        case .reset: "reset"; case .timedOut: "timeout"; case .failedEntry: "failed-entry"; case .failed: "failed"
+        }
+    }
+}
+
+public struct BootOptions: Sendable {
+    /// Wall-clock limit for the guest; the vCPU is pulled out of KVM_RUN when it passes.
+    public var timeout: Duration = .seconds(10)
+    /// Serial bytes kept; the rest is counted.
+    public var serialLimit = 1 << 20
+    /// Stop when this appears on COM1.
+    public var marker: String? = nil
+    public init(timeout: Duration = .seconds(10), serialLimit: Int = 1 << 20, marker: String? = nil) {
+        self.timeout = timeout; self.serialLimit = serialLimit; self.marker = marker
+    }
+}
+
+/// What one run produced.
+public struct BootReport: Sendable {
+    public let outcome: BootOutcome
+    public let serial: [UInt8]
+    public let serialDropped: UInt64
+    public let exits: Int
+    public let unclaimedPortAccesses: Int
+    public let mmioAccesses: Int
+    /// From VM creation to teardown.
+    public let elapsed: Duration
+    public let flavor: KVMFlavor
+    /// Where the vCPU was when the run ended (RIP, and CR0/EFER to tell the mode).
+    public let finalRIP: UInt64?
+    public let finalMode: String?
+    public var serialText: String { String(decoding: serial, as: UTF8.self) }
+}
+
+/// A minimal VMM: one vCPU over the reference loader's memory, the in-kernel PIC/IOAPIC/PIT,
+/// COM1, the i8042 reset line and a debug-exit port.
+public enum Harness {
+    private static let kickSignal = SIGUSR2
+    private static let installKick: Int32 = ckvm_install_kick_handler(SIGUSR2)
+    /// CPUID is the same for every VM on a host; asked for once.
+    private static let cpuidCache = CPUIDCache()
+
+    /// Boots the guest `loaded` describes: its memory, entered in exactly its entry state.
+    public static func boot(_ loaded: LoadResult, system: KVMSystem? = nil, options: BootOptions = BootOptions()) throws(KVMError) -> BootReport {
+        try boot(memory: loaded.memory, entry: loaded.entry, system: system, options: options)
+    }
+
+    public static func boot(memory: GuestMemory, entry: EntryState, system given: KVMSystem? = nil, options: BootOptions = BootOptions()) throws(KVMError) -> BootReport {
+        try kvmCall("sigaction(SIGUSR2)", installKick)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let system: KVMSystem
+        if let given { system = given } else { system = try KVMSystem() }
+        let vm = try system.createVM()
+        try vm.setArchitecturalPages()
+        try vm.createInterruptControllers()
+        try vm.register(memory)
+        let vcpu = try vm.createVCPU()
+        try vcpu.setCPUID(try cpuidCache.get(system))
+        try vcpu.load(entry)
+
+        let serial = Serial16550(limit: options.serialLimit, marker: options.marker)
+        let bus = PortBus()
+        bus.attach(serial); bus.attach(I8042()); bus.attach(DebugExitPort())
+
+        // Watchdog: past the deadline, set immediate_exit and signal this thread, so KVM_RUN
+        // returns even from a guest that never exits. `state` makes sure no signal is sent
+        // after the run loop has left.
+        let watchdog = Watchdog(thread: pthread_self(), vcpu: vcpu, signal: kickSignal)
+        watchdog.arm(after: options.timeout)
+        defer { watchdog.disarm() }
+
+        var exits = 0, mmio = 0
+        var outcome: BootOutcome
+        loop: while true {
+            let exit = try vcpu.runOnce()
+            exits += 1
+            switch exit {
+            case .interrupted:
+                if watchdog.fired {
+                    outcome = (try? vcpu.mpState()) == 3 ? .halted : .timedOut   // KVM_MP_STATE_HALTED
+                    break loop
+                }
+            case let .io(out, port, size, count, off):
+                let data = vcpu.run + off
+                for i in 0..<count {
+                    let p = data + i * size
+                    if out {
+                        var v: UInt32 = 0
+                        for b in 0..<size { v |= UInt32(p.load(fromByteOffset: b, as: UInt8.self)) << (8 * UInt32(b)) }
+                        switch bus.write(port: port, size: size, value: v) {
+                        case .none: break
+                        case .exit(let code): outcome = .exited(code: code); break loop
+                        case .reset: outcome = .reset; break loop
+                        case .pulseIRQ(let irq): try vm.setIRQLine(irq, level: true); try vm.setIRQLine(irq, level: false)
+                        }
+                    } else {
+                        let v = bus.read(port: port, size: size)
+                        for b in 0..<size { p.storeBytes(of: UInt8(truncatingIfNeeded: v >> (8 * UInt32(b))), toByteOffset: b, as: UInt8.self) }
+                    }
+                }
+                if serial.markerSeen { outcome = .reachedMarker; break loop }
+            case let .mmio(address, length, isWrite, _):
+                mmio += 1
+                if !isWrite {
+                    // Nothing is mapped there: reads see all ones, like an empty bus.
+                    for b in 0..<length { vcpu.run.storeBytes(of: 0xFF, toByteOffset: VMExit.unionOffset + 8 + b, as: UInt8.self) }
+                }
+                _ = address
+            case .hlt: outcome = .halted; break loop
+            case .shutdown: outcome = .shutdown; break loop
+            case .systemEvent(let t): outcome = t == 2 ? .reset : .shutdown; break loop
+            case .failEntry(let r): outcome = .failedEntry("hardware entry failure reason \(hex(r))"); break loop
+            case .internalError(let s): outcome = .failed("KVM_EXIT_INTERNAL_ERROR, suberror \(s)"); break loop
+            case let .exception(v, e): outcome = .failed("KVM_EXIT_EXCEPTION vector \(v) error code \(hex(UInt64(e)))"); break loop
+            case .other(let r): outcome = .failed("unhandled KVM exit reason \(r)"); break loop
+            }
+        }
+        watchdog.disarm()
+        let regs = try? vcpu.getRegisters(), sregs = try? vcpu.getSpecialRegisters()
+        let mode = sregs.map { s in s.efer & 0x400 != 0 ? (s.cs.l != 0 ? "64-bit" : "compatibility") : s.cr0 & 1 != 0 ? "protected" : "real" }
+        let report = BootReport(outcome: outcome, serial: serial.output, serialDropped: serial.dropped, exits: exits,
+                                unclaimedPortAccesses: bus.unclaimedReads + bus.unclaimedWrites, mmioAccesses: mmio,
+                                elapsed: clock.now - started, flavor: system.flavor, finalRIP: regs?.rip, finalMode: mode)
+        return report
+    }
+}
+
+/// Sends the kick signal to the vCPU thread once the deadline passes, unless disarmed first.
+final class Watchdog: @unchecked Sendable {
+    // @unchecked: all mutable state is behind `lock`.
+    private let lock = NSLock()
+    private var armed = false
+    private var didFire = false
+    private let thread: pthread_t
+    private let vcpu: VCPU
+    private let signal: Int32
+    private var item: DispatchWorkItem?
+
+    init(thread: pthread_t, vcpu: VCPU, signal: Int32) { self.thread = thread; self.vcpu = vcpu; self.signal = signal }
+
+    var fired: Bool { lock.lock(); defer { lock.unlock() }; return didFire }
+
+    func arm(after d: Duration) {
+        let c = d.components
+        let ns = max(0, c.seconds) * 1_000_000_000 + c.attoseconds / 1_000_000_000
+        let item = DispatchWorkItem { [self] in
+            lock.lock(); defer { lock.unlock() }
+            guard armed else { return }
+            didFire = true
+            vcpu.requestImmediateExit(true)
+            pthread_kill(thread, signal)
+        }
+        lock.lock(); armed = true; self.item = item; lock.unlock()
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(min(ns, Int64(Int.max)))), execute: item)
+    }
+
+    func disarm() {
+        lock.lock(); armed = false; item?.cancel(); item = nil; lock.unlock()
+    }
+}
+
+final class CPUIDCache: @unchecked Sendable {
+    // @unchecked: guarded by `lock`.
+    private let lock = NSLock()
+    private var value: [UInt8]?
+    func get(_ s: KVMSystem) throws(KVMError) -> [UInt8] {
+        lock.lock(); defer { lock.unlock() }
+        if let value { return value }
+        let v = try s.supportedCPUID()
+        value = v
+        return v
+    }
+}

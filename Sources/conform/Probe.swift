@@ -1,0 +1,89 @@
+import ArgumentParser
+import Conformance
+import Foundation
+import HarnessKVM
+
+/// index.json next to the probe variants: how each was loaded, so another loader can be run
+/// the same way and `conform judge` can find the image and inputs a report came from.
+func writeProbeIndex(_ cases: [CorpusCase], to dir: String) throws {
+    var entries: [[String: Any]] = []
+    for c in cases {
+        var e: [String: Any] = ["id": c.id, "image": "\(c.id).\(c.kind == "elf" ? "elf" : "bzImage")", "about": c.about,
+                                "cmdline": c.options.commandLine, "memory": hex(c.options.memorySize),
+                                "entry": c.options.entry?.rawValue ?? "default", "high": c.options.highPlacement]
+        if c.initrd != nil { e["initrd"] = "\(c.id).initrd" }
+        if let k = c.options.kernelAddress { e["kernelAddress"] = hex(k) }
+        entries.append(e)
+    }
+    let data = try JSONSerialization.data(withJSONObject: ["format": "probe-index/1", "variants": entries], options: [.prettyPrinted, .sortedKeys])
+    do { try data.write(to: URL(fileURLWithPath: dir + "/index.json")) } catch { throw fail("\(dir)/index.json: \(error.localizedDescription)") }
+}
+
+/// Boots a kernel under HarnessKVM with the reference loader.
+struct Boot: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Boot a kernel under the built-in KVM VMM, loaded by the reference loader; report the outcome and serial output. A probe kernel's report is judged.")
+    @Argument(help: "A bzImage or ELF vmlinux.") var kernel: String
+    @Option(help: "Entry point: 64, 32 or pvh (default: 64 where the image allows it).") var entry: String?
+    @Option(help: "Initial ramdisk.") var initrd: String?
+    @Option(help: "Kernel command line.") var cmdline = "console=ttyS0 earlyprintk=serial"
+    @Option(help: "Guest RAM (e.g. 512M, 4G).") var memory = "1G"
+    @Option(help: "Seconds before the vCPU is stopped.") var timeout = 10.0
+    @Option(help: "Stop when this text appears on COM1.") var marker: String?
+    @Option(help: "Serial bytes to keep (the rest is counted).") var serialLimit = "1M"
+    @Flag(help: "Print the serial output even when a probe report was judged.") var serial = false
+    @Flag(help: "JSON output.") var json = false
+
+    func run() throws {
+        let availability = KVMAvailability.check()
+        guard availability.isUsable else { throw fail("cannot boot: \(availability.reason)") }
+        var o = LoadOptions()
+        o.memorySize = try size(memory, option: "--memory")
+        if let entry {
+            guard let e = EntryPoint(rawValue: entry), e != .setup16 else { throw fail("--entry '\(entry)' is not one of 64, 32, pvh") }
+            o.entry = e
+        }
+        o.commandLine = cmdline
+        guard timeout > 0, timeout <= 86_400 else { throw fail("--timeout \(timeout) must be in (0, 86400] seconds") }
+        let limit = try size(serialLimit, option: "--serial-limit")
+        guard limit <= 1 << 30 else { throw fail("--serial-limit must be at most 1G") }
+        let src = try openSource(kernel, what: "kernel")
+        let rd = try initrd.map { try openSource($0, what: "initrd") }
+        let loaded: LoadResult
+        do { loaded = try ReferenceLoader.load(kernel: src, initrd: rd, options: o) } catch { throw fail("\(kernel): rejected: \(error)") }
+        let before = preBootCopy(loaded)
+        let report: BootReport
+        do {
+            report = try Harness.boot(loaded, options: BootOptions(timeout: .milliseconds(Int64(timeout * 1000)), serialLimit: Int(limit), marker: marker))
+        } catch { throw fail("\(kernel): \(error)") }
+        let ms = Double(report.elapsed.components.attoseconds) / 1e15 + Double(report.elapsed.components.seconds) * 1000
+        var out: [String: Any] = ["kernel": kernel, "outcome": report.outcome.word, "detail": report.outcome.description,
+                                  "kvm": report.flavor.description, "milliseconds": ms, "exits": report.exits,
+                                  "serialBytes": report.serial.count, "serialDropped": report.serialDropped]
+        var probeLines: [String] = []
+        if let probe = try? ProbeReport.parse(serial: report.serial) {
+            let snap = try BootSnapshot.of(loaded, kernel: src, initrd: rd, commandLine: cmdline)
+            let guest = probe.snapshot(image: snap.image, inputs: snap.inputs, known: try KnownContent.of(kernel: src, initrd: rd), producer: "probe under HarnessKVM")
+            let v = judge(guest)
+            let d = probeDisagreements(loaderEntry: loaded.entry, loaderMemory: before, report: probe)
+            out["verdicts"] = v.map { ["rule": $0.rule, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }
+            out["disagreements"] = d
+            probeLines.append("probe report: \(probe.lineCount) lines, entry \(probe.entryPoint.rawValue), base \(hex(probe.base))")
+            probeLines.append("guest view: \(v.filter { $0.outcome == .pass }.count) pass, \(v.filter { $0.outcome == .fail }.count) fail, \(v.filter { $0.outcome == .notApplicable }.count) n/a")
+            for f in v where f.outcome == .fail { probeLines.append("  FAIL \(f)") }
+            probeLines.append(d.isEmpty ? "guest view agrees with the loader's" : "guest view differs from the loader's:")
+            for x in d { probeLines.append("  \(x)") }
+        }
+        if json {
+            if serial || probeLines.isEmpty { out["serial"] = report.serialText }
+            FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys]) + Data("\n".utf8))
+        } else {
+            if serial || probeLines.isEmpty { FileHandle.standardOutput.write(Data(report.serial)); if report.serial.last != 0x0A { print() } }
+            print("\(kernel): \(report.outcome) after \(String(format: "%.2f", ms)) ms, \(report.exits) exits, \(report.serial.count) serial bytes\(report.serialDropped > 0 ? " (+\(report.serialDropped) dropped)" : "") on \(report.flavor)" + (report.finalRIP.map { "; vCPU at rip \(hex($0)) (\(report.finalMode ?? "?") mode)" } ?? ""))
+            for l in probeLines { print(l) }
+        }
+        switch report.outcome {
+        case .reachedMarker, .exited: break
+        default: throw ExitCode(1)
+        }
+    }
+}
