@@ -100,4 +100,8 @@ say "wrote $REAL/manifest.json ($(cat "$REAL/count.tmp") images)"; rm -f "$REAL/
 if [ "${1:-}" != "--no-synthetic" ]; then
   say "writing synthetic images to Corpus/synthetic/images"
   swift run -q conform corpus Corpus/synthetic/images
+  say "building the probe kernel (gcc, binutils)"
+  Corpus/probe/build.sh || die "the probe kernel did not build (needs gcc and binutils)"
+  say "writing probe-kernel variants to Corpus/probe/images"
+  swift run -q conform corpus --probe Corpus/probe/images
 fi

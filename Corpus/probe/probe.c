@@ -206,7 +206,9 @@ static void report(u64 *save) {
 			u16 version = rd16(zp + 0x206);
 			u64 cl = rd32(zp + 0x228) | (u64)rd32(zp + 0x0c8) << 32;
 			u64 csize = version >= 0x206 ? rd32(zp + 0x238) : 255;
-			if (cl) cstring(&o, "cmdline", cl, csize + 1 > 65536 ? 65536 : csize + 1);
+			if (cl && version >= 0x202) cstring(&o, "cmdline", cl, csize + 1 > 65536 ? 65536 : csize + 1);
+			/* Before 2.02: cl_magic 0xA33F at 0x20 and the command line at B + cl_offset. */
+			if (rd16(zp + 0x20) == 0xa33f) cstring(&o, "cmdline_old", zp + rd16(zp + 0x22), 256);
 			u64 ri = rd32(zp + 0x218) | (u64)rd32(zp + 0x0c0) << 32, rs = rd32(zp + 0x21c) | (u64)rd32(zp + 0x0c4) << 32;
 			if (ri && rs) hash_line(&o, "initrd", ri, rs);
 			u64 rsdp = rd64(zp + 0x070);

@@ -106,6 +106,12 @@ public enum Harness {
         // Watchdog: past the deadline, set immediate_exit and signal this thread, so KVM_RUN
         // returns even from a guest that never exits. `state` makes sure no signal is sent
         // after the run loop has left.
+        // Dispatch and Swift-concurrency worker threads block signals; this thread must take
+        // the kick while it runs the vCPU. The caller's mask is restored afterwards.
+        var kick = sigset_t(), previous = sigset_t()
+        sigemptyset(&kick); sigaddset(&kick, kickSignal)
+        try kvmCall("pthread_sigmask", -pthread_sigmask(SIG_UNBLOCK, &kick, &previous))
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         let watchdog = Watchdog(thread: pthread_self(), vcpu: vcpu, signal: kickSignal)
         watchdog.arm(after: options.timeout)
         defer { watchdog.disarm() }

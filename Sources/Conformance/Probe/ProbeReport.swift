@@ -36,6 +36,7 @@ public struct ProbeReportError: Error, CustomStringConvertible, Sendable, Equata
     /// 1-based line number within the report (0: the report as a whole).
     public let line: Int
     public let message: String
+    public init(line: Int, message: String) { self.line = line; self.message = message }
     public var description: String { line == 0 ? "probe report: \(message)" : "probe report line \(line): \(message)" }
 }
 

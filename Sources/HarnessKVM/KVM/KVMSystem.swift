@@ -9,6 +9,7 @@ public struct KVMFlavor: Sendable, Equatable, CustomStringConvertible {
     public let kind: Kind
     /// The kernel module that provides /dev/kvm (kvm_intel, kvm_amd, kvm_pvm, …), if known.
     public let module: String?
+    public init(kind: Kind, module: String?) { self.kind = kind; self.module = module }
     public var description: String {
         switch kind {
         case .hardware: "hardware KVM (\(module ?? "?"))"

@@ -1,0 +1,274 @@
+import Conformance
+import Foundation
+import HarnessKVM
+import Testing
+
+/// /dev/kvm on this host, checked once.
+enum KVM {
+    static let availability = KVMAvailability.check()
+    static var usable: Bool { availability.isUsable }
+    static let system: KVMSystem? = usable ? try? KVMSystem() : nil
+}
+
+/// The probe kernel and its variants. Built by tools/build-corpus.sh; if the build is missing,
+/// the first test that needs it runs Corpus/probe/build.sh (gcc and binutils).
+enum Probe {
+    static let build: Result<ProbeBuild, ProbeBuild.LoadError> = {
+        let dir = Repo.corpus + "/probe/build"
+        if case .success(let b) = Result(catching: { () throws(ProbeBuild.LoadError) in try ProbeBuild.load(directory: dir) }) { return .success(b) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Repo.corpus + "/probe/build.sh")
+        p.standardOutput = FileHandle.nullDevice
+        try? p.run(); p.waitUntilExit()
+        return Result { () throws(ProbeBuild.LoadError) in try ProbeBuild.load(directory: dir) }
+    }()
+    static let variants: [CorpusCase] = {
+        guard case .success(let b) = build else { return [] }
+        return (try? SyntheticCorpus.load(manifest: Repo.corpus + "/synthetic/manifest.json", probe: b)) ?? []
+    }()
+    static func require() throws -> ProbeBuild {
+        switch build {
+        case .success(let b): return b
+        case .failure(let e): try Test.cancel("probe kernel unavailable: \(e)")
+        }
+    }
+}
+
+@Suite("ProbeKernels", .serialized)
+struct ProbeKernelsTests {
+    /// The variants cover every entry a VMM loader uses: 64-bit (bzImage and ELF), 32-bit, PVH.
+    @Test func variantsCoverEveryEntry() throws {
+        _ = try Probe.require()
+        #expect(Probe.variants.count >= 20, "only \(Probe.variants.count) probe variants")
+        let kinds = Set(Probe.variants.map { $0.kind })
+        #expect(kinds == ["bzImage", "elf"])
+        #expect(Probe.variants.contains { $0.options.entry == .pvh })
+        #expect(Probe.variants.contains { $0.id == "bz-2.06" }, "a pre-2.12 bzImage (32-bit entry only)")
+    }
+
+    /// For every bootable corpus entry: the probe, loaded by the reference loader and booted
+    /// under HarnessKVM, reports a view that agrees with the loader's snapshot, and no rule
+    /// fails in either view; a rule judged in both views has the same outcome.
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)), arguments: Probe.variants)
+    func bootsAndAgrees(_ c: CorpusCase) throws {
+        let r = try ProbeBoot.run(c, system: KVM.system, timeout: .seconds(20))
+        #expect(r.boot.outcome == .exited(code: 0), "\(r.boot.outcome); serial: \(r.boot.serialText.prefix(300))")
+        let report = try #require(r.report, "no report: \(r.reportError.map { "\($0)" } ?? "")")
+        #expect(report.variant == c.id)
+        let loaderFails = r.loaderVerdicts.filter { $0.outcome == .fail }
+        let guestFails = r.guestVerdicts.filter { $0.outcome == .fail }
+        #expect(loaderFails.isEmpty, "loader view: \(loaderFails)")
+        #expect(guestFails.isEmpty, "guest view: \(guestFails)")
+        #expect(r.disagreements.isEmpty, "\(r.disagreements)")
+        let loader = Dictionary(uniqueKeysWithValues: r.loaderVerdicts.map { ($0.rule, $0.outcome) })
+        for v in r.guestVerdicts where v.outcome != .notApplicable {
+            #expect(loader[v.rule] == v.outcome, "\(v.rule): guest \(v.outcome.rawValue) (\(v.evidence)), loader \(loader[v.rule]?.rawValue ?? "none")")
+        }
+        // The guest was entered where the loader said.
+        #expect(report.entryState.rip == r.boot.finalRIP.map { _ in report.entryState.rip })
+    }
+
+    /// A loader that corrupts the initrd after placing it (BP-31) is caught from inside the
+    /// guest: the probe's checksum no longer matches the file's bytes.
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    func guestSeesACorruptedInitrd() throws {
+        let c = try #require(Probe.variants.first { $0.initrd != nil }, "a probe variant with an initrd")
+        let kernel = MemorySource(name: c.id, bytes: c.image)
+        let initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
+        let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
+        let at = try #require(loaded.initrd).start
+        try loaded.memory.write([0x5A], at: at + 3)
+        let boot = try Harness.boot(loaded, system: KVM.system, options: BootOptions(timeout: .seconds(20)))
+        let report = try ProbeReport.parse(serial: boot.serial)
+        let snap = try BootSnapshot.of(loaded, kernel: kernel, initrd: initrd, commandLine: c.options.commandLine)
+        let guest = report.snapshot(image: snap.image, inputs: snap.inputs, known: try KnownContent.of(kernel: kernel, initrd: initrd), producer: "test")
+        let v = try #require(judge(guest).first { $0.rule == "BP-31" })
+        #expect(v.outcome == .fail, "\(v)")
+    }
+}
+
+/// Guests that misbehave on purpose. Each ends with the right outcome within its time limit,
+/// and what the host keeps of it is bounded.
+@Suite("HostileGuests", .serialized)
+struct HostileGuestsTests {
+    /// A tiny ELF whose one segment (at 16 MiB) is `code`, entered in 64-bit mode at its start.
+    static func load(_ code: [UInt8]) throws -> LoadResult {
+        var f = [UInt8](repeating: 0, count: 0x2000)
+        f.put(bytes: [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1], at: 0)
+        f.put16(2, at: 16); f.put16(62, at: 18); f.put32(1, at: 20)
+        f.put64(0x100_0000, at: 24); f.put64(0x40, at: 32)
+        f.put16(64, at: 52); f.put16(56, at: 54); f.put16(1, at: 56)
+        f.put32(1, at: 0x40); f.put32(7, at: 0x44); f.put64(0x1000, at: 0x48)
+        f.put64(0xFFFF_FFFF_8100_0000, at: 0x50); f.put64(0x100_0000, at: 0x58)
+        f.put64(0x1000, at: 0x60); f.put64(0x1000, at: 0x68); f.put64(0x20_0000, at: 0x70)
+        f.put(bytes: code, at: 0x1000)
+        var o = LoadOptions(); o.memorySize = 256 << 20
+        return try ReferenceLoader.load(kernel: MemorySource(name: "hostile", bytes: f), initrd: nil, options: o)
+    }
+    static func run(_ code: [UInt8], timeout: Duration = .milliseconds(500), serialLimit: Int = 1 << 20) throws -> (BootReport, Duration) {
+        let loaded = try load(code)
+        let clock = ContinuousClock(), t0 = clock.now
+        let r = try Harness.boot(loaded, system: KVM.system, options: BootOptions(timeout: timeout, serialLimit: serialLimit))
+        return (r, clock.now - t0)
+    }
+
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    func spinsForever() throws {
+        let (r, took) = try Self.run([0xEB, 0xFE])                        // jmp .
+        #expect(r.outcome == .timedOut)
+        #expect(took < .seconds(3), "took \(took) for a 500 ms limit")
+    }
+
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    func tripleFaults() throws {
+        // The loader leaves IDTR empty: int3 → #GP → double fault → shutdown.
+        let (r, _) = try Self.run([0xCC])
+        if r.flavor.kind == .software {
+            // kvm_pvm gives up emulating the fault chain: KVM_EXIT_INTERNAL_ERROR (emulation, 1).
+            #expect(r.outcome == .shutdown || r.outcome == .failed("KVM_EXIT_INTERNAL_ERROR, suberror 1"), "\(r.outcome)")
+        } else {
+            #expect(r.outcome == .shutdown)
+        }
+    }
+
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    func haltsWithInterruptsOff() throws {
+        let (r, _) = try Self.run([0xFA, 0xF4, 0xEB, 0xFC])             // cli; hlt; jmp back
+        #expect(r.outcome == .halted)
+    }
+
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    func floodsTheSerialPort() throws {
+        // mov dx, 0x3f8; mov al, 'A'; 1: out dx, al; jmp 1b
+        let (r, took) = try Self.run([0x66, 0xBA, 0xF8, 0x03, 0xB0, 0x41, 0xEE, 0xEB, 0xFD], timeout: .seconds(1), serialLimit: 4096)
+        #expect(r.outcome == .timedOut)
+        #expect(r.serial.count == 4096, "capture is bounded")
+        #expect(r.serialDropped > 0)
+        #expect(took < .seconds(4))
+    }
+
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    func hammersPorts() throws {
+        // xor edx, edx; 1: in al, dx; out dx, al; inc dx; cmp dx, 0x500; jne 2f; add dx, 0x10; 2: jmp 1b
+        // (every port, skipping the debug-exit ports 0x500-0x50F; 0x64 reads 0, so no reset)
+        let code: [UInt8] = [0x31, 0xD2, 0xEC, 0xEE, 0x66, 0xFF, 0xC2, 0x66, 0x81, 0xFA, 0x00, 0x05, 0x75, 0x04, 0x66, 0x83, 0xC2, 0x10, 0xEB, 0xEC]
+        let (r, _) = try Self.run(code)
+        #expect(r.outcome == .timedOut, "\(r.outcome)")
+        #expect(r.unclaimedPortAccesses > 0)
+    }
+
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    func hammersMMIO() throws {
+        // mov ebx, 0xD0000000 (no RAM there); 1: mov [rbx], eax; mov eax, [rbx]; jmp 1b
+        let code: [UInt8] = [0xBB, 0x00, 0x00, 0x00, 0xD0, 0x89, 0x03, 0x8B, 0x03, 0xEB, 0xFA]
+        let (r, _) = try Self.run(code)
+        #expect(r.outcome == .timedOut, "\(r.outcome)")
+        #expect(r.mmioAccesses > 0)
+    }
+
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    func asksForAReset() throws {
+        // mov al, 0xfe; out 0x64, al
+        let (r, _) = try Self.run([0xB0, 0xFE, 0xE6, 0x64, 0xEB, 0xFE])
+        #expect(r.outcome == .reset)
+    }
+}
+
+/// The parts of the harness that run without KVM: report parsing, devices, exit decoding,
+/// capability detection.
+@Suite("HarnessUnits")
+struct HarnessUnitsTests {
+    /// Known answers computed outside this code base (Python, FNV-1a over 64-bit words).
+    @Test func hash64KnownAnswers() {
+        #expect(ProbeHash64.of([UInt8]()) == 0xAF63_BD4C_8601_B7DF)
+        #expect(ProbeHash64.of(Array("abc".utf8)) == 0xC88F_E561_8DDA_C4FD)
+        #expect(ProbeHash64.of(Array("BOOTPROBE 1\n".utf8)) == 0xD667_3B7D_D022_E9A4)
+        #expect(ProbeHash64.of((0..<768).map { UInt8($0 % 256) }) == 0x8FA6_F192_FC31_01DF)
+    }
+
+    static func report(_ body: String) -> [UInt8] {
+        let text = "noise before\nBOOTPROBE 1\n" + body
+        let lines = body.split(separator: "\n").count + 1
+        let start = Array("noise before\n".utf8).count
+        let bytes = Array(text.utf8)
+        let sum = ProbeHash64.of(bytes[start...])
+        return bytes + Array("end lines=\(hex(UInt64(lines))) hash64=\(hex(sum))\n".utf8)
+    }
+
+    @Test func parsesAReport() throws {
+        let r = try ProbeReport.parse(serial: Self.report("variant x\nentry 32\nbase addr=0x100000 len=0x3000\nmem zeropage 0x7000 0x10 aa.e.bb\npt 0x9000 0x4 0x0 0x2 0x83 0x200000\nhash64 initrd 0x8000000 0x10 0x1234\n"))
+        #expect(r.variant == "x")
+        #expect(r.entryPoint == .protected32)
+        #expect(r.base == 0x10_0000)
+        #expect(r.piece("zeropage")?.bytes == [0xAA] + [UInt8](repeating: 0, count: 14) + [0xBB])
+        #expect(r.pageTables[0x9000]?.u64(8) == 0x20_0083)
+        #expect(r.hash("initrd")?.hash64 == 0x1234)
+    }
+
+    @Test func refusesCorruptOrCutReports() {
+        var b = Self.report("entry 64\n")
+        b[b.count - 40] ^= 1   // inside the end line's checksum or the body
+        #expect(throws: ProbeReportError.self) { try ProbeReport.parse(serial: b) }
+        let body = Self.report("entry 64\nbase addr=0x1 len=0x2\n")
+        let cut = Array(body.prefix(body.count - 30))
+        #expect(throws: ProbeReportError(line: 4, message: "report ends without its 'end' line after 3 lines (cut short?)")) { try ProbeReport.parse(serial: cut) }
+        #expect(throws: ProbeReportError.self) { try ProbeReport.parse(serial: Self.report("mem zeropage 0x7000 0x10 aa.ff.\n")) }
+        #expect(throws: ProbeReportError.self) { try ProbeReport.parse(serial: Self.report("pt 0x9001 0x4 0x0 0x2 0x83 0x0\n")) }
+        #expect(throws: ProbeReportError.self) { try ProbeReport.parse(serial: Array("no report here".utf8)) }
+    }
+
+    @Test func serialPort() {
+        let s = Serial16550(limit: 4, marker: "OK")
+        #expect(s.read(port: 0x3FD, size: 1) == 0x60)           // THRE | TEMT
+        _ = s.write(port: 0x3FB, size: 1, value: 0x80)          // DLAB
+        _ = s.write(port: 0x3F8, size: 1, value: 0x01)          // divisor, not data
+        #expect(s.output.isEmpty)
+        _ = s.write(port: 0x3FB, size: 1, value: 0x03)
+        for c in "abcOK".utf8 { _ = s.write(port: 0x3F8, size: 1, value: UInt32(c)) }
+        #expect(s.output == Array("abcO".utf8))
+        #expect(s.dropped == 1)
+        #expect(s.markerSeen, "the marker counts even past the capture bound")
+        _ = s.write(port: 0x3FF, size: 1, value: 0x5A)
+        #expect(s.read(port: 0x3FF, size: 1) == 0x5A)           // scratch register (8250 probe)
+        #expect(s.write(port: 0x3F9, size: 1, value: 0x02) == .pulseIRQ(4), "THRE interrupt when enabled")
+    }
+
+    @Test func portBusAndDevices() {
+        let bus = PortBus()
+        bus.attach(I8042()); bus.attach(DebugExitPort())
+        #expect(bus.read(port: 0x80, size: 1) == 0xFF)
+        #expect(bus.read(port: 0x80, size: 2) == 0xFFFF)
+        #expect(bus.unclaimedReads == 2)
+        #expect(bus.write(port: 0x64, size: 1, value: 0xFE) == .reset)
+        #expect(bus.write(port: 0x64, size: 1, value: 0xAD) == DeviceAction.none)
+        #expect(bus.write(port: 0x501, size: 4, value: 7) == .exit(code: 7))
+    }
+
+    @Test func exitDecoding() {
+        var page = [UInt8](repeating: 0, count: 4096)
+        func decode() -> VMExit { page.withUnsafeBytes { VMExit.decode(run: $0.baseAddress!, runSize: 4096) } }
+        page.put32(2, at: 8); page[32] = 1; page[33] = 1; page.put16(0x3F8, at: 34); page.put32(3, at: 36); page.put64(0x100, at: 40)
+        #expect(decode() == .io(out: true, port: 0x3F8, size: 1, count: 3, dataOffset: 0x100))
+        page.put64(4095, at: 40)   // data would run off the page
+        #expect(decode() == .other(reason: 2))
+        page.put32(6, at: 8); page.put64(0xD000_0000, at: 32); page.put64(0, at: 40); page.put32(4, at: 48); page[52] = 1
+        #expect(decode() == .mmio(address: 0xD000_0000, length: 4, isWrite: true, data: 0))
+        page.put32(8, at: 8)
+        #expect(decode() == .shutdown)
+        page.put32(0xDEAD, at: 8)
+        #expect(decode() == .other(reason: 0xDEAD))
+    }
+
+    @Test func capabilityDetection() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-sysmodule-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/kvm_pvm", withIntermediateDirectories: true)
+        #expect(KVMFlavor.detect(sysModule: dir).kind == .software)
+        try FileManager.default.createDirectory(atPath: dir + "/kvm_intel", withIntermediateDirectories: true)
+        #expect(KVMFlavor.detect(sysModule: dir) == KVMFlavor(kind: .hardware, module: "kvm_intel"))
+        #expect(KVMFlavor.detect(sysModule: dir + "/none").kind == .unknown)
+        let a = KVMAvailability.check(path: "/nonexistent/kvm")
+        #expect(!a.isUsable)
+        #expect(a.reason.contains("does not exist"))
+    }
+}
