@@ -34,7 +34,7 @@ public enum SyntheticImage {
         f[0x200] = 0xEB; f[0x201] = UInt8(truncatingIfNeeded: end - 0x202)
         if let s16 = probe?.setup16, setupSize >= 0x400 + s16.count, end + 3 <= 0x400 {
             // The 16-bit entry: a near jump at the header's end to the setup code at 0x400.
-            f[end] = 0xE9; f.put16(UInt16(0x400 - (end + 3)), at: end)
+            f[end] = 0xE9; f.put16(UInt16(0x400 - (end + 3)), at: end + 1)
             f.put(bytes: s16, at: 0x400)
         }
         set("header", UInt64(BzImage.headerMagic))
