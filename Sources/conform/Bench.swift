@@ -5,6 +5,9 @@ import Foundation
 import Glibc
 #endif
 
+func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+func milliseconds(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
+
 /// Loading a kernel plus a 16 MiB initrd into guest memory, against the raw read floor.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -66,8 +69,6 @@ struct Bench: ParsableCommand {
         try? s.copy(at: 0, count: n, into: p)
         return Int(p.load(fromByteOffset: n / 2, as: UInt8.self)) + n
     }
-
-    func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
 }
 
 /// Writes the synthetic images to files, so other loaders can be pointed at them.

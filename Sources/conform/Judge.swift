@@ -37,11 +37,8 @@ struct Judge: ParsableCommand {
         let rd = try ipath.map { try openSource($0, what: "initrd") }
         let image: ImageRecord
         do { image = try ImageRecord.record(try KernelImage(source: src), source: src) } catch { throw fail("\(kpath): \(error)") }
-        var inputs = InputRecord(commandLine: Array(line.utf8))
-        if let rd {
-            inputs.initrdSize = rd.size
-            do { inputs.initrdSHA256 = try sourceSHA256(of: rd, offset: 0, length: rd.size) } catch { throw fail("\(error)") }
-        }
+        let inputs: InputRecord
+        do { inputs = try InputRecord.of(commandLine: line, initrd: rd) } catch { throw fail("\(error)") }
         let snap = report.snapshot(image: image, inputs: inputs, known: try KnownContent.of(kernel: src, initrd: rd), producer: "probe(\(report.variant))")
         let verdicts = judge(snap)
         if json {

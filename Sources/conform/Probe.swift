@@ -48,23 +48,20 @@ struct Boot: ParsableCommand {
         guard limit <= 1 << 30 else { throw fail("--serial-limit must be at most 1G") }
         let src = try openSource(kernel, what: "kernel")
         let rd = try initrd.map { try openSource($0, what: "initrd") }
-        let loaded: LoadResult
-        do { loaded = try ReferenceLoader.load(kernel: src, initrd: rd, options: o) } catch { throw fail("\(kernel): rejected: \(error)") }
-        let before = preBootCopy(loaded)
-        let report: BootReport
+        let result: ProbeBootResult
         do {
-            report = try Harness.boot(loaded, options: BootOptions(timeout: .milliseconds(Int64(timeout * 1000)), serialLimit: Int(limit), marker: marker))
-        } catch { throw fail("\(kernel): \(error)") }
-        let ms = Double(report.elapsed.components.attoseconds) / 1e15 + Double(report.elapsed.components.seconds) * 1000
+            result = try ProbeBoot.boot(kernel: src, initrd: rd, options: o,
+                                        bootOptions: BootOptions(timeout: .milliseconds(Int64(timeout * 1000)), serialLimit: Int(limit), marker: marker),
+                                        producer: "probe under HarnessKVM")
+        } catch let e as LoadError { throw fail("\(kernel): rejected: \(e)") } catch { throw fail("\(kernel): \(error)") }
+        let report = result.boot
+        let ms = milliseconds(report.elapsed)
         var out: [String: Any] = ["kernel": kernel, "outcome": report.outcome.word, "detail": report.outcome.description,
                                   "kvm": report.flavor.description, "milliseconds": ms, "exits": report.exits,
                                   "serialBytes": report.serial.count, "serialDropped": report.serialDropped]
         var probeLines: [String] = []
-        if let probe = try? ProbeReport.parse(serial: report.serial) {
-            let snap = try BootSnapshot.of(loaded, kernel: src, initrd: rd, commandLine: cmdline)
-            let guest = probe.snapshot(image: snap.image, inputs: snap.inputs, known: try KnownContent.of(kernel: src, initrd: rd), producer: "probe under HarnessKVM")
-            let v = judge(guest)
-            let d = probeDisagreements(loaderEntry: loaded.entry, loaderMemory: before, report: probe)
+        if let probe = result.report {
+            let v = result.guestVerdicts, d = result.disagreements
             out["verdicts"] = v.map { ["rule": $0.rule, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }
             out["disagreements"] = d
             probeLines.append("probe report: \(probe.lineCount) lines, entry \(probe.entryPoint.rawValue), base \(hex(probe.base))")

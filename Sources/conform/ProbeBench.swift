@@ -34,7 +34,7 @@ struct ProbeBench: ParsableCommand {
             let r: BootReport
             do { r = try Harness.boot(loaded, system: system, options: BootOptions(timeout: .seconds(30))) } catch { throw fail("\(error)") }
             guard r.outcome == .exited(code: 0) else { throw fail("\(path): HarnessKVM boot \(i): \(r.outcome)") }
-            if i > 0 { harness.append(ms(r.elapsed)) }   // the first boot warms caches
+            if i > 0 { harness.append(milliseconds(r.elapsed)) }   // the first boot warms caches
         }
         var qemu: [Double] = []
         let out = NSTemporaryDirectory() + "conform-bench-qemu-\(getpid()).out"
@@ -56,8 +56,6 @@ struct ProbeBench: ParsableCommand {
             print(String(format: "  QEMU / HarnessKVM: %.1f× (goal ≥ 20×); HarnessKVM median goal ≤ 5 ms", mq / mh))
         }
     }
-    func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
-    func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
 }
 
 /// Runs qemu-system-x86_64 on a kernel with COM1 to a file and the debug-exit device; always

@@ -58,6 +58,16 @@ public func sourceSHA256(of source: some ByteSource, offset: UInt64, length: UIn
 
 /// What the loader was asked to load besides the kernel, so rules can tell whether it arrived.
 public struct InputRecord: Sendable, Equatable {
+    /// The record of a command line and an initrd file as given.
+    public static func of(commandLine: String, initrd: (any ByteSource)?) throws(SourceError) -> InputRecord {
+        var r = InputRecord(commandLine: Array(commandLine.utf8))
+        if let initrd {
+            r.initrdSize = initrd.size
+            r.initrdSHA256 = try sourceSHA256(of: initrd, offset: 0, length: initrd.size)
+        }
+        return r
+    }
+
     /// The command line the user gave, without a NUL.
     public var commandLine: [UInt8]
     public var initrdSize: UInt64?
@@ -90,11 +100,7 @@ public struct BootSnapshot: Sendable {
     /// The snapshot of a reference-loader result.
     public static func of(_ r: LoadResult, kernel: some ByteSource, initrd: (any ByteSource)?, commandLine: String) throws(SourceError) -> BootSnapshot {
         let image = try ImageRecord.record(r.image, source: kernel)
-        var inputs = InputRecord(commandLine: Array(commandLine.utf8))
-        if let initrd {
-            inputs.initrdSize = initrd.size
-            inputs.initrdSHA256 = try sourceSHA256(of: initrd, offset: 0, length: initrd.size)
-        }
+        let inputs = try InputRecord.of(commandLine: commandLine, initrd: initrd)
         return BootSnapshot(producer: "reference-loader", image: image, inputs: inputs, entry: r.entry, kernelAddress: r.kernelAddress, memory: r.memory, regions: r.regions, warnings: r.warnings)
     }
 }
