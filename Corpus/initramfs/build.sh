@@ -1,0 +1,39 @@
+#!/bin/sh
+# Builds the initramfs that real kernels boot into (Corpus/initramfs/build/):
+#   init              init.c, linked statically against glibc (libc6-dev)
+#   initramfs.cpio    newc archive, written here without root: /init, /dev/console (char 5,1),
+#                     /proc, /sys, /etc/bootconformance (a known text the judge looks for)
+#   initramfs.json    sha256 of both
+# Every header has uid/gid 0 and mtime 0, so the archive is the same on every machine that
+# links the same init.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+out="$here/build"
+mkdir -p "$out"
+CC=${CC:-gcc}
+$CC -static -O2 -Wall -Werror -o "$out/init.tmp" "$here/init.c"
+strip "$out/init.tmp" && mv "$out/init.tmp" "$out/init"
+python3 - "$out/init" "$out/initramfs.cpio.tmp" <<'PY'
+import sys
+init, dest = sys.argv[1], sys.argv[2]
+known = b"BootConformance initramfs 1\nThe kernel unpacked this file from the initrd the loader placed.\n"
+entries = [  # (name, mode, data, rdevmajor, rdevminor)
+    (".", 0o040755, b"", 0, 0), ("dev", 0o040755, b"", 0, 0), ("dev/console", 0o020600, b"", 5, 1),
+    ("proc", 0o040555, b"", 0, 0), ("sys", 0o040555, b"", 0, 0), ("etc", 0o040755, b"", 0, 0),
+    ("etc/bootconformance", 0o100644, known, 0, 0), ("init", 0o100755, open(init, "rb").read(), 0, 0),
+    ("TRAILER!!!", 0, b"", 0, 0)]
+out = bytearray()
+for ino, (name, mode, data, major, minor) in enumerate(entries, start=1):
+    n = name.encode() + b"\0"
+    fields = [ino, mode, 0, 0, 1 if not mode & 0o040000 else 2, 0, len(data), 0, 0, major, minor, len(n), 0]
+    out += b"070701" + b"".join(b"%08X" % f for f in fields) + n
+    out += b"\0" * (-len(out) % 4) + data
+    out += b"\0" * (-len(out) % 4)
+out += b"\0" * (-len(out) % 512)
+open(dest, "wb").write(out)
+PY
+mv "$out/initramfs.cpio.tmp" "$out/initramfs.cpio"
+cat > "$out/initramfs.json" <<JSON
+{"format": "initramfs-build/1", "init_sha256": "$(sha256sum "$out/init" | cut -d' ' -f1)", "cpio_sha256": "$(sha256sum "$out/initramfs.cpio" | cut -d' ' -f1)", "cpio_bytes": $(stat -c %s "$out/initramfs.cpio")}
+JSON
+echo "initramfs: $(stat -c %s "$out/initramfs.cpio") bytes (init $(stat -c %s "$out/init") bytes) -> $out"
