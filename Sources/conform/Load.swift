@@ -6,40 +6,15 @@ import Foundation
 struct Load: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load a kernel with the reference loader; show where everything went and which rules hold.")
     @Argument(help: "A bzImage or ELF vmlinux.") var kernel: String
-    @Option(help: "Initial ramdisk to load.") var initrd: String?
-    @Option(help: "Kernel command line.") var cmdline = "console=ttyS0"
-    @Option(help: "Guest RAM (e.g. 512M, 4G).") var memory = "1G"
-    @Option(help: "Entry point: 64, 32 or pvh (default: 64 where the image allows it).") var entry: String?
-    @Flag(help: "Place zero page, command line, setup_data and initrd above 4 GiB (needs XLF_CAN_BE_LOADED_ABOVE_4G).") var high = false
-    @Option(help: "Load the kernel at this address instead of the protocol's default.") var kernelAddress: String?
-    @Option(help: "RNG seed for SETUP_RNG_SEED: 'random', 'none', or hex bytes.") var rngSeed = "random"
-    @Flag(help: "Pass the RNG seed through SETUP_INDIRECT (protocol 2.15+).") var indirectSetupData = false
-    @Flag(help: "Write a minimal ACPI RSDP in the reserved BIOS area.") var rsdp = false
+    @OptionGroup var loader: LoaderArguments
     @Option(help: "Write every region's bytes and snapshot.json to this (new or empty) directory.") var dump: String?
     @Flag(help: "Print the snapshot JSON with verdicts.") var json = false
     @Flag(help: "Show the evidence for every rule, not only failures.") var verbose = false
 
     func run() throws {
-        var o = LoadOptions()
-        o.memorySize = try size(memory, option: "--memory")
-        if let entry {
-            guard let e = EntryPoint(rawValue: entry) else { throw fail("--entry '\(entry)' is not one of 64, 32, pvh") }
-            o.entry = e
-        }
-        o.commandLine = cmdline
-        o.highPlacement = high
-        if let k = kernelAddress { guard let a = parseNumber(k) else { throw fail("--kernel-address '\(k)' is not a number") }; o.kernelAddress = a }
-        switch rngSeed {
-        case "none": o.rngSeed = nil
-        case "random": o.rngSeed = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        default:
-            guard let b = [UInt8](hex: rngSeed), !b.isEmpty, b.count <= ReferenceLoader.maximumSeedSize else { throw fail("--rng-seed '\(rngSeed)' is not 'random', 'none' or 1–\(ReferenceLoader.maximumSeedSize) hex bytes") }
-            o.rngSeed = b
-        }
-        o.indirectSetupData = indirectSetupData
-        o.acpiRSDP = rsdp
+        let o = try loader.options()
         let src = try openSource(kernel, what: "kernel")
-        let rd = try initrd.map { try openSource($0, what: "initrd") }
+        let rd = try loader.initrd.map { try openSource($0, what: "initrd") }
         if let dump { try checkDumpDirectory(dump) }
         let r: LoadResult
         do { r = try ReferenceLoader.load(kernel: src, initrd: rd, options: o) } catch {
@@ -47,7 +22,7 @@ struct Load: ParsableCommand {
             throw fail("\(kernel): rejected: \(error)")
         }
         let snap: BootSnapshot
-        do { snap = try BootSnapshot.of(r, kernel: src, initrd: rd, commandLine: cmdline) } catch { throw fail("\(error)") }
+        do { snap = try BootSnapshot.of(r, kernel: src, initrd: rd, commandLine: loader.cmdline) } catch { throw fail("\(error)") }
         let verdicts = judge(snap)
         if let dump { try writeDump(dump, r, snap, verdicts) }
         if json {

@@ -1,0 +1,222 @@
+import Dispatch
+import Foundation
+import Glibc
+
+/// Which accelerator QEMU uses. `.automatic` picks KVM where /dev/kvm is hardware
+/// virtualization and TCG otherwise (a software KVM such as kvm_pvm makes QEMU slower than TCG).
+public enum QEMUAccel: String, Sendable, CaseIterable {
+    case automatic = "auto", kvm, tcg
+
+    public func resolved(flavor: KVMFlavor = .detect(), availability: KVMAvailability = .check()) -> QEMUAccel {
+        guard self == .automatic else { return self }
+        return availability.isUsable && flavor.kind == .hardware ? .kvm : .tcg
+    }
+}
+
+/// One QEMU boot: a machine, a kernel and how long to wait.
+public struct QEMUBoot: Sendable {
+    public var kernel: String
+    public var initrd: String? = nil
+    public var append: String? = nil
+    /// A firmware image for -bios (nil: QEMU's default, SeaBIOS on `pc`).
+    public var bios: String? = nil
+    public var machine = "pc"
+    public var memoryMiB = 1024
+    public var accel: QEMUAccel = .automatic
+    public var timeout: Duration = .seconds(120)
+    /// Text whose appearance on COM1 ends the wait; QEMU is then given `grace` to exit by itself.
+    public var marker: String? = nil
+    public var grace: Duration = .seconds(3)
+    /// Serial bytes kept; the rest is counted in `serialDropped`.
+    public var serialLimit = 16 << 20
+    public var extraArguments: [String] = []
+    public var executable: String? = nil
+
+    public init(kernel: String, initrd: String? = nil, append: String? = nil) {
+        self.kernel = kernel; self.initrd = initrd; self.append = append
+    }
+
+    /// The argument vector (after the executable): COM1 on stdout, isa-debug-exit at 0x501,
+    /// no default devices, no display, no reboot.
+    public func arguments(accel resolved: QEMUAccel) -> [String] {
+        var a = ["-accel", resolved.rawValue, "-M", machine, "-m", String(memoryMiB), "-smp", "1", "-nodefaults", "-display", "none",
+                 "-no-reboot", "-monitor", "none", "-serial", "stdio", "-device", "isa-debug-exit,iobase=0x501,iosize=2", "-kernel", kernel]
+        if let initrd { a += ["-initrd", initrd] }
+        if let append { a += ["-append", append] }
+        if let bios { a += ["-bios", bios] }
+        return a + extraArguments
+    }
+}
+
+public enum QEMUOutcome: Sendable, Equatable, CustomStringConvertible {
+    /// QEMU exited by itself; with isa-debug-exit, a guest value v gives status (v << 1) | 1.
+    case exited(status: Int32)
+    /// The marker appeared and QEMU did not exit within the grace time, so it was killed.
+    case markerThenKilled
+    case timedOut
+    case killedBySignal(Int32)
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case .exited(let s): "QEMU exited with status \(s)"
+        case .markerThenKilled: "reached the marker; QEMU did not exit and was killed"
+        case .timedOut: "timed out; QEMU was killed"
+        case .killedBySignal(let s): "QEMU died from signal \(s)"
+        case .cancelled: "cancelled; QEMU was killed"
+        }
+    }
+}
+
+public struct QEMUReport: Sendable {
+    public let outcome: QEMUOutcome
+    public let markerSeen: Bool
+    public let serial: [UInt8]
+    public let serialDropped: Int
+    /// From spawn to the marker (nil if it never appeared), and to the end of the process.
+    public let toMarker: Duration?
+    public let elapsed: Duration
+    public let accel: QEMUAccel
+    public let command: [String]
+    /// QEMU's own messages (its errors name the cause, e.g. a kernel it cannot load).
+    public let stderr: String
+    public var serialText: String { String(decoding: serial, as: UTF8.self) }
+    /// A one-line account for error messages.
+    public var summary: String {
+        var s = "\(outcome) after \(String(format: "%.2f", elapsed.seconds)) s under -accel \(accel.rawValue); \(serial.count) serial bytes"
+        if !stderr.isEmpty { s += "; QEMU said: " + stderr.split(separator: "\n").prefix(3).joined(separator: " | ") }
+        return s
+    }
+}
+
+public enum QEMUError: Error, CustomStringConvertible, Equatable {
+    case notInstalled(searched: [String])
+    case cannotStart(String, errno: Int32)
+    case unreadableInput(String)
+
+    public var description: String {
+        switch self {
+        case .notInstalled(let s): "qemu-system-x86_64 not found (looked in \(s.joined(separator: ", "))); install it with: apt-get install qemu-system-x86"
+        case let .cannotStart(exe, e): "cannot start \(exe): \(String(cString: strerror(e)))"
+        case .unreadableInput(let p): "\(p): not a readable file"
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// Starts qemu-system-x86_64, reads COM1 from its stdout, enforces the time limit and always
+/// kills and reaps the process: on return, on a thrown error, and when the calling task is
+/// cancelled.
+public enum QEMURunner {
+    public static func executable(_ explicit: String? = nil) throws(QEMUError) -> String {
+        var candidates = explicit.map { [$0] } ?? []
+        if explicit == nil {
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+            candidates = path.split(separator: ":").map { "\($0)/qemu-system-x86_64" } + ["/usr/bin/qemu-system-x86_64"]
+        }
+        guard let exe = candidates.first(where: { access($0, X_OK) == 0 }) else { throw .notInstalled(searched: candidates) }
+        return exe
+    }
+
+    public static func run(_ boot: QEMUBoot) throws(QEMUError) -> QEMUReport {
+        for f in [boot.kernel, boot.initrd, boot.bios].compactMap({ $0 }) where access(f, R_OK) != 0 { throw .unreadableInput(f) }
+        let exe = try executable(boot.executable)
+        let accel = boot.accel.resolved()
+        let argv = [exe] + boot.arguments(accel: accel)
+
+        var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
+        guard pipe(&out) == 0 else { throw .cannotStart(exe, errno: errno) }
+        guard pipe(&err) == 0 else { close(out[0]); close(out[1]); throw .cannotStart(exe, errno: errno) }
+        // Close-on-exec everywhere; the dup2 onto 1 and 2 in the child clears it there.
+        for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        // Its own process group, so a kill reaches anything QEMU starts.
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attr, 0)
+
+        var pid: pid_t = 0
+        let cargs = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        let start = ContinuousClock.now
+        let rc = posix_spawn(&pid, exe, &actions, &attr, cargs, environ)
+        close(out[1]); close(err[1])
+        guard rc == 0 else { close(out[0]); close(err[0]); throw .cannotStart(exe, errno: rc) }
+
+        var reaped = false
+        var waitStatus: Int32 = 0
+        defer {
+            if !reaped { kill(-pid, SIGKILL); kill(pid, SIGKILL); while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {} }
+            close(out[0]); close(err[0])
+        }
+
+        var serial: [UInt8] = [], dropped = 0, stderrBytes: [UInt8] = []
+        var tail: [UInt8] = []
+        let marker = boot.marker.map { Array($0.utf8) }
+        var markerAt: Duration? = nil
+        var openFDs = 2
+        var fds = [pollfd(fd: out[0], events: Int16(POLLIN), revents: 0), pollfd(fd: err[0], events: Int16(POLLIN), revents: 0)]
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var outcome: QEMUOutcome? = nil
+        let deadline = start + boot.timeout
+
+        func exitedNow() -> Bool {
+            let r = waitpid(pid, &waitStatus, WNOHANG)
+            if r == pid { reaped = true; return true }
+            return false
+        }
+
+        while outcome == nil {
+            if Task.isCancelled { outcome = .cancelled; break }
+            let now = ContinuousClock.now
+            if let m = markerAt, now - start > m + boot.grace { outcome = .markerThenKilled; break }
+            if now >= deadline { outcome = markerAt != nil ? .markerThenKilled : .timedOut; break }
+            if openFDs == 0 {
+                if exitedNow() { break }
+                usleep(2000); continue
+            }
+            let n = poll(&fds, nfds_t(fds.count), 50)
+            if n < 0 && errno != EINTR { break }
+            for i in fds.indices where fds[i].fd >= 0 && fds[i].revents != 0 {
+                let got = buffer.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
+                if got <= 0 { fds[i].fd = -1; openFDs -= 1; continue }
+                let chunk = buffer[0..<got]
+                if i == 1 {
+                    if stderrBytes.count < 1 << 16 { stderrBytes += chunk.prefix((1 << 16) - stderrBytes.count) }
+                    continue
+                }
+                let keep = min(got, max(0, boot.serialLimit - serial.count))
+                serial += chunk.prefix(keep); dropped += got - keep
+                if let marker, markerAt == nil {
+                    tail += chunk
+                    if tail.count >= marker.count, contains(tail, marker) { markerAt = ContinuousClock.now - start }
+                    if tail.count > marker.count { tail.removeFirst(tail.count - marker.count + 1) }
+                }
+            }
+        }
+        if outcome == nil || reaped {
+            if !reaped { while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}; reaped = true }
+            let signaled = (waitStatus & 0x7F) != 0
+            outcome = signaled ? .killedBySignal(waitStatus & 0x7F) : .exited(status: (waitStatus >> 8) & 0xFF)
+        }
+        let elapsed = ContinuousClock.now - start
+        return QEMUReport(outcome: outcome!, markerSeen: markerAt != nil, serial: serial, serialDropped: dropped, toMarker: markerAt, elapsed: elapsed,
+                          accel: accel, command: argv, stderr: String(decoding: stderrBytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard hay.count >= needle.count else { return false }
+        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<i + needle.count]) == needle { return true }
+        return false
+    }
+}
