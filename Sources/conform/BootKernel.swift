@@ -1,0 +1,120 @@
+import ArgumentParser
+import Conformance
+import Foundation
+import HarnessKVM
+
+/// Boots a real kernel to the initramfs's userspace marker by one or more paths, checks what
+/// the kernel says it received, and compares the loaders.
+struct BootKernel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "boot-kernel",
+        abstract: "Boot a real kernel to userspace by QEMU's loader and the reference loader; compare what the kernel observed.",
+        discussion: """
+        The initrd must be the corpus initramfs (Corpus/initramfs/build/initramfs.cpio, built by \
+        tools/build-corpus.sh) or another newc archive whose /init prints the same report. \
+        Paths: qemu-loader (QEMU's -kernel/-initrd/-append through SeaBIOS), reference-bundle \
+        (the reference loader's memory image under QEMU with no firmware), harnesskvm (the \
+        reference loader under HarnessKVM; on a software KVM Linux does not reach userspace in \
+        any useful time, and the output says how far it got).
+        """)
+    @Argument(help: "A bzImage or ELF vmlinux.") var kernel: String
+    @Option(help: "The initramfs.") var initrd = "Corpus/initramfs/build/initramfs.cpio"
+    @Option(help: "Kernel command line.") var cmdline = KernelBoot.defaultCommandLine
+    @Option(name: .customLong("path"), help: "qemu-loader, reference-bundle, harnesskvm; repeat for several (default: the first two).") var paths: [String] = []
+    @Option(help: "QEMU accelerator: auto (kvm on hardware KVM, else tcg), kvm or tcg.") var accel = "auto"
+    @Option(help: "Seconds to wait for the userspace marker on each path.") var timeout = 120.0
+    @Option(help: "Guest RAM (e.g. 1G).") var memory = "1G"
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        guard let a = QEMUAccel(rawValue: accel) else { throw fail("--accel '\(accel)' is not auto, kvm or tcg") }
+        let chosen = try (paths.isEmpty ? ["qemu-loader", "reference-bundle"] : paths).map { p -> KernelBootPath in
+            guard let k = KernelBootPath(rawValue: p) else { throw fail("--path '\(p)' is not one of \(KernelBootPath.allCases.map(\.rawValue).joined(separator: ", "))") }
+            return k
+        }
+        let mem = try size(memory, option: "--memory")
+        var o = LoadOptions(); o.memorySize = mem
+        let results = try chosen.map { try boot($0, accel: a, options: o) }
+        var header: SetupHeader? = nil
+        if let src = try? FileSource(path: kernel), case .bzImage(let bz)? = try? KernelImage(source: src) { header = bz.header }
+        let observed = results.compactMap { r in r.report.map { LoaderDifferential.Observed(name: r.path.rawValue, report: $0) } }
+        let diff = observed.count >= 2 ? LoaderDifferential.rows(observed, header: header) : []
+        if json {
+            writeJSON(["kernel": kernel, "paths": results.map(resultJSON), "differential": diff.map(rowJSON)])
+        } else {
+            for r in results { printResult(r) }
+            if !diff.isEmpty { printDifferential(diff, names: observed.map(\.name)) }
+        }
+        if results.contains(where: { !$0.passed }) { throw ExitCode(1) }
+    }
+
+    func boot(_ p: KernelBootPath, accel: QEMUAccel, options: LoadOptions) throws -> KernelBootResult {
+        let t = Duration.milliseconds(Int(timeout * 1000))
+        do {
+            switch p {
+            case .qemuLoader: return try KernelBoot.qemuLoader(kernel: kernel, initrd: initrd, commandLine: cmdline, memoryMiB: Int(options.memorySize >> 20), accel: accel, timeout: t)
+            case .referenceBundle: return try KernelBoot.referenceBundle(kernel: kernel, initrd: initrd, commandLine: cmdline, options: options, accel: accel, timeout: t)
+            case .harness:
+                let sys: KVMSystem
+                do { sys = try KVMSystem() } catch { throw fail("harnesskvm: \(error)") }
+                return try KernelBoot.harness(kernel: kernel, initrd: initrd, commandLine: cmdline, options: options, timeout: t, system: sys)
+            }
+        } catch let e as ExitCode { throw e } catch { throw fail("\(p.rawValue): \(kernel): \(error)") }
+    }
+}
+
+func printResult(_ r: KernelBootResult) {
+    let verdict = r.passed ? "PASS" : "FAIL"
+    print("\(verdict) \(r.path.rawValue): \(r.outcome)")
+    if let t = r.toMarker { print("  userspace marker after \(String(format: "%.2f", t.seconds)) s") }
+    if let e = r.reportError {
+        print("  no kernel report: \(e)")
+        if let h = r.harness, h.flavor.kind != .hardware {
+            let lines = h.serialText.split(separator: "\n")
+            print("  software KVM (\(h.flavor)): Linux runs at about a microsecond per instruction here; last console line: \(lines.last.map(String.init) ?? "(none)")")
+        }
+    }
+    for kind in ObservedCheck.Kind.allCases {
+        let cs = r.checks.filter { $0.kind == kind }
+        guard !cs.isEmpty else { continue }
+        let failed = cs.filter { $0.outcome == .fail }
+        print("  \(kind.rawValue): \(cs.count - failed.count)/\(cs.count) checks pass")
+        for c in cs where c.outcome == .fail || !c.note.isEmpty && c.note.hasPrefix("changed") {
+            print("    \(c.outcome == .fail ? "✗" : "~") \(c.field): loader \(c.expected); kernel \(c.found)\(c.note.isEmpty ? "" : " — " + c.note)\(c.rule.map { " [\($0)]" } ?? "")")
+        }
+    }
+}
+
+func printDifferential(_ rows: [DifferentialRow], names: [String]) {
+    print("\nloader differential (what each kernel observed):")
+    let width = 44
+    print("  " + "field".rightPad(width) + names.map { $0.rightPad(36) }.joined())
+    for r in rows {
+        let cells = r.sides.map { s -> String in
+            let mark = s.outcome == .pass ? "✓ " : s.outcome == .fail ? "✗ " : ""
+            let v = s.value.count > 32 ? String(s.value.prefix(31)) + "…" : s.value
+            return (mark + v).rightPad(36)
+        }
+        print("  " + (r.field + (r.rule.map { " [\($0)]" } ?? "")).rightPad(width) + cells.joined() + (r.differs ? "" : "  (same)"))
+    }
+    for r in rows { for (n, s) in zip(names, r.sides) where s.outcome == .fail { print("  ✗ \(r.field) on \(n): \(s.evidence)") } }
+}
+
+func resultJSON(_ r: KernelBootResult) -> [String: Any] {
+    var d: [String: Any] = ["path": r.path.rawValue, "passed": r.passed, "outcome": r.outcome, "elapsedSeconds": r.elapsed.seconds]
+    if let t = r.toMarker { d["toMarkerSeconds"] = t.seconds }
+    if let e = r.reportError { d["reportError"] = e }
+    if let k = r.report { d["kernelRelease"] = k.release }
+    d["checks"] = r.checks.map { c -> [String: Any] in
+        ["kind": c.kind.rawValue, "field": c.field, "expected": c.expected, "found": c.found, "outcome": c.outcome.rawValue, "note": c.note, "rule": c.rule ?? ""]
+    }
+    return d
+}
+
+func rowJSON(_ r: DifferentialRow) -> [String: Any] {
+    ["field": r.field, "rule": r.rule ?? "", "differs": r.differs, "sides": r.sides.map { ["value": $0.value, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
