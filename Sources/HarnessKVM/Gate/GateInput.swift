@@ -1,0 +1,120 @@
+import Conformance
+import Foundation
+import Glibc
+
+public struct GateError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ m: String) { message = m }
+    public var description: String { message }
+}
+
+/// A kernel handed to the gate: an image file, or a Debian package it is taken from; with the
+/// ELF inside a bzImage's payload when a decompressor for it is installed.
+public struct GateKernel: Sendable {
+    /// What the user gave.
+    public let given: String
+    /// The image file (extracted from the .deb when one was given).
+    public let image: String
+    /// "linux-image-…_6.12.117-1~deb12u1_amd64.deb → vmlinuz-…" or the file name.
+    public let label: String
+    public let parsed: KernelImage
+    public let payload: ElfImage?
+    /// Why the payload ELF could not be read (missing tool, unknown format), if it could not.
+    public let payloadNote: String?
+
+    public var surface: [SurfaceItem] {
+        switch parsed {
+        case .bzImage(let bz): Surface.of(bzImage: bz, payload: payload)
+        case .elf(let e): Surface.of(elf: e)
+        }
+    }
+}
+
+/// Runs host tools (dpkg-deb, tar, decompressors) with clear errors; keeps its files in one
+/// temporary directory that `cleanup()` removes.
+public final class GateWorkspace: @unchecked Sendable {
+    public let directory: String
+    public init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("conform-gate-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false) } catch {
+            throw GateError("cannot create \(directory): \(error.localizedDescription)")
+        }
+    }
+    public func cleanup() { try? FileManager.default.removeItem(atPath: directory) }
+
+    static func which(_ tool: String, package: String) throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for d in path.split(separator: ":") + ["/usr/bin", "/bin"] where access("\(d)/\(tool)", X_OK) == 0 { return "\(d)/\(tool)" }
+        throw GateError("\(tool) is not installed (apt-get install \(package))")
+    }
+
+    /// Runs `tool args` with stdin and stdout redirected to files; returns stderr on failure.
+    func run(_ tool: String, package: String, _ args: [String], stdin: String? = nil, stdout: String? = nil) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try Self.which(tool, package: package))
+        p.arguments = args
+        if let stdin { p.standardInput = FileHandle(forReadingAtPath: stdin) }
+        if let stdout {
+            FileManager.default.createFile(atPath: stdout, contents: nil)
+            p.standardOutput = FileHandle(forWritingAtPath: stdout)
+        } else { p.standardOutput = FileHandle.nullDevice }
+        let err = Pipe()
+        p.standardError = err
+        do { try p.run() } catch { throw GateError("cannot run \(tool): \(error.localizedDescription)") }
+        let msg = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        guard p.terminationReason == .exit, p.terminationStatus == 0 else {
+            throw GateError("\(tool) \(args.joined(separator: " ")) failed (status \(p.terminationStatus)): \(String(decoding: msg, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+
+    /// Opens an image file or a Debian package (its ./boot/vmlinuz-*).
+    public func kernel(_ path: String) throws -> GateKernel {
+        guard FileManager.default.isReadableFile(atPath: path) else { throw GateError("\(path): not a readable file") }
+        var image = path, label = (path as NSString).lastPathComponent
+        if path.hasSuffix(".deb") {
+            let sub = directory + "/" + label + ".d"
+            try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+            let tar = sub + "/data.tar"
+            try run("dpkg-deb", package: "dpkg", ["--fsys-tarfile", path], stdout: tar)
+            do { try run("tar", package: "tar", ["-x", "-f", tar, "-C", sub, "--wildcards", "./boot/vmlinuz-*"]) } catch {
+                throw GateError("\(path): no ./boot/vmlinuz-* in the package (\(error))")
+            }
+            try? FileManager.default.removeItem(atPath: tar)
+            let boot = (try? FileManager.default.contentsOfDirectory(atPath: sub + "/boot")) ?? []
+            guard let v = boot.filter({ $0.hasPrefix("vmlinuz-") }).sorted().first else { throw GateError("\(path): no ./boot/vmlinuz-* in the package") }
+            image = sub + "/boot/" + v
+            label += " → " + v
+        }
+        let src: FileSource
+        do { src = try FileSource(path: image) } catch { throw GateError("\(image): \(error)") }
+        let parsed: KernelImage
+        do { parsed = try KernelImage(source: src) } catch { throw GateError("\(image): \(error)") }
+        var payload: ElfImage? = nil, note: String? = nil
+        if case .bzImage(let bz) = parsed { (payload, note) = payloadELF(bz, source: src, name: (image as NSString).lastPathComponent) }
+        return GateKernel(given: path, image: image, label: label, parsed: parsed, payload: payload, payloadNote: note)
+    }
+
+    /// Decompresses a bzImage's payload with the matching host tool and parses the ELF inside.
+    func payloadELF(_ bz: BzImage, source: FileSource, name: String) -> (ElfImage?, String?) {
+        guard let off = bz.header.payloadOffset, let len = bz.header.payloadLength, len > 4, let fmt = bz.payloadFormat else {
+            return (nil, "no payload fields (protocol < 2.08) or unknown payload format")
+        }
+        let tools: [PayloadFormat: (String, String, [String])] = [.gzip: ("gzip", "gzip", ["-dc"]), .bzip2: ("bzip2", "bzip2", ["-dc"]), .xz: ("xz", "xz-utils", ["-dc"]),
+                                                                 .lzma: ("xz", "xz-utils", ["--format=lzma", "-dc"]), .lz4: ("lz4", "lz4", ["-dc"]), .zstd: ("zstd", "zstd", ["-dcq"])]
+        let compressed = directory + "/\(name).payload", out = directory + "/\(name).elf"
+        do {
+            // The last 4 bytes are the decompressed length, not part of the stream.
+            let bytes = try source.read(at: bz.protectedModeOffset + UInt64(off), count: Int(len) - 4)
+            guard FileManager.default.createFile(atPath: compressed, contents: Data(bytes)) else { return (nil, "cannot write \(compressed)") }
+            if fmt == .elf { try FileManager.default.moveItem(atPath: compressed, toPath: out) } else {
+                guard let (tool, pkg, args) = tools[fmt] else { return (nil, "no decompressor for \(fmt.rawValue)") }
+                try run(tool, package: pkg, args, stdin: compressed, stdout: out)
+            }
+            try? FileManager.default.removeItem(atPath: compressed)
+            return (try ElfImage(source: FileSource(path: out)), nil)
+        } catch {
+            return (nil, "payload \(fmt.rawValue): \(error)")
+        }
+    }
+}

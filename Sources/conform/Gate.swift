@@ -1,0 +1,110 @@
+import ArgumentParser
+import Conformance
+import Foundation
+import HarnessKVM
+
+/// Gates a new kernel release: surface diff against a baseline, every rule, a boot to userspace.
+struct GateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gate",
+        abstract: "Pass/fail gate for a new kernel release: surface diff, every rule, boot to userspace.",
+        discussion: """
+        NEW and --baseline are bzImages, ELF vmlinux files or Debian linux-image .deb packages. \
+        The gate decodes both, diffs the protocol-visible surface (protocol version, setup header \
+        fields, loadflags, xloadflags, kernel_info, payload ELF program headers and notes, entry \
+        points), loads the new kernel with the reference loader for each entry it offers and runs \
+        every rule, and boots it to the initramfs's userspace marker by QEMU's loader and by the \
+        reference loader's bundle, checking what the kernel observed. \
+        Exit status: 0 pass, 1 regression, 2 bad input.
+        """)
+    @Argument(help: "The new kernel (image or .deb).") var new: String
+    @Option(help: "The release to compare with (image or .deb).") var baseline: String?
+    @Option(help: "The initramfs to boot with.") var initrd = "Corpus/initramfs/build/initramfs.cpio"
+    @Flag(help: "Skip the boot step.") var noBoot = false
+    @Option(help: "QEMU accelerator: auto, kvm or tcg.") var accel = "auto"
+    @Option(help: "Seconds to wait for the userspace marker on each boot path.") var timeout = 180.0
+    @Option(help: "Write JUnit XML here.") var junit: String?
+    @Option(help: "Write the Markdown report here.") var markdown: String?
+    @Option(name: .customLong("json-file"), help: "Write the JSON report here.") var jsonFile: String?
+    @Flag(help: "Print the JSON report instead of the summary.") var json = false
+
+    func run() throws {
+        guard let a = QEMUAccel(rawValue: accel) else { throw fail("--accel '\(accel)' is not auto, kvm or tcg") }
+        let ws: GateWorkspace
+        do { ws = try GateWorkspace() } catch { throw fail("\(error)") }
+        defer { ws.cleanup() }
+        let report: GateReport
+        do {
+            let n = try ws.kernel(new)
+            let b = try baseline.map { try ws.kernel($0) }
+            var o = KernelGate.Options()
+            o.initrd = initrd; o.boot = !noBoot; o.accel = a; o.timeout = .milliseconds(Int(timeout * 1000))
+            report = try KernelGate.run(new: n, baseline: b, options: o)
+        } catch { throw fail("\(error)") }
+        for (path, text) in [(junit, report.junitXML), (markdown, report.markdown)] {
+            guard let path else { continue }
+            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw fail("cannot write \(path)") }
+        }
+        if let jsonFile {
+            let d = (try? JSONSerialization.data(withJSONObject: report.json, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
+            guard FileManager.default.createFile(atPath: jsonFile, contents: d) else { throw fail("cannot write \(jsonFile)") }
+        }
+        if json { writeJSON(report.json) } else { printSummary(report) }
+        if !report.passed { throw ExitCode(1) }
+    }
+
+    func printSummary(_ r: GateReport) {
+        print("gate \(r.passed ? "PASS" : "FAIL"): \(r.new.label)\(r.baseline.map { " against \($0.label)" } ?? "") (\(String(format: "%.1f", r.elapsed.seconds)) s)")
+        if let n = r.new.payloadNote { print("  payload ELF not read: \(n)") }
+        if r.baseline != nil {
+            print("\nsurface diff: \(r.changes.count) change\(r.changes.count == 1 ? "" : "s") (\(r.changes.filter { $0.severity == .regression }.count) regressions)")
+            printChanges(r.changes)
+        }
+        print("\nrules (reference loader on the new kernel):")
+        for run in r.ruleRuns {
+            if let why = run.refused { print("  \(run.entry.rawValue)-bit entry: refused: \(why)"); continue }
+            let p = run.verdicts.filter { $0.outcome == .pass }.count, f = run.verdicts.filter { $0.outcome == .fail }.count
+            print("  \(run.entry.rawValue) entry: \(p) pass, \(f) fail, \(run.verdicts.count - p - f) n/a")
+        }
+        print("\nboot to userspace:")
+        if let s = r.bootSkipped { print("  \(s)") }
+        for b in r.boots { printResult(b) }
+        if !r.regressions.isEmpty { print("\nregressions:"); for x in r.regressions { print("  ✗ \(x)") } }
+    }
+}
+
+func printChanges(_ changes: [SurfaceChange]) {
+    for c in changes {
+        print("  \(c.severity == .regression ? "✗" : "·") \(c.key): \(c.old ?? "—") → \(c.new ?? "—")  (\(c.reason))")
+    }
+}
+
+/// The protocol-visible surface diff alone, for triage.
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "diff", abstract: "Print the protocol-visible surface diff between two kernels (images or .deb).")
+    @Argument(help: "The older kernel.") var old: String
+    @Argument(help: "The newer kernel.") var new: String
+    @Flag(help: "Include items that did not change.") var all = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let ws: GateWorkspace
+        do { ws = try GateWorkspace() } catch { throw fail("\(error)") }
+        defer { ws.cleanup() }
+        let a: GateKernel, b: GateKernel
+        do { a = try ws.kernel(old); b = try ws.kernel(new) } catch { throw fail("\(error)") }
+        let changes = Surface.diff(old: a.surface, new: b.surface)
+        if json {
+            writeJSON(["old": a.label, "new": b.label, "changes": changes.map { ["key": $0.key, "old": $0.old ?? NSNull(), "new": $0.new ?? NSNull(), "severity": $0.severity.rawValue, "reason": $0.reason] as [String: Any] }])
+            return
+        }
+        print("\(a.label) → \(b.label): \(changes.count) change\(changes.count == 1 ? "" : "s"), \(changes.filter { $0.severity == .regression }.count) regressions")
+        for n in [a.payloadNote, b.payloadNote].compactMap({ $0 }) { print("  payload ELF not read: \(n)") }
+        printChanges(changes)
+        if all {
+            let changed = Set(changes.map(\.key))
+            print("unchanged:")
+            for i in b.surface where !changed.contains(i.key) { print("  = \(i.key): \(i.value)") }
+        }
+    }
+}
