@@ -1,4 +1,6 @@
 import Conformance
+import Foundation
+import Glibc
 
 /// A kernel booted under HarnessKVM by the reference loader, and, when its serial output holds
 /// a probe report, the loader's view, the guest's view and how they compare.
@@ -20,18 +22,54 @@ public enum ProbeBoot {
     public static func boot(kernel: any ByteSource, initrd: (any ByteSource)?, options: LoadOptions, system: KVMSystem? = nil,
                             bootOptions: BootOptions, producer: String) throws -> ProbeBootResult {
         let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: options)
-        let snap = try BootSnapshot.of(loaded, kernel: kernel, initrd: initrd, commandLine: options.commandLine)
-        let loaderVerdicts = judge(snap)
         let before = preBootCopy(loaded)
         let boot = try Harness.boot(loaded, system: system, options: bootOptions)
+        let v = try views(serial: boot.serial, loaded: loaded, before: before, kernel: kernel, initrd: initrd, options: options, producer: producer)
+        return ProbeBootResult(boot: boot, entryPoint: loaded.entry.entryPoint, loaderVerdicts: v.loaderVerdicts, report: v.report, reportError: v.reportError,
+                               guestVerdicts: v.guestVerdicts, disagreements: v.disagreements)
+    }
+
+    /// The loader's verdicts and, from the serial output, the guest's view and where it differs.
+    public struct Views: Sendable {
+        public let loaderVerdicts: [Verdict]
+        public let report: ProbeReport?
+        public let reportError: ProbeReportError?
+        public let guestVerdicts: [Verdict]
+        public let disagreements: [String]
+    }
+
+    public static func views(serial: [UInt8], loaded: LoadResult, before: CapturedMemory, kernel: any ByteSource, initrd: (any ByteSource)?,
+                             options: LoadOptions, producer: String) throws -> Views {
+        let snap = try BootSnapshot.of(loaded, kernel: kernel, initrd: initrd, commandLine: options.commandLine)
+        let loaderVerdicts = judge(snap)
         let report: ProbeReport
-        do { report = try ProbeReport.parse(serial: boot.serial) } catch {
-            return ProbeBootResult(boot: boot, entryPoint: loaded.entry.entryPoint, loaderVerdicts: loaderVerdicts, report: nil, reportError: error, guestVerdicts: [], disagreements: [])
+        do { report = try ProbeReport.parse(serial: serial) } catch {
+            return Views(loaderVerdicts: loaderVerdicts, report: nil, reportError: error, guestVerdicts: [], disagreements: [])
         }
         let guest = report.snapshot(image: snap.image, inputs: snap.inputs, known: try KnownContent.of(kernel: kernel, initrd: initrd), producer: producer)
-        return ProbeBootResult(boot: boot, entryPoint: loaded.entry.entryPoint, loaderVerdicts: loaderVerdicts, report: report, reportError: nil,
-                               guestVerdicts: judge(guest),
-                               disagreements: probeDisagreements(loaderEntry: loaded.entry, loaderMemory: before, report: report))
+        return Views(loaderVerdicts: loaderVerdicts, report: report, reportError: nil, guestVerdicts: judge(guest),
+                     disagreements: probeDisagreements(loaderEntry: loaded.entry, loaderMemory: before, report: report))
+    }
+
+    /// The probe variant `c` loaded by the reference loader, written as a bundle and booted by
+    /// QEMU through the -bios stub: the guest's view must match the loader's exactly, which
+    /// shows the bundle's trampoline recreates the entry state the loader described.
+    public static func bundle(_ c: CorpusCase, accel: QEMUAccel = .tcg, timeout: Duration = .seconds(30)) throws -> (qemu: QEMUReport, views: Views, bundle: PVHBundle) {
+        let kernel = MemorySource(name: c.id, bytes: c.image), initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
+        let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
+        let before = preBootCopy(loaded)
+        let b = try PVHBundle(loaded)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-probe-bundle-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try b.write(to: dir + "/probe.elf")
+        guard FileManager.default.createFile(atPath: dir + "/probe.bios", contents: Data(b.firmware())) else { throw KernelBootError(message: "cannot write \(dir)/probe.bios") }
+        var q = QEMUBoot(kernel: dir + "/probe.elf")
+        q.bios = dir + "/probe.bios"; q.accel = accel; q.timeout = timeout
+        q.memoryMiB = Int((loaded.layout.size + (1 << 20) - 1) >> 20)
+        let run = try QEMURunner.run(q)
+        let v = try views(serial: run.serial, loaded: loaded, before: before, kernel: kernel, initrd: initrd, options: c.options, producer: "probe(\(c.id)) bundle under QEMU")
+        return (run, v, b)
     }
 
     /// Boots the probe variant `c` with its corpus load options.

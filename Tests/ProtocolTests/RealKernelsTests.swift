@@ -13,12 +13,15 @@ struct RealKernelsTests {
         return kernels
     }
 
-    @Test("the corpus has a bzImage and an ELF vmlinux of 6.1 and of 6.12")
-    func fourImages() throws {
+    @Test("the corpus has a bzImage and an ELF vmlinux of 6.1 and 6.12, cloud and generic")
+    func eightImages() throws {
         let k = try Self.requireCorpus()
-        for series in ["6.1.", "6.12."] {
-            for format in ["bzImage", "elf"] {
-                #expect(k.contains { $0.version.hasPrefix(series) && $0.format == format }, "missing \(format) of \(series)x")
+        for series in ["6.1", "6.12"] {
+            for flavour in ["cloud", "generic"] {
+                for format in ["bzImage", "elf"] {
+                    #expect(k.contains { $0.series == series && $0.flavour == flavour && $0.format == format && $0.version.hasPrefix(series + ".") },
+                            "missing \(format) of \(series) \(flavour)")
+                }
             }
         }
     }

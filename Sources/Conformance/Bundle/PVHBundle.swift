@@ -189,12 +189,26 @@ public struct PVHBundle {
     /// A 64 KiB firmware image for `qemu-system-x86_64 -M pc -bios`: at the reset vector it
     /// loads a flat GDT, enters 32-bit protected mode and jumps to the trampoline — the state a
     /// PVH entry gets, with no firmware having touched memory.
-    public func firmware() -> [UInt8] { Self.firmware(jumpingTo: trampoline) }
+    /// Loader regions in [0xF0000, 0x100000) (an RSDP, say) are placed in the image too: on
+    /// QEMU's pc machine that range reads from the firmware ROM, so the trampoline's copy there
+    /// does not stick.
+    public func firmware() -> [UInt8] {
+        var rom = Self.firmware(jumpingTo: trampoline)
+        let window = AddressRange(start: 0xF_0000, end: 0x10_0000)
+        for (g, _) in staged where g.range.overlaps(window) {
+            let start = max(g.range.start, window.start), end = min(g.range.end, window.end)
+            guard end <= window.start + UInt64(Self.stubStart), let bytes = result.memory.bytes(at: start, count: Int(end - start)) else { continue }
+            rom.replaceSubrange(Int(start - window.start)..<Int(end - window.start), with: bytes)
+        }
+        return rom
+    }
+    /// Where the stub's GDT and code begin inside the 64 KiB image.
+    static let stubStart = 0xFF00
 
     public static func firmware(jumpingTo target: UInt64) -> [UInt8] {
         let size = 0x10000, base: UInt64 = 0xFFFF_0000
         var rom = [UInt8](repeating: 0xF4, count: size)   // hlt everywhere else
-        let gdtAt = 0xFF00, descAt = 0xFF18, codeAt = 0xFF20
+        let gdtAt = stubStart, descAt = 0xFF18, codeAt = 0xFF20
         let gdt: [UInt64] = [0, BootGDT.code32, BootGDT.data32]
         for (i, d) in gdt.enumerated() { for k in 0..<8 { rom[gdtAt + 8 * i + k] = UInt8(truncatingIfNeeded: d >> (8 * k)) } }
         let desc = le16(0x17) + le32(UInt32(base) + UInt32(gdtAt))

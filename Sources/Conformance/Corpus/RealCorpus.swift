@@ -8,6 +8,9 @@ public struct RealKernel: Sendable, CustomStringConvertible {
     public let package: String
     public let version: String
     public let sha256: String
+    /// "6.1" or "6.12", and "cloud" or "generic" (older manifests: from the name).
+    public let series: String
+    public let flavour: String
     public var description: String { name }
 
     /// How the suite boots it: a bzImage by its 64-bit entry, an ELF by the direct 64-bit
@@ -30,8 +33,17 @@ public enum RealCorpus {
                 throw .unreadable(path: path, reason: "image entry missing name/path/format/sha256: \(d)")
             }
             let full = p.hasPrefix("/") ? p : directory + "/real/" + p
-            return RealKernel(name: n, path: full, format: f, package: d["package"] as? String ?? "", version: d["version"] as? String ?? "", sha256: s)
+            let version = d["version"] as? String ?? ""
+            let series = d["series"] as? String ?? (version.hasPrefix("6.12") ? "6.12" : version.hasPrefix("6.1.") ? "6.1" : "")
+            let flavour = d["flavour"] as? String ?? (n.contains("-cloud-") ? "cloud" : "generic")
+            return RealKernel(name: n, path: full, format: f, package: d["package"] as? String ?? "", version: version, sha256: s, series: series, flavour: flavour)
         }
+    }
+
+    /// The initramfs real kernels boot into (Corpus/initramfs/build/initramfs.cpio), if built.
+    public static func initramfs(directory: String) -> String? {
+        let p = directory + "/initramfs/build/initramfs.cpio"
+        return FileManager.default.isReadableFile(atPath: p) ? p : nil
     }
 
     /// A deterministic initrd for real-kernel runs (content only matters for BP-31).
