@@ -8,6 +8,7 @@ public struct KernelReport: Sendable {
         /// [start, end): the init prints sysfs's inclusive end; one is added here.
         public let range: AddressRange
         public let type: String
+        public init(range: AddressRange, type: String) { self.range = range; self.type = type }
         public var description: String { "\(range) \(type)" }
     }
     public struct File: Sendable, Equatable { public let size: UInt64; public let hash64: UInt64 }
@@ -65,7 +66,9 @@ extension KernelReport {
     /// LF are tolerated around it), checks the line count and hash64 of the end line, parses.
     public static func parse(serial: [UInt8]) throws(KernelReportError) -> KernelReport {
         // Bytes, not Characters: "\r\n" is one Character in Swift and would hide the line ends.
-        let lines = serial.split(separator: 0x0A, omittingEmptySubsequences: false).map { l -> Substring in
+        // A last line without its newline was cut off; it is not read.
+        let complete = serial.last == 0x0A ? serial[...] : serial[..<(serial.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0)]
+        let lines = complete.split(separator: 0x0A, omittingEmptySubsequences: false).map { l -> Substring in
             Substring(String(decoding: l.last == 0x0D ? l.dropLast() : l, as: UTF8.self))
         }
         guard let first = lines.firstIndex(of: Substring(startMarker)) else {

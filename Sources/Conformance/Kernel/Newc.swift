@@ -8,6 +8,7 @@ public enum Newc {
         public let mode: UInt32
         public let size: UInt64
         public let hash64: UInt64
+        public init(path: String, mode: UInt32, size: UInt64, hash64: UInt64) { self.path = path; self.mode = mode; self.size = size; self.hash64 = hash64 }
         public var isRegularFile: Bool { mode & 0o170000 == 0o100000 }
         public var isDirectory: Bool { mode & 0o170000 == 0o040000 }
     }

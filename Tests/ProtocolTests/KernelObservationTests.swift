@@ -1,0 +1,240 @@
+import Conformance
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import HarnessKVM
+import Testing
+
+/// A report in the init's format, written here independently of the parser: each line
+/// "kinit …\n", then the end line with the count and hash64 of those bytes.
+func kinitReport(_ lines: [String], crlf: Bool = true, noise: [Int: String] = [:], endOverride: String? = nil) -> [UInt8] {
+    var body = [UInt8]()
+    for l in lines { body += Array(("kinit " + l + "\n").utf8) }
+    let end = endOverride ?? String(format: "kinit end lines=%x hash64=%016llx", lines.count, ProbeHash64.of(body))
+    var out = "[    1.0] some kernel line\nBOOTCONFORM-INIT-START\n"
+    for (i, l) in lines.enumerated() {
+        if let n = noise[i] { out += n + "\n" }
+        out += "kinit " + l + "\n"
+    }
+    out += end + "\nBOOTCONFORM-INIT-END\n"
+    return Array((crlf ? out.replacingOccurrences(of: "\n", with: "\r\n") : out).utf8)
+}
+
+@Suite("KernelObservation")
+struct KernelObservationTests {
+    static let zeroPage: [UInt8] = {
+        var z = [UInt8](repeating: 0, count: 4096)
+        z[0x1FE] = 0x55; z[0x1FF] = 0xAA
+        z[0x210] = 0xFF; z[0x211] = 0x01
+        z.replaceSubrange(0x218..<0x220, with: [0x00, 0x40, 0xF5, 0x3F, 0x00, 0x10, 0x00, 0x00])   // initrd 0x3FF54000, 0x1000 bytes
+        z.replaceSubrange(0x228..<0x22C, with: [0x00, 0x00, 0x02, 0x00])                           // cmd_line_ptr 0x20000
+        return z
+    }()
+    static let memmap = ["memmap 0 9fbff System RAM", "memmap 9fc00 9ffff Reserved", "memmap f0000 fffff Reserved", "memmap 100000 3fffffff System RAM"]
+    static let initFile: [UInt8] = Array("#!init\n".utf8)
+    static func lines(zeroPage: [UInt8] = zeroPage, cmdline: String = "console=ttyS0 quiet", files: [String]? = nil) -> [String] {
+        var l = ["version 1", "kernel 6.12.0-test", "bootparams 1000"]
+        for off in stride(from: 0, to: 4096, by: 64) where zeroPage[off..<off + 64].contains(where: { $0 != 0 }) {
+            l.append(String(format: "bp %x ", off) + zeroPage[off..<off + 64].map { String(format: "%02x", $0) }.joined())
+        }
+        l.append("cmdline " + Array(cmdline.utf8).map { String(format: "%02x", $0) }.joined())
+        l += memmap
+        l += files ?? [String(format: "file /init %x %016llx", initFile.count, ProbeHash64.of(initFile)), "dir /proc"]
+        l += ["iomem   01000000-01ffffff : Kernel code", "klog <6>[    0.000000] RAMDISK: [mem 0x3ff54000-0x3ff54fff]"]
+        return l
+    }
+    static let handoff = Handoff(zeroPage: zeroPage, commandLine: Array("console=ttyS0 quiet".utf8),
+                                 e820: [E820Entry(address: 0, size: 0x9FC00, type: .ram), E820Entry(address: 0x9FC00, size: 0x400, type: .reserved),
+                                        E820Entry(address: 0xF0000, size: 0x10000, type: .reserved), E820Entry(address: 0x100000, size: 0x3FF0_0000, type: .ram)],
+                                 initrdRange: AddressRange(start: 0x3FF5_4000, end: 0x3FF5_5000),
+                                 initrdFiles: [Newc.Entry(path: "/init", mode: 0o100755, size: UInt64(initFile.count), hash64: ProbeHash64.of(initFile))],
+                                 imageFormat: "bzImage", entry: .long64)
+
+    @Test func parsesWhatTheInitPrints() throws {
+        let r = try KernelReport.parse(serial: kinitReport(Self.lines(), noise: [5: "[    2.0] a kernel message between lines"]))
+        #expect(r.release == "6.12.0-test")
+        #expect(r.bootParams == Self.zeroPage)
+        #expect(r.commandLine == Array("console=ttyS0 quiet".utf8))
+        #expect(r.memoryMap.count == 4 && r.memoryMap[3].range == AddressRange(start: 0x100000, end: 0x4000_0000))
+        #expect(r.files["/init"]?.size == 7)
+        #expect(r.kernelCode == AddressRange(start: 0x100_0000, end: 0x200_0000))
+        #expect(r.ramdiskLogged == AddressRange(start: 0x3FF5_4000, end: 0x3FF5_5000))
+    }
+
+    @Test func refusesDamagedReports() throws {
+        // Cut off before the end line.
+        var cut = kinitReport(Self.lines(), crlf: false)
+        cut = Array(cut[..<(cut.count - 120)])
+        #expect { try KernelReport.parse(serial: cut) } throws: { "\($0)".contains("no end line") || "\($0)".contains("hash64") || "\($0)".contains("lines") }
+        // One flipped character inside a line.
+        let flipped = Array(String(decoding: kinitReport(Self.lines(), crlf: false), as: UTF8.self)
+            .replacingOccurrences(of: "kinit kernel 6.12.0-test", with: "kinit kernel 6.12.1-test").utf8)
+        #expect { try KernelReport.parse(serial: flipped) } throws: { "\($0)".contains("hash64") }
+        // A line count that does not match.
+        let wrong = kinitReport(Self.lines(), endOverride: "kinit end lines=1 hash64=0")
+        #expect { try KernelReport.parse(serial: wrong) } throws: { "\($0)".contains("1 lines") }
+        // Nothing from the init at all.
+        #expect { try KernelReport.parse(serial: Array("Kernel panic - not syncing\n".utf8)) } throws: { "\($0)".contains("BOOTCONFORM-INIT-START") }
+        // A bp row outside the zero page.
+        let outside = kinitReport(Self.lines() + ["bp 1000 00ff"])
+        #expect { try KernelReport.parse(serial: outside) } throws: { "\($0)".contains("outside") }
+    }
+
+    @Test func everyCheckPassesOnAFaithfulHandoff() throws {
+        let r = try KernelReport.parse(serial: kinitReport(Self.lines()))
+        let checks = KernelObservedChecks.compare(r, with: Self.handoff)
+        #expect(checks.allSatisfy { $0.outcome == .pass }, "\(checks.filter { $0.outcome == .fail })")
+        #expect(Set(checks.map(\.kind)) == Set(ObservedCheck.Kind.allCases))
+    }
+
+    @Test func eachMismatchIsNamed() throws {
+        // The kernel kept a different ramdisk_image: the field is named, BP-11.
+        var zp = Self.zeroPage; zp[0x219] = 0x50
+        var checks = KernelObservedChecks.compare(try KernelReport.parse(serial: kinitReport(Self.lines(zeroPage: zp))), with: Self.handoff)
+        #expect(checks.contains { $0.outcome == .fail && $0.field == "0x218 ramdisk_image" && $0.rule == "BP-11" }, "\(checks)")
+        // KASLR_FLAG set by the decompressor is a listed kernel change, not a failure.
+        zp = Self.zeroPage; zp[0x211] |= 0x02
+        checks = KernelObservedChecks.compare(try KernelReport.parse(serial: kinitReport(Self.lines(zeroPage: zp))), with: Self.handoff)
+        #expect(checks.contains { $0.outcome == .pass && $0.field == "0x211 loadflags" && $0.note.contains("KASLR") })
+        #expect(!checks.contains { $0.outcome == .fail })
+        // ... but not for an ELF vmlinux, which has no decompressor.
+        var elf = Self.handoff; elf.imageFormat = "ELF vmlinux"
+        checks = KernelObservedChecks.compare(try KernelReport.parse(serial: kinitReport(Self.lines(zeroPage: zp))), with: elf)
+        #expect(checks.contains { $0.outcome == .fail && $0.field == "0x211 loadflags" })
+        // Command line: the first differing byte.
+        checks = KernelObservedChecks.compare(try KernelReport.parse(serial: kinitReport(Self.lines(cmdline: "console=ttyS1 quiet"))), with: Self.handoff)
+        #expect(checks.contains { $0.kind == .commandLine && $0.outcome == .fail && $0.note.contains("byte 12") })
+        // Memory map: an entry the loader did not give.
+        var h = Self.handoff; h.e820 = Array(h.e820!.dropLast()) + [E820Entry(address: 0x100000, size: 0x1000_0000, type: .ram)]
+        checks = KernelObservedChecks.compare(try KernelReport.parse(serial: kinitReport(Self.lines())), with: h)
+        #expect(checks.contains { $0.kind == .memoryMap && $0.outcome == .fail && $0.note.contains("not from the loader") })
+        // Initrd: a changed file, a missing file, an extra file.
+        let bad = [String(format: "file /init %x %016llx", 7, 1), "file /extra 1 0"]
+        checks = KernelObservedChecks.compare(try KernelReport.parse(serial: kinitReport(Self.lines(files: bad))), with: Self.handoff)
+        #expect(checks.contains { $0.field == "/init" && $0.outcome == .fail && $0.note.contains("differs") })
+        #expect(checks.contains { $0.field == "/extra" && $0.outcome == .fail })
+        checks = KernelObservedChecks.compare(try KernelReport.parse(serial: kinitReport(Self.lines(files: ["dir /proc"]))), with: Self.handoff)
+        #expect(checks.contains { $0.field == "/init" && $0.found == "missing" })
+    }
+
+    @Test func e820IsNormalisedTheWayTheKernelKeepsIt() {
+        let m = KernelObservedChecks.normalized([E820Entry(address: 0x100000, size: 0x100000, type: .ram), E820Entry(address: 0, size: 0x9FC00, type: .ram),
+                                                 E820Entry(address: 0x200000, size: 0x100000, type: .ram), E820Entry(address: 0x300000, size: 0, type: .reserved)])
+        #expect(m == [KernelReport.MemoryRange(range: AddressRange(start: 0, end: 0x9FC00), type: "System RAM"),
+                      KernelReport.MemoryRange(range: AddressRange(start: 0x100000, end: 0x300000), type: "System RAM")])
+    }
+
+    @Test func readsNewcArchives() throws {
+        // Written here field by field: "." directory, one file, the trailer.
+        func entry(_ name: String, mode: UInt32, data: [UInt8]) -> [UInt8] {
+            let n = Array(name.utf8) + [0]
+            var h = Array("070701".utf8)
+            for f in [1, mode, 0, 0, 1, 0, UInt32(data.count), 0, 0, 0, 0, UInt32(n.count), 0] { h += Array(String(format: "%08X", f).utf8) }
+            h += n; while h.count % 4 != 0 { h.append(0) }
+            h += data; while h.count % 4 != 0 { h.append(0) }
+            return h
+        }
+        let data = Array("hello\n".utf8)
+        let archive = entry(".", mode: 0o040755, data: []) + entry("etc/x", mode: 0o100644, data: data) + entry("TRAILER!!!", mode: 0, data: []) + [UInt8](repeating: 0, count: 100)
+        let e = try Newc.entries(archive + archive)   // concatenated, as the kernel accepts
+        #expect(e.map(\.path) == ["/", "/etc/x", "/", "/etc/x"])
+        #expect(e[1].hash64 == ProbeHash64.of(data) && e[1].size == 6 && e[1].isRegularFile)
+        #expect { try Newc.entries([0x1F, 0x8B] + [UInt8](repeating: 0, count: 200)) } throws: { "\($0)".contains("gzip") }
+        var short = archive; short.removeLast(140)
+        #expect { try Newc.entries(Array(short.prefix(150))) } throws: { "\($0)".contains("runs past") || "\($0)".contains("truncated") }
+    }
+
+    @Test(.enabled(if: RealBoot.initramfs != nil, "initramfs not built"))
+    func theCorpusInitramfsHoldsTheInit() throws {
+        let d = try #require(FileManager.default.contents(atPath: RealBoot.initramfs!))
+        let e = try Newc.entries([UInt8](d))
+        #expect(e.contains { $0.path == "/init" && $0.isRegularFile && $0.mode & 0o111 != 0 })
+        let known = Array("BootConformance initramfs 1\nThe kernel unpacked this file from the initrd the loader placed.\n".utf8)
+        #expect(e.contains { $0.path == "/etc/bootconformance" && $0.hash64 == ProbeHash64.of(known) })
+        #expect(e.contains { $0.path == "/dev/console" && $0.mode & 0o170000 == 0o020000 })
+    }
+}
+
+/// Surface diff and the gate.
+@Suite("Gate")
+struct GateTests {
+    static func surface(_ id: String) throws -> [SurfaceItem] {
+        let c = try syntheticImage(id)
+        switch try KernelImage(source: MemorySource(name: id, bytes: c.image)) {
+        case .bzImage(let bz): return Surface.of(bzImage: bz)
+        case .elf(let e): return Surface.of(elf: e)
+        }
+    }
+
+    @Test func regressionsAreCalledRegressions() throws {
+        // Losing XLF_KERNEL_64 and going down a protocol version.
+        var d = Surface.diff(old: try Self.surface("bz-2.15"), new: try Self.surface("bz-2.06"))
+        #expect(d.contains { $0.key == "protocol" && $0.severity == .regression })
+        #expect(d.contains { $0.key == "entry.64-bit" && $0.new == nil && $0.severity == .regression })
+        // The reverse is an upgrade: nothing regresses.
+        d = Surface.diff(old: try Self.surface("bz-2.06"), new: try Self.surface("bz-2.15"))
+        #expect(!d.contains { $0.severity == .regression }, "\(d.filter { $0.severity == .regression })")
+        // Losing the PVH note.
+        d = Surface.diff(old: try Self.surface("pvh-desc8"), new: try Self.surface("pvh-missing-note"))
+        #expect(d.contains { $0.key == "entry.pvh" && $0.severity == .regression }, "\(d)")
+        // No change, no diff.
+        #expect(Surface.diff(old: try Self.surface("bz-2.15"), new: try Self.surface("bz-2.15")).isEmpty)
+    }
+
+    @Test func aFailingGateWritesJUnitFailures() throws {
+        let ws = try GateWorkspace()
+        defer { ws.cleanup() }
+        let old = ws.directory + "/old.bz", new = ws.directory + "/new.bz"
+        FileManager.default.createFile(atPath: old, contents: Data(try syntheticImage("bz-2.15").image))
+        FileManager.default.createFile(atPath: new, contents: Data(try syntheticImage("bz-2.06").image))
+        var o = KernelGate.Options(); o.boot = false; o.initrd = nil
+        let r = try KernelGate.run(new: try ws.kernel(new), baseline: try ws.kernel(old), options: o)
+        #expect(!r.passed)
+        #expect(r.regressions.contains { $0.contains("protocol") }, "\(r.regressions)")
+        let x = try JUnit(r.junitXML)
+        #expect(x.failures > 0 && x.failures == x.failureElements)
+        #expect(r.markdown.contains("# conform gate: FAIL"))
+    }
+
+    @Test(.enabled(if: RealBoot.ready, "needs the real-kernel corpus, the initramfs and QEMU"), .timeLimit(.minutes(10)))
+    func newDebianReleasePassesAgainstTheOld() throws {
+        let debs = (try? FileManager.default.contentsOfDirectory(atPath: Repo.corpus + "/real/debs")) ?? []
+        let old = try #require(debs.first { $0.hasPrefix("linux-image-6.1.0-") && $0.contains("-cloud-") })
+        let new = try #require(debs.first { $0.hasPrefix("linux-image-6.12.") && $0.contains("-cloud-") })
+        let ws = try GateWorkspace()
+        defer { ws.cleanup() }
+        var o = KernelGate.Options(); o.initrd = RealBoot.initramfs
+        let r = try KernelGate.run(new: try ws.kernel(Repo.corpus + "/real/debs/" + new), baseline: try ws.kernel(Repo.corpus + "/real/debs/" + old), options: o)
+        #expect(r.passed, "\(r.regressions)")
+        // 6.12 added the PVH relocation note (PHYS32_RELOC, type 19) that 6.1 lacks.
+        #expect(r.changes.contains { $0.key == "payload.elf.note.Xen.19" && $0.old == nil })
+        #expect(r.boots.count == 2 && r.boots.allSatisfy(\.passed))
+        let x = try JUnit(r.junitXML)
+        #expect(x.tests == x.testcaseElements && x.failures == 0 && x.tests > 100)
+    }
+}
+
+/// The JUnit structure CI systems read (Jenkins, GitLab, GitHub reporters): <testsuites> of
+/// <testsuite> of <testcase classname name time>, with counts that match the children.
+struct JUnit {
+    let tests: Int, failures: Int, testcaseElements: Int, failureElements: Int
+    init(_ xml: String) throws {
+        let doc = try XMLDocument(xmlString: xml)
+        let root = try #require(doc.rootElement())
+        #expect(root.name == "testsuites")
+        func n(_ e: XMLElement, _ a: String) -> Int? { e.attribute(forName: a)?.stringValue.flatMap { Int($0) } }
+        var cases = 0, fails = 0
+        for s in root.elements(forName: "testsuite") {
+            let cs = s.elements(forName: "testcase")
+            #expect(n(s, "tests") == cs.count, "testsuite \(s.attribute(forName: "name")?.stringValue ?? "")")
+            let f = cs.filter { !$0.elements(forName: "failure").isEmpty }.count
+            #expect(n(s, "failures") == f)
+            #expect(n(s, "skipped") == cs.filter { !$0.elements(forName: "skipped").isEmpty }.count)
+            for c in cs { #expect(c.attribute(forName: "classname") != nil && c.attribute(forName: "name") != nil && c.attribute(forName: "time") != nil) }
+            cases += cs.count; fails += f
+        }
+        tests = n(root, "tests") ?? -1; failures = n(root, "failures") ?? -1
+        testcaseElements = cases; failureElements = fails
+    }
+}
