@@ -22,9 +22,12 @@ public enum ProbeBoot {
     public static func boot(kernel: any ByteSource, initrd: (any ByteSource)?, options: LoadOptions, system: KVMSystem? = nil,
                             bootOptions: BootOptions, producer: String) throws -> ProbeBootResult {
         let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: options)
+        // The snapshot reads the loader's memory, which the guest then writes: judge it first.
+        let snap = try BootSnapshot.of(loaded, kernel: kernel, initrd: initrd, commandLine: options.commandLine)
+        let verdicts = judge(snap)
         let before = preBootCopy(loaded)
         let boot = try Harness.boot(loaded, system: system, options: bootOptions)
-        let v = try views(serial: boot.serial, loaded: loaded, before: before, kernel: kernel, initrd: initrd, options: options, producer: producer)
+        let v = try views(serial: boot.serial, loaded: loaded, snapshot: snap, loaderVerdicts: verdicts, before: before, kernel: kernel, initrd: initrd, producer: producer)
         return ProbeBootResult(boot: boot, entryPoint: loaded.entry.entryPoint, loaderVerdicts: v.loaderVerdicts, report: v.report, reportError: v.reportError,
                                guestVerdicts: v.guestVerdicts, disagreements: v.disagreements)
     }
@@ -38,10 +41,10 @@ public enum ProbeBoot {
         public let disagreements: [String]
     }
 
-    public static func views(serial: [UInt8], loaded: LoadResult, before: CapturedMemory, kernel: any ByteSource, initrd: (any ByteSource)?,
-                             options: LoadOptions, producer: String) throws -> Views {
-        let snap = try BootSnapshot.of(loaded, kernel: kernel, initrd: initrd, commandLine: options.commandLine)
-        let loaderVerdicts = judge(snap)
+    /// `loaderVerdicts` must be judged before the guest ran: the snapshot reads the loader's
+    /// memory, which a guest under HarnessKVM writes.
+    public static func views(serial: [UInt8], loaded: LoadResult, snapshot snap: BootSnapshot, loaderVerdicts: [Verdict], before: CapturedMemory, kernel: any ByteSource, initrd: (any ByteSource)?,
+                             producer: String) throws -> Views {
         let report: ProbeReport
         do { report = try ProbeReport.parse(serial: serial) } catch {
             return Views(loaderVerdicts: loaderVerdicts, report: nil, reportError: error, guestVerdicts: [], disagreements: [])
@@ -57,6 +60,8 @@ public enum ProbeBoot {
     public static func bundle(_ c: CorpusCase, accel: QEMUAccel = .tcg, timeout: Duration = .seconds(30)) throws -> (qemu: QEMUReport, views: Views, bundle: PVHBundle) {
         let kernel = MemorySource(name: c.id, bytes: c.image), initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
         let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
+        let snap = try BootSnapshot.of(loaded, kernel: kernel, initrd: initrd, commandLine: c.options.commandLine)
+        let verdicts = judge(snap)
         let before = preBootCopy(loaded)
         let b = try PVHBundle(loaded)
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-probe-bundle-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
@@ -68,7 +73,7 @@ public enum ProbeBoot {
         q.bios = dir + "/probe.bios"; q.accel = accel; q.timeout = timeout
         q.memoryMiB = Int((loaded.layout.size + (1 << 20) - 1) >> 20)
         let run = try QEMURunner.run(q)
-        let v = try views(serial: run.serial, loaded: loaded, before: before, kernel: kernel, initrd: initrd, options: c.options, producer: "probe(\(c.id)) bundle under QEMU")
+        let v = try views(serial: run.serial, loaded: loaded, snapshot: snap, loaderVerdicts: verdicts, before: before, kernel: kernel, initrd: initrd, producer: "probe(\(c.id)) bundle under QEMU")
         return (run, v, b)
     }
 
