@@ -1,6 +1,7 @@
 import ArgumentParser
 import Conformance
 import Foundation
+import HarnessKVM
 
 /// The main job: the synthetic corpus and the real kernels, every rule's verdict per image.
 struct Run: ParsableCommand {
@@ -12,6 +13,8 @@ struct Run: ParsableCommand {
     var verbose = false
     @Flag(help: "Machine-readable output.")
     var json = false
+    @Flag(help: "Do not boot the real kernels to userspace (QEMU).")
+    var noBoot = false
 
     func run() throws {
         let cases: [CorpusCase]
@@ -74,12 +77,60 @@ struct Run: ParsableCommand {
         } else if !json {
             print("\nReal kernels: not built — run tools/build-corpus.sh to fetch the Debian 6.1 and 6.12 kernels.")
         }
-        if json {
-            writeJSON(["synthetic": jsonCases, "real": jsonReal, "summary": ["cases": cases.count, "deviations": deviations, "realFailures": realFailures]])
-        } else {
-            print("\nSummary: \(cases.count - deviations) of \(cases.count) synthetic cases as expected" + (kernels.map { ", \($0.count) real kernels: \(realFailures) runs with failures" } ?? ""))
+        // Real kernels to userspace, by QEMU's loader and by the reference loader's bundle.
+        var bootFailures = 0, jsonBoots: [[String: Any]] = [], bootSummary = ""
+        if let kernels, !noBoot {
+            let initramfs = RealCorpus.initramfs(directory: corpus)
+            let qemu = try? QEMURunner.executable()
+            if let initramfs, qemu != nil {
+                let jobs = kernels.flatMap { k in [KernelBootPath.qemuLoader, .referenceBundle].map { (k, $0) } }
+                if !json { print("\nReal kernels to userspace: \(jobs.count) boots, QEMU -accel \(QEMUAccel.automatic.resolved().rawValue), initramfs \(initramfs)\n") }
+                let results = bootAll(jobs, initrd: initramfs)
+                for ((k, path), r) in zip(jobs, results) {
+                    switch r {
+                    case .success(let b):
+                        if !b.passed { bootFailures += 1 }
+                        if json { var o = resultJSON(b); o["name"] = k.name; jsonBoots.append(o); continue }
+                        print("\(b.passed ? "ok  " : "FAIL") \(k.name) by \(path.rawValue): " + (b.toMarker.map { String(format: "userspace after %.2f s, ", $0.seconds) } ?? "")
+                              + "\(b.checks.count - b.failedChecks.count)/\(b.checks.count) kernel-observed checks pass")
+                        if let e = b.reportError { print("     \(e); \(b.outcome)") }
+                        for c in b.failedChecks { print("     ✗ \(c.kind.rawValue) \(c.field): loader \(c.expected); kernel \(c.found) \(c.note)") }
+                    case .failure(let e):
+                        bootFailures += 1
+                        if json { jsonBoots.append(["name": k.name, "path": path.rawValue, "error": "\(e)"]); continue }
+                        print("FAIL \(k.name) by \(path.rawValue): \(e)")
+                    }
+                }
+                bootSummary = ", \(jobs.count) boots to userspace: \(bootFailures) failed"
+            } else if !json {
+                print("\nReal kernels to userspace: skipped — " + (initramfs == nil ? "no initramfs (run tools/build-corpus.sh)" : "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"))
+            }
         }
-        if deviations > 0 || realFailures > 0 { throw ExitCode(1) }
+        if json {
+            writeJSON(["synthetic": jsonCases, "real": jsonReal, "boots": jsonBoots, "summary": ["cases": cases.count, "deviations": deviations, "realFailures": realFailures, "bootFailures": bootFailures]])
+        } else {
+            print("\nSummary: \(cases.count - deviations) of \(cases.count) synthetic cases as expected" + (kernels.map { ", \($0.count) real kernels: \(realFailures) runs with failures" } ?? "") + bootSummary)
+        }
+        if deviations > 0 || realFailures > 0 || bootFailures > 0 { throw ExitCode(1) }
+    }
+
+    /// Two boots at a time (QEMU's TCG runs one guest per host thread; this machine has two cores).
+    func bootAll(_ jobs: [(RealKernel, KernelBootPath)], initrd: String) -> [Result<KernelBootResult, Error>] {
+        let results = Locked([Result<KernelBootResult, Error>?](repeating: nil, count: jobs.count))
+        let next = Locked(0)
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            while true {
+                let i = next.update { n in defer { n += 1 }; return n }
+                guard i < jobs.count else { return }
+                let (k, path) = jobs[i]
+                let r = Result { () throws -> KernelBootResult in
+                    path == .qemuLoader ? try KernelBoot.qemuLoader(kernel: k.path, initrd: initrd, timeout: .seconds(300))
+                        : try KernelBoot.referenceBundle(kernel: k.path, initrd: initrd, timeout: .seconds(300))
+                }
+                results.update { $0[i] = r }
+            }
+        }
+        return results.update { $0.map { $0! } }
     }
 
     func placement(_ r: LoadResult) -> [String: String] {
@@ -101,4 +152,12 @@ struct Run: ParsableCommand {
             return (judge(s), r, nil)
         } catch { return ([], nil, "\(error)") }
     }
+}
+
+/// A value behind a lock, for the two boot workers.
+final class Locked<T>: @unchecked Sendable {
+    private var value: T
+    private let lock = NSLock()
+    init(_ v: T) { value = v }
+    func update<R>(_ f: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return f(&value) }
 }
