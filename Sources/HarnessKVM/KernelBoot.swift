@@ -93,6 +93,9 @@ public enum KernelBoot {
         try bundle.write(to: elf)
         guard FileManager.default.createFile(atPath: bios, contents: Data(bundle.firmware())) else { throw KernelBootError(message: "cannot write \(bios)") }
         var b = QEMUBoot(kernel: elf)
+        // The reference loader's RAM layout ends low RAM at 3 GiB (RAMLayout.holeStart); QEMU's
+        // pc machine keeps up to 3.5 GiB low unless told otherwise.
+        b.machine = "pc,max-ram-below-4g=\(RAMLayout.holeStart)"
         b.bios = bios; b.memoryMiB = Int((r.layout.size + (1 << 20) - 1) >> 20); b.accel = accel; b.timeout = timeout; b.marker = KernelReport.endMarker
         let q = try QEMURunner.run(b)
         return finish(path: .referenceBundle, kernel: kernel, handoff: Handoff.of(r, initrdFiles: files), load: r, qemu: q, harness: nil, serial: q.serial, toMarker: q.toMarker, elapsed: q.elapsed)

@@ -71,6 +71,7 @@ public enum ProbeBoot {
         guard FileManager.default.createFile(atPath: dir + "/probe.bios", contents: Data(b.firmware())) else { throw KernelBootError(message: "cannot write \(dir)/probe.bios") }
         var q = QEMUBoot(kernel: dir + "/probe.elf")
         q.bios = dir + "/probe.bios"; q.accel = accel; q.timeout = timeout
+        q.machine = "pc,max-ram-below-4g=\(RAMLayout.holeStart)"
         q.memoryMiB = Int((loaded.layout.size + (1 << 20) - 1) >> 20)
         let run = try QEMURunner.run(q)
         let v = try views(serial: run.serial, loaded: loaded, snapshot: snap, loaderVerdicts: verdicts, before: before, kernel: kernel, initrd: initrd, producer: "probe(\(c.id)) bundle under QEMU")
