@@ -35,7 +35,10 @@ public struct KernelBootResult: Sendable {
     /// How the run ended, in one line.
     public var outcome: String {
         if let q = qemu { return q.summary }
-        if let h = harness { return "\(h.outcome) after \(String(format: "%.2f", h.elapsed.seconds)) s on \(h.flavor) KVM; \(h.serial.count) serial bytes" }
+        if let h = harness {
+            let at = h.finalRIP.map { " at RIP \(hex($0))\(h.finalMode.map { " (\($0))" } ?? "")" } ?? ""
+            return "\(h.outcome)\(at) after \(String(format: "%.2f", h.elapsed.seconds)) s under HarnessKVM on \(h.flavor); \(h.serial.count) serial bytes"
+        }
         return "not run"
     }
 }
@@ -85,19 +88,7 @@ public enum KernelBoot {
                                        accel: QEMUAccel = .automatic, timeout: Duration = .seconds(120)) throws -> KernelBootResult {
         let files = try initrdFiles(initrd)
         let r = try load(kernel: kernel, initrd: initrd, commandLine: commandLine, options: options)
-        let bundle = try PVHBundle(r)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-bundle-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let elf = dir + "/bundle.elf", bios = dir + "/bundle.bios"
-        try bundle.write(to: elf)
-        guard FileManager.default.createFile(atPath: bios, contents: Data(bundle.firmware())) else { throw KernelBootError(message: "cannot write \(bios)") }
-        var b = QEMUBoot(kernel: elf)
-        // The reference loader's RAM layout ends low RAM at 3 GiB (RAMLayout.holeStart); QEMU's
-        // pc machine keeps up to 3.5 GiB low unless told otherwise.
-        b.machine = "pc,max-ram-below-4g=\(RAMLayout.holeStart)"
-        b.bios = bios; b.memoryMiB = Int((r.layout.size + (1 << 20) - 1) >> 20); b.accel = accel; b.timeout = timeout; b.marker = KernelReport.endMarker
-        let q = try QEMURunner.run(b)
+        let q = try QEMURunner.run(bundle: try PVHBundle(r), accel: accel, timeout: timeout, marker: KernelReport.endMarker)
         return finish(path: .referenceBundle, kernel: kernel, handoff: Handoff.of(r, initrdFiles: files), load: r, qemu: q, harness: nil, serial: q.serial, toMarker: q.toMarker, elapsed: q.elapsed)
     }
 

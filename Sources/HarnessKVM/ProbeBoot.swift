@@ -64,16 +64,7 @@ public enum ProbeBoot {
         let verdicts = judge(snap)
         let before = preBootCopy(loaded)
         let b = try PVHBundle(loaded)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-probe-bundle-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try b.write(to: dir + "/probe.elf")
-        guard FileManager.default.createFile(atPath: dir + "/probe.bios", contents: Data(b.firmware())) else { throw KernelBootError(message: "cannot write \(dir)/probe.bios") }
-        var q = QEMUBoot(kernel: dir + "/probe.elf")
-        q.bios = dir + "/probe.bios"; q.accel = accel; q.timeout = timeout
-        q.machine = "pc,max-ram-below-4g=\(RAMLayout.holeStart)"
-        q.memoryMiB = Int((loaded.layout.size + (1 << 20) - 1) >> 20)
-        let run = try QEMURunner.run(q)
+        let run = try QEMURunner.run(bundle: b, accel: accel, timeout: timeout)
         let v = try views(serial: run.serial, loaded: loaded, snapshot: snap, loaderVerdicts: verdicts, before: before, kernel: kernel, initrd: initrd, producer: "probe(\(c.id)) bundle under QEMU")
         return (run, v, b)
     }

@@ -71,7 +71,9 @@ func printResult(_ r: KernelBootResult) {
         print("  no kernel report: \(e)")
         if let h = r.harness, h.flavor.kind != .hardware {
             let lines = h.serialText.split(separator: "\n")
-            print("  software KVM (\(h.flavor)): Linux runs at about a microsecond per instruction here; last console line: \(lines.last.map(String.init) ?? "(none)")")
+            print("  this KVM is not hardware virtualization: guest code runs at about a microsecond per instruction, so Linux")
+            print("  does not reach userspace in useful time; the reference loader's image is booted under QEMU instead (--path reference-bundle).")
+            print("  last console line: \(lines.last.map(String.init) ?? "(none; add earlyprintk=ttyS0 to --cmdline to see the early boot)")")
         }
     }
     for kind in ObservedCheck.Kind.allCases {
@@ -113,8 +115,4 @@ func resultJSON(_ r: KernelBootResult) -> [String: Any] {
 
 func rowJSON(_ r: DifferentialRow) -> [String: Any] {
     ["field": r.field, "rule": r.rule ?? "", "differs": r.differs, "sides": r.sides.map { ["value": $0.value, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -37,13 +37,14 @@ struct ProbeBench: ParsableCommand {
             if i > 0 { harness.append(milliseconds(r.elapsed)) }   // the first boot warms caches
         }
         var qemu: [Double] = []
-        let out = NSTemporaryDirectory() + "conform-bench-qemu-\(getpid()).out"
-        defer { try? FileManager.default.removeItem(atPath: out) }
         for i in 0..<qemuRuns {
-            let (t, status, bytes) = try QEMURun.boot(kernel: path, accel: accel, serialFile: out, timeout: qemuTimeout)
+            var q = QEMUBoot(kernel: path)
+            q.memoryMiB = 256; q.accel = accel == "kvm" ? .kvm : .tcg; q.timeout = .milliseconds(Int(qemuTimeout * 1000))
+            let r: QEMUReport
+            do { r = try QEMURunner.run(q) } catch { throw fail("\(error)") }
             // isa-debug-exit: the probe's status 0 makes QEMU exit with (0 << 1) | 1.
-            guard status == 1, bytes > 0 else { throw fail("QEMU boot \(i): exit status \(status), \(bytes) serial bytes (timeout \(qemuTimeout) s)") }
-            qemu.append(t)
+            guard r.outcome == .exited(status: 1), !r.serial.isEmpty else { throw fail("QEMU boot \(i): \(r.summary)") }
+            qemu.append(milliseconds(r.elapsed))
         }
         let mh = median(harness), mq = median(qemu)
         if json {
@@ -55,31 +56,5 @@ struct ProbeBench: ParsableCommand {
             print(String(format: "  qemu-system-x86_64 -accel %@ (its PVH loader), start → exit: median %.2f ms, %d boots", accel, mq, qemuRuns))
             print(String(format: "  QEMU / HarnessKVM: %.1f× (goal ≥ 20×); HarnessKVM median goal ≤ 5 ms", mq / mh))
         }
-    }
-}
-
-/// Runs qemu-system-x86_64 on a kernel with COM1 to a file and the debug-exit device; always
-/// reaps the process.
-enum QEMURun {
-    static func boot(kernel: String, accel: String, serialFile: String, timeout: Double) throws -> (ms: Double, status: Int32, serialBytes: Int) {
-        let candidates = ["/usr/bin/qemu-system-x86_64", "/usr/local/bin/qemu-system-x86_64"]
-        guard let exe = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw fail("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
-        }
-        try? FileManager.default.removeItem(atPath: serialFile)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = ["-accel", accel, "-M", "pc", "-m", "256", "-nodefaults", "-display", "none", "-no-reboot",
-                       "-kernel", kernel, "-serial", "file:\(serialFile)", "-device", "isa-debug-exit,iobase=0x501,iosize=2"]
-        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        do { try p.run() } catch { throw fail("cannot start \(exe): \(error.localizedDescription)") }
-        let deadline = DispatchTime.now() + timeout
-        while p.isRunning && DispatchTime.now() < deadline { usleep(1000) }
-        if p.isRunning { p.terminate(); usleep(200_000); if p.isRunning { kill(p.processIdentifier, SIGKILL) } }
-        p.waitUntilExit()
-        let t = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
-        let n = (try? FileManager.default.attributesOfItem(atPath: serialFile)[.size] as? Int) ?? 0
-        return (t, p.terminationReason == .exit ? p.terminationStatus : -1, n ?? 0)
     }
 }

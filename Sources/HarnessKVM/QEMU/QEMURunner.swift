@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+import Conformance
 
 /// Which accelerator QEMU uses. `.automatic` picks KVM where /dev/kvm is hardware
 /// virtualization and TCG otherwise (a software KVM such as kvm_pvm makes QEMU slower than TCG).
@@ -104,7 +105,7 @@ public enum QEMUError: Error, CustomStringConvertible, Equatable {
 }
 
 extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// Starts qemu-system-x86_64, reads COM1 from its stdout, enforces the time limit and always
@@ -212,6 +213,27 @@ public enum QEMURunner {
         let elapsed = ContinuousClock.now - start
         return QEMUReport(outcome: outcome!, markerSeen: markerAt != nil, serial: serial, serialDropped: dropped, toMarker: markerAt, elapsed: elapsed,
                           accel: accel, command: argv, stderr: String(decoding: stderrBytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// Boots a reference-loader bundle on QEMU's pc machine through its -bios stub (no
+    /// firmware), with low RAM ending where the reference layout ends it; the ELF and the
+    /// firmware live in a temporary directory for the length of the run.
+    public static func run(bundle: PVHBundle, accel: QEMUAccel, timeout: Duration, marker: String? = nil) throws -> QEMUReport {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-bundle-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false) } catch {
+            throw QEMUError.cannotStart("a bundle run", errno: EACCES)
+        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let elf = dir + "/bundle.elf", bios = dir + "/bundle.bios"
+        try bundle.write(to: elf)
+        guard FileManager.default.createFile(atPath: bios, contents: Data(bundle.firmware())) else { throw QEMUError.unreadableInput(bios) }
+        var b = QEMUBoot(kernel: elf)
+        // The reference loader's RAM layout ends low RAM at 3 GiB (RAMLayout.holeStart); QEMU's
+        // pc machine keeps up to 3.5 GiB low unless told otherwise.
+        b.machine = "pc,max-ram-below-4g=\(RAMLayout.holeStart)"
+        b.bios = bios; b.accel = accel; b.timeout = timeout; b.marker = marker
+        b.memoryMiB = Int((bundle.result.layout.size + (1 << 20) - 1) >> 20)
+        return try run(b)
     }
 
     static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
