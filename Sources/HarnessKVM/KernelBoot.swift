@@ -98,8 +98,10 @@ public enum KernelBoot {
                                timeout: Duration = .seconds(60), system: KVMSystem) throws -> KernelBootResult {
         let files = try initrdFiles(initrd)
         let r = try load(kernel: kernel, initrd: initrd, commandLine: commandLine, options: options)
+        // The kernel runs on this very memory: what the loader handed over is read first.
+        let handoff = Handoff.of(r, initrdFiles: files)
         let rep = try Harness.boot(r, system: system, options: BootOptions(timeout: timeout, serialLimit: 16 << 20, marker: KernelReport.endMarker))
-        return finish(path: .harness, kernel: kernel, handoff: Handoff.of(r, initrdFiles: files), load: r, qemu: nil, harness: rep, serial: rep.serial,
+        return finish(path: .harness, kernel: kernel, handoff: handoff, load: r, qemu: nil, harness: rep, serial: rep.serial,
                       toMarker: rep.outcome == .reachedMarker ? rep.elapsed : nil, elapsed: rep.elapsed)
     }
 }

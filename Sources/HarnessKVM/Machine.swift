@@ -213,8 +213,28 @@ final class CPUIDCache: @unchecked Sendable {
     func get(_ s: KVMSystem) throws(KVMError) -> [UInt8] {
         lock.lock(); defer { lock.unlock() }
         if let value { return value }
-        let v = try s.supportedCPUID()
+        let v = CPUIDPolicy.adjusted(try s.supportedCPUID(), for: s.flavor)
         value = v
         return v
+    }
+}
+
+/// What the harness changes in KVM's supported CPUID before giving it to the guest.
+enum CPUIDPolicy {
+    /// On a software KVM (kvm_pvm), CMPXCHG16B is hidden (CPUID.1:ECX bit 13): Linux's SLUB
+    /// uses it, and kvm_pvm stops with KVM_EXIT_INTERNAL_ERROR when it has to emulate it
+    /// (seen at `lock cmpxchg16b` in the Debian 6.12 kernel after 67 s). Hardware KVM gets
+    /// KVM's set unchanged.
+    static func adjusted(_ cpuid: [UInt8], for flavor: KVMFlavor) -> [UInt8] {
+        guard flavor.kind == .software, cpuid.count >= 8 else { return cpuid }
+        var b = cpuid
+        let n = Int(b.u32(0) ?? 0), size = 40   // struct kvm_cpuid2 { u32 nent, padding; kvm_cpuid_entry2 entries[] }
+        for i in 0..<n where 8 + (i + 1) * size <= b.count {
+            let e = 8 + i * size
+            guard b.u32(e) == 1 else { continue }      // function 1
+            let ecx = (b.u32(e + 20) ?? 0) & ~UInt32(1 << 13)
+            for k in 0..<4 { b[e + 20 + k] = UInt8(truncatingIfNeeded: ecx >> (8 * k)) }
+        }
+        return b
     }
 }

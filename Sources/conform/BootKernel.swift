@@ -70,7 +70,7 @@ func printResult(_ r: KernelBootResult) {
     if let e = r.reportError {
         print("  no kernel report: \(e)")
         if let h = r.harness, h.flavor.kind != .hardware {
-            let lines = h.serialText.split(separator: "\n")
+            let lines = h.serialText.split(whereSeparator: { $0.isNewline })
             print("  this KVM is not hardware virtualization: guest code runs at about a microsecond per instruction, so Linux")
             print("  does not reach userspace in useful time; the reference loader's image is booted under QEMU instead (--path reference-bundle).")
             print("  last console line: \(lines.last.map(String.init) ?? "(none; add earlyprintk=ttyS0 to --cmdline to see the early boot)")")

@@ -118,6 +118,32 @@ struct KernelObservationTests {
         #expect(checks.contains { $0.field == "/init" && $0.found == "missing" })
     }
 
+    /// The differential judges each kernel's observation: a faithful one passes every row, a
+    /// faulty one fails the row of each fault, and the rows that differ are marked.
+    @Test func differentialJudgesEachSide() throws {
+        let good = try KernelReport.parse(serial: kinitReport(Self.lines()))
+        var zp = Self.zeroPage
+        zp[0x210] = 0                                                   // type_of_loader 0 (BP-13)
+        zp.replaceSubrange(0x218..<0x21C, with: [0x10, 0x40, 0xF5, 0x3F]) // initrd not page-aligned (BP-33)
+        zp.replaceSubrange(0x228..<0x22C, with: [0, 0, 0, 0])            // cmd_line_ptr 0 (BP-26)
+        zp[0x211] |= 0x04                                               // a loadflags bit no loader sets (BP-14)
+        var lines = Self.lines(zeroPage: zp)
+        lines = lines.map { $0 == "memmap f0000 fffff Reserved" ? "memmap a0000 fffff System RAM" : $0 }   // RAM in the legacy hole (BP-39)
+        let bad = try KernelReport.parse(serial: kinitReport(lines))
+        let rows = LoaderDifferential.rows([.init(name: "good", report: good), .init(name: "bad", report: bad)], header: nil)
+        for r in rows where r.rule != nil {
+            #expect(r.sides[0].outcome != .fail, "\(r.field) on the faithful side: \(r.sides[0].evidence)")
+        }
+        func side(_ prefix: String) -> DifferentialRow.Side? { rows.first { $0.field.hasPrefix(prefix) }?.sides[1] }
+        #expect(side("type_of_loader")?.outcome == .fail)
+        #expect(side("initrd")?.outcome == .fail && side("initrd")?.evidence.contains("BP-33") == true)
+        #expect(side("command line at")?.outcome == .fail && side("command line at")?.evidence.contains("BP-26") == true)
+        #expect(side("loadflags")?.outcome == .fail)
+        #expect(side("memory map")?.outcome == .fail && side("memory map")?.evidence.contains("legacy hole") == true)
+        #expect(rows.first { $0.field.hasPrefix("command line (") }?.differs == false)
+        #expect(rows.first { $0.field.hasPrefix("type_of_loader") }?.differs == true)
+    }
+
     @Test func e820IsNormalisedTheWayTheKernelKeepsIt() {
         let m = KernelObservedChecks.normalized([E820Entry(address: 0x100000, size: 0x100000, type: .ram), E820Entry(address: 0, size: 0x9FC00, type: .ram),
                                                  E820Entry(address: 0x200000, size: 0x100000, type: .ram), E820Entry(address: 0x300000, size: 0, type: .reserved)])
