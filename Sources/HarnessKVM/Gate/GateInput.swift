@@ -35,17 +35,15 @@ public struct GateKernel: Sendable {
 public final class GateWorkspace: @unchecked Sendable {
     public let directory: String
     public init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("conform-gate-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false) } catch {
-            throw GateError("cannot create \(directory): \(error.localizedDescription)")
+        do { directory = try HostTools.temporaryDirectory("conform-gate") } catch {
+            throw GateError("cannot create a temporary directory: \(error.localizedDescription)")
         }
     }
     public func cleanup() { try? FileManager.default.removeItem(atPath: directory) }
 
     static func which(_ tool: String, package: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for d in path.split(separator: ":") + ["/usr/bin", "/bin"] where access("\(d)/\(tool)", X_OK) == 0 { return "\(d)/\(tool)" }
-        throw GateError("\(tool) is not installed (apt-get install \(package))")
+        guard let exe = HostTools.find(tool) else { throw GateError("\(tool) is not installed (apt-get install \(package))") }
+        return exe
     }
 
     /// Runs `tool args` with stdin and stdout redirected to files; returns stderr on failure.

@@ -113,12 +113,11 @@ extension Duration {
 /// cancelled.
 public enum QEMURunner {
     public static func executable(_ explicit: String? = nil) throws(QEMUError) -> String {
-        var candidates = explicit.map { [$0] } ?? []
-        if explicit == nil {
-            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-            candidates = path.split(separator: ":").map { "\($0)/qemu-system-x86_64" } + ["/usr/bin/qemu-system-x86_64"]
+        if let explicit {
+            guard access(explicit, X_OK) == 0 else { throw .notInstalled(searched: [explicit]) }
+            return explicit
         }
-        guard let exe = candidates.first(where: { access($0, X_OK) == 0 }) else { throw .notInstalled(searched: candidates) }
+        guard let exe = HostTools.find("qemu-system-x86_64") else { throw .notInstalled(searched: HostTools.searched("qemu-system-x86_64") + ["/usr/bin/qemu-system-x86_64"]) }
         return exe
     }
 
@@ -219,10 +218,8 @@ public enum QEMURunner {
     /// firmware), with low RAM ending where the reference layout ends it; the ELF and the
     /// firmware live in a temporary directory for the length of the run.
     public static func run(bundle: PVHBundle, accel: QEMUAccel, timeout: Duration, marker: String? = nil) throws -> QEMUReport {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-bundle-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false) } catch {
-            throw QEMUError.cannotStart("a bundle run", errno: EACCES)
-        }
+        let dir: String
+        do { dir = try HostTools.temporaryDirectory("conform-bundle") } catch { throw QEMUError.cannotStart("a bundle run (no temporary directory: \(error.localizedDescription))", errno: EACCES) }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let elf = dir + "/bundle.elf", bios = dir + "/bundle.bios"
         try bundle.write(to: elf)
