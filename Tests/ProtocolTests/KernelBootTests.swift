@@ -173,7 +173,9 @@ struct QEMURunnerTests {
         task.cancel()
         let r = try await task.value
         #expect(r.outcome == .cancelled, "\(r.summary)")
-        #expect(r.elapsed < .seconds(10))
+        // It ended by cancellation, not at its time limit. (How soon after cancel() depends on
+        // when this test's continuation gets a thread while other suites boot kernels.)
+        #expect(r.elapsed < boot.timeout)
         #expect(Self.qemuProcesses(mentioning: g.bios) == 0)
     }
 
