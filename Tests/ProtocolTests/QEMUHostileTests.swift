@@ -1,0 +1,182 @@
+import Conformance
+import Foundation
+import HarnessKVM
+import Testing
+
+/// Guests that misbehave under QEMU: each run ends with a clear outcome within its time limit,
+/// the serial capture stays bounded, and no QEMU process or temporary file is left behind.
+/// The guests are 32-bit code in a 64 KiB -bios image: the bundle's reset stub enters
+/// protected mode and jumps to the code at 0xFFFF0000.
+@Suite("QEMUHostileGuests", .serialized)
+struct QEMUHostileTests {
+    struct Guest {
+        let dir: String, bios: String, kernel: String
+        func cleanup() { try? FileManager.default.removeItem(atPath: dir) }
+    }
+    static func guest(_ code: [UInt8]) throws -> Guest {
+        _ = try Probe.require()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-qemu-hostile-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        var rom = PVHBundle.firmware(jumpingTo: 0xFFFF_0000)
+        rom.replaceSubrange(0..<code.count, with: code)
+        let bios = dir + "/guest.bios", kernel = dir + "/probe.elf"
+        FileManager.default.createFile(atPath: bios, contents: Data(rom))
+        // QEMU's pc machine wants a -kernel for the runner's command line; the probe is loaded
+        // into RAM and never entered.
+        FileManager.default.createFile(atPath: kernel, contents: Data(try #require(Probe.variants.first { $0.id == "pvh-desc8" }).image))
+        return Guest(dir: dir, bios: bios, kernel: kernel)
+    }
+    static func boot(_ g: Guest, timeout: Duration, serialLimit: Int = 1 << 20) throws -> QEMUReport {
+        var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.accel = .tcg; b.memoryMiB = 64; b.timeout = timeout; b.serialLimit = serialLimit
+        let r = try QEMURunner.run(b)
+        #expect(QEMURunnerTests.qemuProcesses(mentioning: g.bios) == 0, "a QEMU process outlived the run")
+        return r
+    }
+
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    func endlessLoopTimesOut() throws {
+        let g = try Self.guest([0xEB, 0xFE])   // jmp $
+        defer { g.cleanup() }
+        let r = try Self.boot(g, timeout: .seconds(2))
+        #expect(r.outcome == .timedOut && r.serial.isEmpty, "\(r.summary)")
+        #expect(r.elapsed < .seconds(10))
+    }
+
+    /// Reads from every I/O port in turn, and from unassigned physical memory above 3.5 GiB:
+    /// QEMU answers (all ones) and the run ends at its limit with nothing printed.
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    func portAndMMIOStormsTimeOut() throws {
+        let portStorm: [UInt8] = [0x31, 0xD2, 0xEC, 0x42, 0xEB, 0xFC]                                      // xor edx,edx; l: in al,dx; inc edx; jmp l
+        let mmioStorm: [UInt8] = [0xBF, 0x00, 0x00, 0x00, 0xE0, 0x8B, 0x07, 0x83, 0xC7, 0x04, 0xEB, 0xF9]  // mov edi,0xE0000000; l: mov eax,[edi]; add edi,4; jmp l
+        for code in [portStorm, mmioStorm] {
+            let g = try Self.guest(code)
+            defer { g.cleanup() }
+            let r = try Self.boot(g, timeout: .seconds(2))
+            #expect(r.outcome == .timedOut && r.serial.isEmpty, "\(r.summary)")
+            #expect(r.elapsed < .seconds(10))
+        }
+    }
+
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    func tripleFaultEndsTheRun() throws {
+        // lidt [an all-zero 6-byte descriptor in the ROM]; int3 → #BP with no IDT → #DF → shutdown.
+        var code: [UInt8] = [0x0F, 0x01, 0x1D] + [0x20, 0x00, 0xFF, 0xFF] + [0xCC, 0xEB, 0xFE]
+        code += [UInt8](repeating: 0x90, count: 0x20 - code.count) + [0, 0, 0, 0, 0, 0]
+        let g = try Self.guest(code)
+        defer { g.cleanup() }
+        let r = try Self.boot(g, timeout: .seconds(20))
+        // -no-reboot turns the triple fault's reset into an exit, status 0.
+        #expect(r.outcome == .exited(status: 0), "\(r.summary)")
+    }
+
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(2)))
+    func serialFloodStaysBounded() throws {
+        // mov dx, 0x3F8; loop: mov esi, 0xFFFF0000; mov ecx, 0x8000; rep outsb; jmp loop
+        let code: [UInt8] = [0x66, 0xBA, 0xF8, 0x03, 0xBE, 0x00, 0x00, 0xFF, 0xFF, 0xB9, 0x00, 0x80, 0x00, 0x00, 0xF3, 0x6E, 0xEB, 0xF2]
+        let g = try Self.guest(code)
+        defer { g.cleanup() }
+        let r = try Self.boot(g, timeout: .seconds(20), serialLimit: 4 << 20)
+        let total = r.serial.count + r.serialDropped
+        #expect(r.outcome == .timedOut, "\(r.summary)")
+        #expect(r.serial.count == 4 << 20, "the capture keeps exactly its limit")
+        #expect(total > 4 << 20, "\(total) bytes arrived")
+        print("serial flood under QEMU TCG: \(total) bytes in \(r.elapsed)")
+    }
+
+    /// The runner's side of a flood past 100 MB: QEMU's 16550 writes one byte per syscall
+    /// (about 0.4 MB/s here under TCG, measured above), so the volume comes from a stand-in
+    /// that writes as fast as a pipe takes it: a script that ignores QEMU's arguments and runs
+    /// `yes`. The capture keeps its limit, counts the rest, and the process group is reaped.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/yes"), "no /usr/bin/yes"), .timeLimit(.minutes(1)))
+    func hundredMegabytesOfSerialStayBounded() throws {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("conform-flood-\(UInt32.random(in: 0...UInt32.max)).sh").path
+        FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\nexec /usr/bin/yes \(String(repeating: "x", count: 4000))\n".utf8), attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: script) }
+        var b = QEMUBoot(kernel: "/dev/null"); b.executable = script; b.timeout = .seconds(15); b.serialLimit = 1 << 20
+        b.marker = "never-printed-marker"
+        var r = try QEMURunner.run(b)
+        #expect(r.outcome == .timedOut, "\(r.summary)")
+        #expect(r.serial.count == 1 << 20 && r.serialDropped > 100_000_000, "kept \(r.serial.count), dropped \(r.serialDropped) in \(r.elapsed)")
+        r = try QEMURunner.run(QEMUBoot(kernel: "/dev/null"))   // nothing: /dev/null is no kernel, QEMU says so
+        #expect({ if case .exited(let s) = r.outcome { return s != 0 } else { return false } }(), "\(r.summary)")
+        #expect(r.stderr.contains("kernel") || r.stderr.contains("/dev/null"), "QEMU's own message is kept: \(r.stderr)")
+    }
+
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    func qemuKilledMidBootIsReported() async throws {
+        let g = try Self.guest([0xEB, 0xFE])
+        defer { g.cleanup() }
+        var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.accel = .tcg; b.memoryMiB = 64; b.timeout = .seconds(30)
+        let boot = b
+        let task = Task.detached { try QEMURunner.run(boot) }
+        // Find the QEMU process by its unique firmware path and kill it from outside.
+        var killed = false
+        for _ in 0..<100 where !killed {
+            try await Task.sleep(for: .milliseconds(100))
+            for p in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let pid = Int32(p), let d = FileManager.default.contents(atPath: "/proc/\(p)/cmdline"),
+                      String(decoding: d, as: UTF8.self).contains(g.bios), String(decoding: d, as: UTF8.self).hasPrefix("/") else { continue }
+                kill(pid, SIGKILL); killed = true
+            }
+        }
+        let r = try await task.value
+        #expect(killed)
+        #expect(r.outcome == .killedBySignal(SIGKILL), "\(r.summary)")
+        #expect(QEMURunnerTests.qemuProcesses(mentioning: g.bios) == 0)
+    }
+
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    func qemuThatCannotStartSaysWhy() throws {
+        let g = try Self.guest([0xEB, 0xFE])
+        defer { g.cleanup() }
+        var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.machine = "no-such-machine"; b.timeout = .seconds(30)
+        let r = try QEMURunner.run(b)
+        #expect(r.outcome == .exited(status: 1), "\(r.summary)")
+        #expect(r.stderr.contains("machine"), "\(r.stderr)")
+        #expect(r.summary.contains("QEMU said"))
+    }
+}
+
+/// A kernel file that changes or vanishes while it is being loaded ends in a clear error or a
+/// correct load, never a trap.
+@Suite("CorpusFilesUnderfoot")
+struct CorpusFilesUnderfootTests {
+    static func copy(_ id: String) throws -> (String, [UInt8]) {
+        let c = try syntheticImage(id)
+        let p = FileManager.default.temporaryDirectory.appendingPathComponent("conform-underfoot-\(UInt32.random(in: 0...UInt32.max)).img").path
+        FileManager.default.createFile(atPath: p, contents: Data(c.image))
+        return (p, c.image)
+    }
+
+    @Test func truncatedAfterOpening() throws {
+        let (p, _) = try Self.copy("bz-2.15")
+        defer { try? FileManager.default.removeItem(atPath: p) }
+        let src = try FileSource(path: p)
+        truncate(p, 600)   // inside the setup code, after the size was taken
+        #expect { try ReferenceLoader.load(kernel: src, initrd: nil, options: LoadOptions()) } throws: { e in
+            let t = "\(e)"; return t.contains(p) || t.contains("600") || t.contains("short") || t.contains("read")
+        }
+    }
+
+    @Test func removedAfterOpening() throws {
+        let (p, bytes) = try Self.copy("bz-2.15")
+        let src = try FileSource(path: p)
+        try FileManager.default.removeItem(atPath: p)   // the open file stays readable on Linux
+        let r = try ReferenceLoader.load(kernel: src, initrd: nil, options: LoadOptions())
+        #expect(r.memory.bytes(at: r.kernelAddress, count: 16) != nil)
+        #expect(bytes.count > 0)
+    }
+
+    @Test func rewrittenAfterOpeningIsCaughtByTheRules() throws {
+        let (p, _) = try Self.copy("bz-2.15")
+        defer { try? FileManager.default.removeItem(atPath: p) }
+        let src = try FileSource(path: p)
+        let r = try ReferenceLoader.load(kernel: src, initrd: nil, options: LoadOptions())
+        // The file changes after the load: the snapshot's image record (read now) no longer
+        // matches what was copied, and BP-19 says so instead of passing silently.
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: p))
+        try h.seek(toOffset: 0x1000); try h.write(contentsOf: Data([0xDE, 0xAD, 0xBE, 0xEF])); try h.close()
+        let s = try BootSnapshot.of(r, kernel: src, initrd: nil, commandLine: "console=ttyS0")
+        #expect(judge(s).contains { $0.rule == "BP-19" && $0.outcome == .fail })
+    }
+}
