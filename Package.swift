@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // Pure Swift: parse, place, build bytes, judge. No /dev/kvm, no processes.
@@ -33,7 +34,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProtocolTests",
-            dependencies: ["Conformance", "HarnessKVM"]
+            dependencies: ["Conformance", "HarnessKVM", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
     ]
 )
