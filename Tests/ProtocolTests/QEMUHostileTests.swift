@@ -103,23 +103,27 @@ struct QEMUHostileTests {
     }
 
     @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
-    func qemuKilledMidBootIsReported() async throws {
+    func qemuKilledMidBootIsReported() throws {
         let g = try Self.guest([0xEB, 0xFE])
         defer { g.cleanup() }
         var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.accel = .tcg; b.memoryMiB = 64; b.timeout = .seconds(30)
-        let boot = b
-        let task = Task.detached { try QEMURunner.run(boot) }
+        // The run on a thread of its own, so this test does not wait for a free task thread.
+        final class Box: @unchecked Sendable { var result: Result<QEMUReport, Error>? }
+        let box = Box(), done = DispatchSemaphore(value: 0), boot = b
+        Thread { box.result = Result { try QEMURunner.run(boot) }; done.signal() }.start()
         // Find the QEMU process by its unique firmware path and kill it from outside.
         var killed = false
-        for _ in 0..<100 where !killed {
-            try await Task.sleep(for: .milliseconds(100))
+        for _ in 0..<200 where !killed {
+            usleep(50_000)
             for p in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-                guard let pid = Int32(p), let d = FileManager.default.contents(atPath: "/proc/\(p)/cmdline"),
-                      String(decoding: d, as: UTF8.self).contains(g.bios), String(decoding: d, as: UTF8.self).hasPrefix("/") else { continue }
+                guard let pid = Int32(p), let d = FileManager.default.contents(atPath: "/proc/\(p)/cmdline") else { continue }
+                let cmd = String(decoding: d, as: UTF8.self)
+                guard cmd.contains(g.bios), cmd.contains("qemu-system") else { continue }
                 kill(pid, SIGKILL); killed = true
             }
         }
-        let r = try await task.value
+        done.wait()
+        let r = try #require(box.result).get()
         #expect(killed)
         #expect(r.outcome == .killedBySignal(SIGKILL), "\(r.summary)")
         #expect(QEMURunnerTests.qemuProcesses(mentioning: g.bios) == 0)

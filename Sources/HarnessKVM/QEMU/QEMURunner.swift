@@ -141,9 +141,8 @@ public enum QEMURunner {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        // Its own process group, so a kill reaches anything QEMU starts.
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
-        posix_spawnattr_setpgroup(&attr, 0)
+        // QEMU stays in the caller's process group: Ctrl-C at a terminal reaches it too, so an
+        // interrupted `conform` or `swift test` does not leave a guest running.
 
         var pid: pid_t = 0
         let cargs = argv.map { strdup($0) } + [nil]
@@ -156,7 +155,7 @@ public enum QEMURunner {
         var reaped = false
         var waitStatus: Int32 = 0
         defer {
-            if !reaped { kill(-pid, SIGKILL); kill(pid, SIGKILL); while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {} }
+            if !reaped { kill(pid, SIGKILL); while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {} }
             close(out[0]); close(err[0])
         }
 
