@@ -13,10 +13,25 @@ enum HostTools {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         return path.split(separator: ":").map { "\($0)/\(tool)" }
     }
-    /// A new directory under the system's temporary directory, named for this process.
+    /// A new directory under the system's temporary directory, named for this process
+    /// ("conform-…-PID-RANDOM"). The first call in a process also removes such directories
+    /// whose process is gone: what an interrupted run (Ctrl-C, a killed CI job) left behind.
     static func temporaryDirectory(_ prefix: String) throws -> String {
+        sweepOnce
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
         return dir
+    }
+
+    static let sweepOnce: Void = sweep()
+
+    /// Removes conform-…-PID-RANDOM entries of the temporary directory whose PID is not running.
+    static func sweep() {
+        let tmp = FileManager.default.temporaryDirectory.path
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] where name.hasPrefix("conform-") {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0, UInt32(parts[parts.count - 1]) != nil else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: tmp + "/" + name) }
+        }
     }
 }
