@@ -174,40 +174,39 @@ public enum Harness {
 
 /// Sends the kick signal to the vCPU thread once the deadline passes, unless disarmed first.
 final class Watchdog: @unchecked Sendable {
-    // @unchecked: all mutable state is behind `lock`.
-    private let lock = NSLock()
+    // @unchecked: all mutable state is behind `condition`.
+    private let condition = NSCondition()
     private var armed = false
     private var didFire = false
     private let thread: pthread_t
     private let vcpu: VCPU
     private let signal: Int32
-    private var item: DispatchWorkItem?
 
     init(thread: pthread_t, vcpu: VCPU, signal: Int32) { self.thread = thread; self.vcpu = vcpu; self.signal = signal }
 
-    var fired: Bool { lock.lock(); defer { lock.unlock() }; return didFire }
+    var fired: Bool { condition.lock(); defer { condition.unlock() }; return didFire }
 
+    /// Waits on a thread of its own. (It used Dispatch's global queue before: when every pool
+    /// thread was blocked, by QEMU runs in other tests say, the kick came 25 s late for a
+    /// 500 ms limit; and a cancelled queued item kept the vCPU alive until its deadline.)
     func arm(after d: Duration) {
-        let c = d.components
-        let ns = max(0, c.seconds) * 1_000_000_000 + c.attoseconds / 1_000_000_000
-        // Weak: a cancelled item stays queued until its deadline, and a strong capture kept the
-        // vCPU (its fd, and the VM in the kernel) alive that long after every boot. The soak
-        // (`conform soak`) showed it: one kvm-vcpu fd and one kernel worker thread per boot of
-        // the last `timeout` seconds.
-        let item = DispatchWorkItem { [weak self] in
+        let deadline = Date().addingTimeInterval(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        condition.lock(); armed = true; condition.unlock()
+        let t = Thread { [weak self] in
             guard let self else { return }
-            lock.lock(); defer { lock.unlock() }
+            condition.lock(); defer { condition.unlock() }
+            while armed && Date() < deadline { _ = condition.wait(until: deadline) }
             guard armed else { return }
             didFire = true
             vcpu.requestImmediateExit(true)
             pthread_kill(thread, signal)
         }
-        lock.lock(); armed = true; self.item = item; lock.unlock()
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(min(ns, Int64(Int.max)))), execute: item)
+        t.name = "harness-watchdog"
+        t.start()
     }
 
     func disarm() {
-        lock.lock(); armed = false; item?.cancel(); item = nil; lock.unlock()
+        condition.lock(); armed = false; condition.broadcast(); condition.unlock()
     }
 }
 
