@@ -32,12 +32,13 @@ enum RealBoot {
 @Suite("RealKernelBoots")
 struct RealKernelBootTests {
     @Test(.enabled(if: RealBoot.ready, "needs the real-kernel corpus, the initramfs and QEMU"), .timeLimit(.minutes(5)), arguments: RealBoot.cases)
-    func bootsToUserspace(_ c: RealBoot.Case) throws {
+    func bootsToUserspace(_ c: RealBoot.Case) async throws {
         let initrd = try RealBoot.require()
-        let r: KernelBootResult
-        switch c.path {
-        case .qemuLoader: r = try KernelBoot.qemuLoader(kernel: c.kernel.path, initrd: initrd, timeout: .seconds(180))
-        default: r = try KernelBoot.referenceBundle(kernel: c.kernel.path, initrd: initrd, timeout: .seconds(180))
+        let r: KernelBootResult = try await offPool {
+            switch c.path {
+            case .qemuLoader: try KernelBoot.qemuLoader(kernel: c.kernel.path, initrd: initrd, timeout: .seconds(180))
+            default: try KernelBoot.referenceBundle(kernel: c.kernel.path, initrd: initrd, timeout: .seconds(180))
+            }
         }
         let report = try #require(r.report, "no userspace report: \(r.reportError ?? ""); \(r.outcome); console tail: \(r.qemu?.serialText.suffix(600) ?? "")")
         #expect(r.qemu?.outcome == .exited(status: 1), "the init leaves through isa-debug-exit with 0: \(r.outcome)")
@@ -57,12 +58,12 @@ struct RealKernelBootTests {
     /// HarnessKVM with a real kernel: the marker on hardware KVM; on a software KVM the run
     /// ends at its time limit and says so (Linux needs minutes there).
     @Test(.enabled(if: KVM.usable && RealBoot.ready, "needs /dev/kvm and the corpus"), .timeLimit(.minutes(3)))
-    func harnessGoesAsFarAsItCan() throws {
+    func harnessGoesAsFarAsItCan() async throws {
         let initrd = try RealBoot.require()
         let k = try #require(RealBoot.kernels.first { $0.format == "elf" && $0.series == "6.12" && $0.flavour == "cloud" })
         let system = try #require(KVM.system)
         let hardware = system.flavor.kind == .hardware
-        let r = try KernelBoot.harness(kernel: k.path, initrd: initrd, timeout: .seconds(hardware ? 60 : 4), system: system)
+        let r = try await offPool { try KernelBoot.harness(kernel: k.path, initrd: initrd, timeout: .seconds(hardware ? 60 : 4), system: system) }
         let h = try #require(r.harness)
         if hardware {
             #expect(r.passed, "\(r.outcome); \(r.failedChecks)")
@@ -82,10 +83,10 @@ struct BundleTests {
     static let variants = ["elf-direct-64", "pvh-desc8", "bz-2.15", "bz-2.06", "bz-2.00", "bz-above-4g", "bz-indirect", "bz-rsdp"]
 
     @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .timeLimit(.minutes(2)), arguments: variants)
-    func probeSeesTheLoadersState(_ id: String) throws {
+    func probeSeesTheLoadersState(_ id: String) async throws {
         _ = try Probe.require()
         let c = try #require(Probe.variants.first { $0.id == id }, "no probe variant \(id)")
-        let (q, v, b) = try ProbeBoot.bundle(c)
+        let (q, v, b) = try await offPool { try ProbeBoot.bundle(c) }
         #expect(q.outcome == .exited(status: 1), "\(q.summary)")
         let report = try #require(v.report, "no probe report: \(v.reportError.map { "\($0)" } ?? ""); \(q.summary)")
         #expect(report.variant == id)

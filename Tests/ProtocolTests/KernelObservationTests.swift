@@ -224,14 +224,15 @@ struct GateTests {
     }
 
     @Test(.enabled(if: RealBoot.ready, "needs the real-kernel corpus, the initramfs and QEMU"), .timeLimit(.minutes(10)))
-    func newDebianReleasePassesAgainstTheOld() throws {
+    func newDebianReleasePassesAgainstTheOld() async throws {
         let debs = (try? FileManager.default.contentsOfDirectory(atPath: Repo.corpus + "/real/debs")) ?? []
         let old = try #require(debs.first { $0.hasPrefix("linux-image-6.1.0-") && $0.contains("-cloud-") })
         let new = try #require(debs.first { $0.hasPrefix("linux-image-6.12.") && $0.contains("-cloud-") })
         let ws = try GateWorkspace()
         defer { ws.cleanup() }
         var o = KernelGate.Options(); o.initrd = RealBoot.initramfs
-        let r = try KernelGate.run(new: try ws.kernel(Repo.corpus + "/real/debs/" + new), baseline: try ws.kernel(Repo.corpus + "/real/debs/" + old), options: o)
+        let options = o
+        let r = try await offPool { try KernelGate.run(new: try ws.kernel(Repo.corpus + "/real/debs/" + new), baseline: try ws.kernel(Repo.corpus + "/real/debs/" + old), options: options) }
         #expect(r.passed, "\(r.regressions)")
         // 6.12 added the PVH relocation note (PHYS32_RELOC, type 19) that 6.1 lacks.
         #expect(r.changes.contains { $0.key == "payload.elf.note.Xen.19" && $0.old == nil })

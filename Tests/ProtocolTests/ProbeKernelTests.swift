@@ -50,8 +50,8 @@ struct ProbeKernelsTests {
     /// under HarnessKVM, reports a view that agrees with the loader's snapshot, and no rule
     /// fails in either view; a rule judged in both views has the same outcome.
     @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)), arguments: Probe.variants)
-    func bootsAndAgrees(_ c: CorpusCase) throws {
-        let r = try ProbeBoot.run(c, system: KVM.system, timeout: .seconds(20))
+    func bootsAndAgrees(_ c: CorpusCase) async throws {
+        let r = try await offPool { try ProbeBoot.run(c, system: KVM.system, timeout: .seconds(20)) }
         #expect(r.boot.outcome == .exited(code: 0), "\(r.boot.outcome); serial: \(r.boot.serialText.prefix(300))")
         let report = try #require(r.report, "no report: \(r.reportError.map { "\($0)" } ?? "")")
         #expect(report.variant == c.id)
@@ -279,13 +279,13 @@ struct HarnessUnitsTests {
 @Suite("Soak")
 struct SoakTests {
     @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(3)))
-    func sequentialBootsLeakNothing() throws {
+    func sequentialBootsLeakNothing() async throws {
         _ = try Probe.require()
         let c = try #require(Probe.variants.first { $0.id == "pvh-desc8" })
         let system = try #require(KVM.system)
         // A 60 s watchdog: a boot that kept its vCPU until the watchdog's deadline (the leak this
         // caught) leaves one fd per boot here, +100 over the sampled stretch.
-        let r = Soak.run(kernel: c.image, options: c.options, boots: 150, every: 50, system: system, timeout: .seconds(60))
+        let r = try await offPool { Soak.run(kernel: c.image, options: c.options, boots: 150, every: 50, system: system, timeout: .seconds(60)) }
         #expect(r.failures.isEmpty, "\(r.failures)")
         let g = r.growth   // from boot 50 to boot 150
         // The counts are the whole test process's, and other suites open and close fds and

@@ -70,16 +70,17 @@ struct QEMUHostileTests {
     }
 
     @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(2)))
-    func serialFloodStaysBounded() throws {
+    func serialFloodStaysBounded() async throws {
         // mov dx, 0x3F8; loop: mov esi, 0xFFFF0000; mov ecx, 0x8000; rep outsb; jmp loop
         let code: [UInt8] = [0x66, 0xBA, 0xF8, 0x03, 0xBE, 0x00, 0x00, 0xFF, 0xFF, 0xB9, 0x00, 0x80, 0x00, 0x00, 0xF3, 0x6E, 0xEB, 0xF2]
         let g = try Self.guest(code)
         defer { g.cleanup() }
-        let r = try Self.boot(g, timeout: .seconds(20), serialLimit: 4 << 20)
+        // A small limit, so it is passed even when the machine is busy (0.07–0.4 MB/s seen).
+        let r = try await offPool { try Self.boot(g, timeout: .seconds(10), serialLimit: 64 << 10) }
         let total = r.serial.count + r.serialDropped
         #expect(r.outcome == .timedOut, "\(r.summary)")
-        #expect(r.serial.count == 4 << 20, "the capture keeps exactly its limit")
-        #expect(total > 4 << 20, "\(total) bytes arrived")
+        #expect(r.serial.count == 64 << 10, "the capture keeps exactly its limit")
+        #expect(total > 64 << 10, "\(total) bytes arrived")
         print("serial flood under QEMU TCG: \(total) bytes in \(r.elapsed)")
     }
 
@@ -88,15 +89,16 @@ struct QEMUHostileTests {
     /// that writes as fast as a pipe takes it: a script that ignores QEMU's arguments and runs
     /// `yes`. The capture keeps its limit, counts the rest, and the process group is reaped.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/yes"), "no /usr/bin/yes"), .timeLimit(.minutes(1)))
-    func hundredMegabytesOfSerialStayBounded() throws {
+    func hundredMegabytesOfSerialStayBounded() async throws {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("conform-flood-\(UInt32.random(in: 0...UInt32.max)).sh").path
         FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\nexec /usr/bin/yes \(String(repeating: "x", count: 4000))\n".utf8), attributes: [.posixPermissions: 0o755])
         defer { try? FileManager.default.removeItem(atPath: script) }
-        var b = QEMUBoot(kernel: "/dev/null"); b.executable = script; b.timeout = .seconds(15); b.serialLimit = 1 << 20
+        var b = QEMUBoot(kernel: "/dev/null"); b.executable = script; b.timeout = .seconds(120); b.serialLimit = 1 << 20; b.serialBudget = 100_000_000
         b.marker = "never-printed-marker"
-        var r = try QEMURunner.run(b)
-        #expect(r.outcome == .timedOut, "\(r.summary)")
-        #expect(r.serial.count == 1 << 20 && r.serialDropped > 100_000_000, "kept \(r.serial.count), dropped \(r.serialDropped) in \(r.elapsed)")
+        let boot = b
+        var r = try await offPool { try QEMURunner.run(boot) }
+        #expect(r.outcome == .serialBudgetReached, "\(r.summary)")
+        #expect(r.serial.count == 1 << 20 && r.serial.count + r.serialDropped >= 100_000_000, "kept \(r.serial.count), dropped \(r.serialDropped) in \(r.elapsed)")
         r = try QEMURunner.run(QEMUBoot(kernel: "/dev/null"))   // nothing: /dev/null is no kernel, QEMU says so
         #expect({ if case .exited(let s) = r.outcome { return s != 0 } else { return false } }(), "\(r.summary)")
         #expect(r.stderr.contains("kernel") || r.stderr.contains("/dev/null"), "QEMU's own message is kept: \(r.stderr)")

@@ -33,3 +33,14 @@ extension CorpusCase: CustomTestStringConvertible {
 func syntheticImage(_ id: String) throws -> CorpusCase {
     try #require(Synthetic.cases.first { $0.id == id }, "no corpus case \(id)")
 }
+
+/// Runs blocking work (a QEMU boot, a KVM run, a soak) on a thread of its own and awaits it,
+/// so long boots do not hold the few threads Swift Testing runs every test on: with them held,
+/// short tests waited past their time limits.
+func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
+        let t = Thread { c.resume(with: Result { try work() }) }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+}

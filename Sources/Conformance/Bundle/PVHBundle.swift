@@ -34,7 +34,7 @@ public enum BundleError: Error, Equatable, CustomStringConvertible, Sendable {
 ///   and jumps to the entry with a jump that neither reads nor writes a register or the stack.
 /// - `firmware()` is a 64 KiB `-bios` image for QEMU's `pc` machine that goes from the reset
 ///   vector straight to the trampoline: no firmware in the way, and nothing else in memory.
-public struct PVHBundle {
+public struct PVHBundle: Sendable {
     public struct Segment: Sendable, Equatable {
         public let name: String
         public let address: UInt64

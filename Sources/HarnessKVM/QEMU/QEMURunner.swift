@@ -30,6 +30,8 @@ public struct QEMUBoot: Sendable {
     public var grace: Duration = .seconds(3)
     /// Serial bytes kept; the rest is counted in `serialDropped`.
     public var serialLimit = 16 << 20
+    /// Stop the run once this many serial bytes (kept and dropped) have arrived.
+    public var serialBudget: Int? = nil
     public var extraArguments: [String] = []
     public var executable: String? = nil
 
@@ -55,6 +57,8 @@ public enum QEMUOutcome: Sendable, Equatable, CustomStringConvertible {
     /// The marker appeared and QEMU did not exit within the grace time, so it was killed.
     case markerThenKilled
     case timedOut
+    /// `serialBudget` bytes arrived; QEMU was killed.
+    case serialBudgetReached
     case killedBySignal(Int32)
     case cancelled
 
@@ -63,6 +67,7 @@ public enum QEMUOutcome: Sendable, Equatable, CustomStringConvertible {
         case .exited(let s): "QEMU exited with status \(s)"
         case .markerThenKilled: "reached the marker; QEMU did not exit and was killed"
         case .timedOut: "timed out; QEMU was killed"
+        case .serialBudgetReached: "its serial output reached the byte budget; QEMU was killed"
         case .killedBySignal(let s): "QEMU died from signal \(s)"
         case .cancelled: "cancelled; QEMU was killed"
         }
@@ -196,6 +201,7 @@ public enum QEMURunner {
                 }
                 let keep = min(got, max(0, boot.serialLimit - serial.count))
                 serial += chunk.prefix(keep); dropped += got - keep
+                if let budget = boot.serialBudget, serial.count + dropped >= budget { outcome = .serialBudgetReached }
                 if let marker, markerAt == nil {
                     tail += chunk
                     if tail.count >= marker.count, contains(tail, marker) { markerAt = ContinuousClock.now - start }
