@@ -137,23 +137,14 @@ struct QEMURunnerTests {
         }.count
     }
 
-    /// A -bios image that halts with interrupts off at the reset vector's target.
-    static func haltingGuest() throws -> (kernel: String, bios: String, dir: String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-qemu-test-\(UInt32.random(in: 0...UInt32.max))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
-        let bios = dir + "/halt.bios"
-        FileManager.default.createFile(atPath: bios, contents: Data(PVHBundle.firmware(jumpingTo: 0xFFFF_0000)))   // lands on hlt
-        let c = try #require(Probe.variants.first { $0.id == "pvh-desc8" })
-        let kernel = dir + "/probe.elf"
-        FileManager.default.createFile(atPath: kernel, contents: Data(c.image))
-        return (kernel, bios, dir)
-    }
+    /// A guest that halts with interrupts off (cli; hlt; jmp back).
+    static func haltingGuest() throws -> QEMUHostileTests.Guest { try QEMUHostileTests.guest([0xFA, 0xF4, 0xEB, 0xFD]) }
 
     @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .timeLimit(.minutes(1)))
     func timeLimitKillsAndReaps() throws {
         _ = try Probe.require()
         let g = try Self.haltingGuest()
-        defer { try? FileManager.default.removeItem(atPath: g.dir) }
+        defer { g.cleanup() }
         var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.accel = .tcg; b.timeout = .seconds(2); b.memoryMiB = 64
         let t0 = ContinuousClock.now
         let r = try QEMURunner.run(b)
@@ -166,7 +157,7 @@ struct QEMURunnerTests {
     func cancellationKillsAndReaps() async throws {
         _ = try Probe.require()
         let g = try Self.haltingGuest()
-        defer { try? FileManager.default.removeItem(atPath: g.dir) }
+        defer { g.cleanup() }
         var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.accel = .tcg; b.timeout = .seconds(60); b.memoryMiB = 64
         let boot = b
         let task = Task.detached { try QEMURunner.run(boot) }

@@ -152,17 +152,9 @@ struct KernelObservationTests {
     }
 
     @Test func readsNewcArchives() throws {
-        // Written here field by field: "." directory, one file, the trailer.
-        func entry(_ name: String, mode: UInt32, data: [UInt8]) -> [UInt8] {
-            let n = Array(name.utf8) + [0]
-            var h = Array("070701".utf8)
-            for f in [1, mode, 0, 0, 1, 0, UInt32(data.count), 0, 0, 0, 0, UInt32(n.count), 0] { h += Array(String(format: "%08X", f).utf8) }
-            h += n; while h.count % 4 != 0 { h.append(0) }
-            h += data; while h.count % 4 != 0 { h.append(0) }
-            return h
-        }
+        // Written field by field (cpioEntry): "." directory, one file, the trailer.
         let data = Array("hello\n".utf8)
-        let archive = entry(".", mode: 0o040755, data: []) + entry("etc/x", mode: 0o100644, data: data) + entry("TRAILER!!!", mode: 0, data: []) + [UInt8](repeating: 0, count: 100)
+        let archive = cpioEntry(".", mode: 0o040755, data: []) + cpioEntry("etc/x", mode: 0o100644, data: data) + cpioEntry("TRAILER!!!", mode: 0, data: []) + [UInt8](repeating: 0, count: 100)
         let e = try Newc.entries(archive + archive)   // concatenated, as the kernel accepts
         #expect(e.map(\.path) == ["/", "/etc/x", "/", "/etc/x"])
         #expect(e[1].hash64 == ProbeHash64.of(data) && e[1].size == 6 && e[1].isRegularFile)
