@@ -29,6 +29,7 @@ seeds() {  # seed files for a target, into $1
     elf|pvh-note) cp Corpus/synthetic/images/*.elf "$dir"/ 2>/dev/null || true; cp Corpus/probe/images/*.elf "$dir"/ 2>/dev/null || true;;
     bzimage) cp Corpus/synthetic/images/*.bzImage "$dir"/ 2>/dev/null || true; cp Corpus/probe/images/*.bzImage "$dir"/ 2>/dev/null || true;;
     newc) cp Corpus/initramfs/build/initramfs.cpio "$dir"/ 2>/dev/null || true;;
+    snapshot) cp Corpus/golden/*.json "$dir"/ 2>/dev/null || true;;
   esac
   cp Fuzz/Seeds/"$t"/* "$dir"/ 2>/dev/null || true
   if [ "$t" = pvh-note ]; then  # the notes themselves: "Xen" PHYS32_ENTRY with 4- and 8-byte descriptors

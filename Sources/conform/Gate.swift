@@ -81,13 +81,15 @@ func printChanges(_ changes: [SurfaceChange]) {
 
 /// The protocol-visible surface diff alone, for triage.
 struct DiffCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "diff", abstract: "Print the protocol-visible surface diff between two kernels (images or .deb).")
-    @Argument(help: "The older kernel.") var old: String
-    @Argument(help: "The newer kernel.") var new: String
+    static let configuration = CommandConfiguration(commandName: "diff", abstract: "Print the protocol-visible surface diff between two kernels (images or .deb), or between two snapshot files.",
+        discussion: "Two .json arguments are read as snapshot files (boot-snapshot/1, from `conform load --json` or `--dump`): every field that differs, then every verdict that changed.")
+    @Argument(help: "The older kernel (or snapshot file).") var old: String
+    @Argument(help: "The newer kernel (or snapshot file).") var new: String
     @Flag(help: "Include items that did not change.") var all = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        if old.hasSuffix(".json") && new.hasSuffix(".json") { return try diffSnapshots() }
         let ws: GateWorkspace
         do { ws = try GateWorkspace() } catch { throw fail("\(error)") }
         defer { ws.cleanup() }
@@ -106,5 +108,34 @@ struct DiffCommand: ParsableCommand {
             print("unchanged:")
             for i in b.surface where !changed.contains(i.key) { print("  = \(i.key): \(i.value)") }
         }
+    }
+
+    /// Two snapshot files: the field-level difference of the documents, and the verdicts that changed.
+    func diffSnapshots() throws {
+        func read(_ path: String) throws -> (DecodedSnapshot, Any) {
+            guard let d = FileManager.default.contents(atPath: path) else { throw fail("\(path): cannot read") }
+            do {
+                let s = try SnapshotJSON.decode([UInt8](d))
+                guard var o = try JSONSerialization.jsonObject(with: d) as? [String: Any] else { throw fail("\(path): not a JSON object") }
+                o.removeValue(forKey: "verdicts")
+                return (s, o)
+            } catch let e as SnapshotDecodeError { throw fail("\(path): \(e)") }
+        }
+        let (a, ao) = try read(old), (b, bo) = try read(new)
+        let fields = JSONDifference.diff(expected: ao, found: bo)
+        let rules = Set(a.verdicts.keys).union(b.verdicts.keys).sorted { $0.compare($1, options: .numeric) == .orderedAscending }
+        let verdicts = rules.compactMap { r -> (String, String, String)? in
+            let x = a.verdicts[r]?.rawValue ?? "(none)", y = b.verdicts[r]?.rawValue ?? "(none)"
+            return x == y ? nil : (r, x, y)
+        }
+        if json {
+            writeJSON(["old": old, "new": new,
+                       "fields": fields.map { ["path": $0.path, "old": $0.expected ?? NSNull(), "new": $0.found ?? NSNull()] as [String: Any] },
+                       "verdicts": verdicts.map { ["rule": $0.0, "old": $0.1, "new": $0.2] }])
+            return
+        }
+        print("\(old) → \(new): \(fields.count) field\(fields.count == 1 ? "" : "s") differ, \(verdicts.count) verdict\(verdicts.count == 1 ? "" : "s") changed")
+        for f in fields { print("  \(f.path): \(f.expected ?? "(absent)") → \(f.found ?? "(absent)")") }
+        for (r, x, y) in verdicts { print("  \(r): \(x) → \(y)") }
     }
 }

@@ -78,9 +78,7 @@ public struct RuleContext: Sendable {
         } else if let si = siBytes, let at = si.u64(40), let n = si.u32(48), n <= 4096,
                   let raw = s.memory.bytes(at: at, count: Int(n) * StartInfo.memmapEntrySize) {
             count = Int(n)
-            for i in 0..<count {
-                map.append(E820Entry(address: raw.u64(i * 24)!, size: raw.u64(i * 24 + 8)!, type: E820Type(rawValue: raw.u32(i * 24 + 16)!)))
-            }
+            map = StartInfo.memmapEntries(raw)
         }
         e820 = map; e820Count = count
         ram = Self.merge(map.filter { $0.type == .ram }.compactMap(\.range))

@@ -30,13 +30,17 @@ public enum SnapshotJSON {
             o["zeroPage"] = z
         }
         if let a = c.startInfo, let si = c.si {
-            o["startInfo"] = ["address": hex(a), "rows": rows(si), "magic": hex(si.u32(0)!), "version": hex(si.u32(4)!), "nr_modules": hex(si.u32(12)!),
-                              "modlist_paddr": hex(si.u64(16)!), "cmdline_paddr": hex(si.u64(24)!), "rsdp_paddr": hex(si.u64(32)!), "memmap_paddr": hex(si.u64(40)!), "memmap_entries": hex(si.u32(48)!)]
+            let f = StartInfo.Fields(bytes: si)
+            o["startInfo"] = ["address": hex(a), "rows": rows(si), "magic": hex(f.magic), "version": hex(f.version), "nr_modules": hex(f.nrModules),
+                              "modlist_paddr": hex(f.modlist), "cmdline_paddr": hex(f.cmdline), "rsdp_paddr": hex(f.rsdp), "memmap_paddr": hex(f.memmap), "memmap_entries": hex(f.memmapEntries)]
         }
         o["e820"] = c.e820.map { ["address": hex($0.address), "size": hex($0.size), "type": hex($0.type.rawValue)] }
         if let a = c.commandLineAddress { o["commandLine"] = ["address": hex(a), "text": c.commandLineText.map { String(decoding: $0, as: UTF8.self) } ?? "(no NUL within the limit)"] }
         if let r = c.initrd { o["initrd"] = ["address": hex(r.start), "size": hex(r.length)] }
-        o["setupData"] = c.setupNodes.map { ["address": hex($0.address), "type": hex($0.type), "length": hex($0.length)] }
+        // "next" as the node's header holds it, so a cycle or a dangling pointer survives a round trip.
+        o["setupData"] = c.setupNodes.map { n -> [String: Any] in
+            ["address": hex(n.address), "type": hex(n.type), "length": hex(n.length), "next": hex(c.memory.bytes(at: n.address, count: 8)?.u64(0) ?? 0)]
+        }
         o["warnings"] = s.warnings.map(\.description)
         if let verdicts { o["verdicts"] = Dictionary(uniqueKeysWithValues: verdicts.map { ($0.rule, $0.outcome.rawValue) }) }
         return o
