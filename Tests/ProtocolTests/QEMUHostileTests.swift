@@ -131,6 +131,55 @@ struct QEMUHostileTests {
         #expect(QEMURunnerTests.qemuProcesses(mentioning: g.bios) == 0)
     }
 
+    /// The process running QEMU is killed outright (SIGKILL: no handler runs, nothing is
+    /// cleaned up), as when CI kills a hung `swift test`: QEMU goes with it. The process is this
+    /// test binary run again for `qemuRunForAKillTest` alone, with the guest in its environment.
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    func runKilledOutrightTakesQEMUWithIt() throws {
+        let g = try Self.guest([0xEB, 0xFE])
+        defer { g.cleanup() }
+        let me = try #require(try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: me)
+        child.arguments = ["--testing-library", "swift-testing", "--filter", "qemuRunForAKillTest"]
+        child.environment = ProcessInfo.processInfo.environment.merging(["CONFORM_KILL_TEST_BIOS": g.bios, "CONFORM_KILL_TEST_KERNEL": g.kernel]) { $1 }
+        child.standardOutput = FileHandle.nullDevice; child.standardError = FileHandle.nullDevice
+        try child.run()
+        func state(_ pid: Int32) -> Character? {   // the state letter in /proc/PID/stat; nil once gone
+            guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/stat"), let close = d.lastIndex(of: UInt8(ascii: ")")), close + 2 < d.count else { return nil }
+            return Character(UnicodeScalar(d[close + 2]))
+        }
+        var qemu: Int32? = nil
+        for _ in 0..<400 where qemu == nil {   // up to 20 s for the child to start and spawn QEMU
+            usleep(50_000)
+            for p in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let pid = Int32(p), let d = FileManager.default.contents(atPath: "/proc/\(p)/cmdline") else { continue }
+                let cmd = String(decoding: d, as: UTF8.self)
+                if cmd.contains("qemu-system"), cmd.contains(g.bios) { qemu = pid }
+            }
+        }
+        kill(child.processIdentifier, SIGKILL)
+        child.waitUntilExit()
+        let q = try #require(qemu, "the child never started QEMU")
+        var gone = false
+        for _ in 0..<100 where !gone {   // up to 5 s
+            let s = state(q)
+            gone = s == nil || s == "Z"
+            if !gone { usleep(50_000) }
+        }
+        #expect(gone, "QEMU (pid \(q)) outlived the process that ran it")
+        if !gone { kill(q, SIGKILL) }
+    }
+
+    /// Only as the child of `runKilledOutrightTakesQEMUWithIt`: a 30 s QEMU run to be killed.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["CONFORM_KILL_TEST_BIOS"] != nil, "runs only as the child of runKilledOutrightTakesQEMUWithIt"))
+    func qemuRunForAKillTest() throws {
+        let env = ProcessInfo.processInfo.environment
+        var b = QEMUBoot(kernel: try #require(env["CONFORM_KILL_TEST_KERNEL"])); b.bios = env["CONFORM_KILL_TEST_BIOS"]
+        b.accel = .tcg; b.memoryMiB = 64; b.timeout = .seconds(30)
+        _ = try QEMURunner.run(b)
+    }
+
     @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
     func qemuThatCannotStartSaysWhy() throws {
         let g = try Self.guest([0xEB, 0xFE])

@@ -147,13 +147,18 @@ public enum QEMURunner {
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
         // QEMU stays in the caller's process group: Ctrl-C at a terminal reaches it too, so an
-        // interrupted `conform` or `swift test` does not leave a guest running.
+        // interrupted `conform` or `swift test` does not leave a guest running. For a kill
+        // nothing can catch (SIGKILL, the OOM killer), util-linux's setpriv gives QEMU a
+        // parent-death signal and execs it in place (same pid). The signal follows the thread
+        // that spawned QEMU, and this function spawns and reaps on one thread, so it cannot
+        // fire while the run is still wanted.
+        let spawnArgv = HostTools.find("setpriv").map { [$0, "--pdeathsig", "KILL", "--"] + argv } ?? argv
 
         var pid: pid_t = 0
-        let cargs = argv.map { strdup($0) } + [nil]
+        let cargs = spawnArgv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
         let start = ContinuousClock.now
-        let rc = posix_spawn(&pid, exe, &actions, &attr, cargs, environ)
+        let rc = posix_spawn(&pid, spawnArgv[0], &actions, &attr, cargs, environ)
         close(out[1]); close(err[1])
         guard rc == 0 else { close(out[0]); close(err[0]); throw .cannotStart(exe, errno: rc) }
 
