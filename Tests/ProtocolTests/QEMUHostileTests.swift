@@ -149,26 +149,61 @@ struct QEMUHostileTests {
             guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/stat"), let close = d.lastIndex(of: UInt8(ascii: ")")), close + 2 < d.count else { return nil }
             return Character(UnicodeScalar(d[close + 2]))
         }
-        var qemu: Int32? = nil
-        for _ in 0..<400 where qemu == nil {   // up to 20 s for the child to start and spawn QEMU
-            usleep(50_000)
-            for p in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-                guard let pid = Int32(p), let d = FileManager.default.contents(atPath: "/proc/\(p)/cmdline") else { continue }
-                let cmd = String(decoding: d, as: UTF8.self)
-                if cmd.contains("qemu-system"), cmd.contains(g.bios) { qemu = pid }
-            }
-        }
+        let qemu = Self.waitForQEMU(mentioning: g.bios, seconds: 20)
         kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
-        let q = try #require(qemu, "the child never started QEMU")
-        var gone = false
+        // Foundation's Process sees its child end only when every copy of a socket it handed
+        // the child is closed, so a QEMU that kept one would hang waitUntilExit: look at QEMU
+        // first, kill it if it survived, and only then wait.
+        var gone = qemu == nil
         for _ in 0..<100 where !gone {   // up to 5 s
-            let s = state(q)
+            let s = state(qemu!)
             gone = s == nil || s == "Z"
             if !gone { usleep(50_000) }
         }
+        if !gone, let q = qemu { kill(q, SIGKILL) }
+        child.waitUntilExit()
+        let q = try #require(qemu, "the child never started QEMU")
         #expect(gone, "QEMU (pid \(q)) outlived the process that ran it")
-        if !gone { kill(q, SIGKILL) }
+    }
+
+    /// The pid of a running QEMU whose command line mentions `s`, polling for up to `seconds`.
+    static func waitForQEMU(mentioning s: String, seconds: Int) -> Int32? {
+        for _ in 0..<(seconds * 20) {
+            for p in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+                guard let pid = Int32(p), let d = FileManager.default.contents(atPath: "/proc/\(p)/cmdline") else { continue }
+                let cmd = String(decoding: d, as: UTF8.self)
+                if cmd.contains("qemu-system"), cmd.contains(s) { return pid }
+            }
+            usleep(50_000)
+        }
+        return nil
+    }
+
+    /// A descriptor the caller holds open without close-on-exec (as Foundation's Process and
+    /// plain open(2) leave them) does not reach QEMU: a QEMU holding it would keep the caller's
+    /// pipes and sockets alive after the caller is gone.
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    func qemuInheritsNoDescriptorOfTheCaller() throws {
+        let g = try Self.guest([0xEB, 0xFE])
+        defer { g.cleanup() }
+        let marker = g.dir + "/held-open"
+        FileManager.default.createFile(atPath: marker, contents: Data())
+        let fd = open(marker, O_RDONLY)   // no O_CLOEXEC
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let done = DispatchSemaphore(value: 0)
+        let run = Thread {
+            var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.accel = .tcg; b.memoryMiB = 64; b.timeout = .seconds(4)
+            _ = try? QEMURunner.run(b)
+            done.signal()
+        }
+        run.start()
+        defer { done.wait() }
+        let q = try #require(Self.waitForQEMU(mentioning: g.bios, seconds: 3), "QEMU did not start")
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(q)/fd")) ?? []
+        let targets = fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(q)/fd/\($0)") }
+        #expect(!targets.isEmpty, "could not read QEMU's descriptors")
+        #expect(!targets.contains(marker), "QEMU holds the caller's descriptor for \(marker): \(targets)")
     }
 
     /// Only as the child of `runKilledOutrightTakesQEMUWithIt`: a 30 s QEMU run to be killed.

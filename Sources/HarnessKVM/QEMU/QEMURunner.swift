@@ -126,6 +126,10 @@ public enum QEMURunner {
         return exe
     }
 
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
     public static func run(_ boot: QEMUBoot) throws(QEMUError) -> QEMUReport {
         for f in [boot.kernel, boot.initrd, boot.bios].compactMap({ $0 }) where access(f, R_OK) != 0 { throw .unreadableInput(f) }
         let exe = try executable(boot.executable)
@@ -143,6 +147,11 @@ public enum QEMURunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        // QEMU gets 0, 1 and 2 and nothing else: no descriptor the caller opened without
+        // close-on-exec (another run's pipes, Foundation's process-watch sockets) outlives it.
+        // glibc ≥ 2.34 has posix_spawn_file_actions_addclosefrom_np, but its header hides it
+        // from Swift's importer: look it up by name.
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
