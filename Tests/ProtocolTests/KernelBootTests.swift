@@ -57,7 +57,7 @@ struct RealKernelBootTests {
 
     /// HarnessKVM with a real kernel: the marker on hardware KVM; on a software KVM the run
     /// ends at its time limit and says so (Linux needs minutes there).
-    @Test(.enabled(if: KVM.usable && RealBoot.ready, "needs /dev/kvm and the corpus"), .timeLimit(.minutes(3)))
+    @Test(.enabled(if: KVM.usable && RealBoot.ready, "needs /dev/kvm and the corpus"), .hangGuard)
     func harnessGoesAsFarAsItCan() async throws {
         let initrd = try RealBoot.require()
         let k = try #require(RealBoot.kernels.first { $0.format == "elf" && $0.series == "6.12" && $0.flavour == "cloud" })
@@ -82,7 +82,7 @@ struct RealKernelBootTests {
 struct BundleTests {
     static let variants = ["elf-direct-64", "pvh-desc8", "bz-2.15", "bz-2.06", "bz-2.00", "bz-above-4g", "bz-indirect", "bz-rsdp"]
 
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .timeLimit(.minutes(2)), arguments: variants)
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .hangGuard, arguments: variants)
     func probeSeesTheLoadersState(_ id: String) async throws {
         _ = try Probe.require()
         let c = try #require(Probe.variants.first { $0.id == id }, "no probe variant \(id)")
@@ -100,7 +100,7 @@ struct BundleTests {
 
     /// The comparison can fail: judged against a load with another command line, the same boot
     /// disagrees, and the disagreement names the command line.
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .hangGuard)
     func aDifferentLoadDisagrees() throws {
         _ = try Probe.require()
         let c = try #require(Probe.variants.first { $0.id == "elf-direct-64" })
@@ -140,7 +140,7 @@ struct QEMURunnerTests {
     /// A guest that halts with interrupts off (cli; hlt; jmp back).
     static func haltingGuest() throws -> QEMUHostileTests.Guest { try QEMUHostileTests.guest([0xFA, 0xF4, 0xEB, 0xFD]) }
 
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .hangGuard)
     func timeLimitKillsAndReaps() throws {
         _ = try Probe.require()
         let g = try Self.haltingGuest()
@@ -153,7 +153,7 @@ struct QEMURunnerTests {
         #expect(Self.qemuProcesses(mentioning: g.bios) == 0, "a QEMU process outlived the runner")
     }
 
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .hangGuard)
     func cancellationKillsAndReaps() async throws {
         _ = try Probe.require()
         let g = try Self.haltingGuest()

@@ -49,7 +49,7 @@ struct ProbeKernelsTests {
     /// For every bootable corpus entry: the probe, loaded by the reference loader and booted
     /// under HarnessKVM, reports a view that agrees with the loader's snapshot, and no rule
     /// fails in either view; a rule judged in both views has the same outcome.
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)), arguments: Probe.variants)
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard, arguments: Probe.variants)
     func bootsAndAgrees(_ c: CorpusCase) async throws {
         let r = try await offPool { try ProbeBoot.run(c, system: KVM.system, timeout: .seconds(20)) }
         #expect(r.boot.outcome == .exited(code: 0), "\(r.boot.outcome); serial: \(r.boot.serialText.prefix(300))")
@@ -71,7 +71,7 @@ struct ProbeKernelsTests {
 
     /// A loader that corrupts the initrd after placing it (BP-31) is caught from inside the
     /// guest: the probe's checksum no longer matches the file's bytes.
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
     func guestSeesACorruptedInitrd() throws {
         let c = try #require(Probe.variants.first { $0.initrd != nil }, "a probe variant with an initrd")
         let kernel = MemorySource(name: c.id, bytes: c.image)
@@ -113,14 +113,14 @@ struct HostileGuestsTests {
         return (r, clock.now - t0)
     }
 
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
     func spinsForever() throws {
         let (r, took) = try Self.run([0xEB, 0xFE])                        // jmp .
         #expect(r.outcome == .timedOut)
         #expect(took < .seconds(3), "took \(took) for a 500 ms limit")
     }
 
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
     func tripleFaults() throws {
         // The loader leaves IDTR empty: int3 → #GP → double fault → shutdown.
         let (r, _) = try Self.run([0xCC])
@@ -132,13 +132,13 @@ struct HostileGuestsTests {
         }
     }
 
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
     func haltsWithInterruptsOff() throws {
         let (r, _) = try Self.run([0xFA, 0xF4, 0xEB, 0xFC])             // cli; hlt; jmp back
         #expect(r.outcome == .halted)
     }
 
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
     func floodsTheSerialPort() throws {
         // mov dx, 0x3f8; mov al, 'A'; 1: out dx, al; jmp 1b
         let (r, took) = try Self.run([0x66, 0xBA, 0xF8, 0x03, 0xB0, 0x41, 0xEE, 0xEB, 0xFD], timeout: .seconds(1), serialLimit: 4096)
@@ -148,7 +148,7 @@ struct HostileGuestsTests {
         #expect(took < .seconds(4))
     }
 
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
     func hammersPorts() throws {
         // xor edx, edx; 1: in al, dx; out dx, al; inc dx; cmp dx, 0x500; jne 2f; add dx, 0x10; 2: jmp 1b
         // (every port, skipping the debug-exit ports 0x500-0x50F; 0x64 reads 0, so no reset)
@@ -158,7 +158,7 @@ struct HostileGuestsTests {
         #expect(r.unclaimedPortAccesses > 0)
     }
 
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
     func hammersMMIO() throws {
         // mov ebx, 0xD0000000 (no RAM there); 1: mov [rbx], eax; mov eax, [rbx]; jmp 1b
         let code: [UInt8] = [0xBB, 0x00, 0x00, 0x00, 0xD0, 0x89, 0x03, 0x8B, 0x03, 0xEB, 0xFA]
@@ -167,7 +167,7 @@ struct HostileGuestsTests {
         #expect(r.mmioAccesses > 0)
     }
 
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
     func asksForAReset() throws {
         // mov al, 0xfe; out 0x64, al
         let (r, _) = try Self.run([0xB0, 0xFE, 0xE6, 0x64, 0xEB, 0xFE])
@@ -278,7 +278,7 @@ struct HarnessUnitsTests {
 /// (`conform soak` runs the 1,000-boot version and prints the table.)
 @Suite("Soak")
 struct SoakTests {
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .timeLimit(.minutes(3)))
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
     func sequentialBootsLeakNothing() async throws {
         _ = try Probe.require()
         let c = try #require(Probe.variants.first { $0.id == "pvh-desc8" })

@@ -33,7 +33,7 @@ struct QEMUHostileTests {
         return r
     }
 
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .hangGuard)
     func endlessLoopTimesOut() throws {
         let g = try Self.guest([0xEB, 0xFE])   // jmp $
         defer { g.cleanup() }
@@ -44,7 +44,7 @@ struct QEMUHostileTests {
 
     /// Reads from every I/O port in turn, and from unassigned physical memory above 3.5 GiB:
     /// QEMU answers (all ones) and the run ends at its limit with nothing printed.
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .hangGuard)
     func portAndMMIOStormsTimeOut() throws {
         let portStorm: [UInt8] = [0x31, 0xD2, 0xEC, 0x42, 0xEB, 0xFC]                                      // xor edx,edx; l: in al,dx; inc edx; jmp l
         let mmioStorm: [UInt8] = [0xBF, 0x00, 0x00, 0x00, 0xE0, 0x8B, 0x07, 0x83, 0xC7, 0x04, 0xEB, 0xF9]  // mov edi,0xE0000000; l: mov eax,[edi]; add edi,4; jmp l
@@ -57,7 +57,7 @@ struct QEMUHostileTests {
         }
     }
 
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .hangGuard)
     func tripleFaultEndsTheRun() throws {
         // lidt [an all-zero 6-byte descriptor in the ROM]; int3 → #BP with no IDT → #DF → shutdown.
         var code: [UInt8] = [0x0F, 0x01, 0x1D] + [0x20, 0x00, 0xFF, 0xFF] + [0xCC, 0xEB, 0xFE]
@@ -69,7 +69,7 @@ struct QEMUHostileTests {
         #expect(r.outcome == .exited(status: 0), "\(r.summary)")
     }
 
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(2)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .hangGuard)
     func serialFloodStaysBounded() async throws {
         // mov dx, 0x3F8; loop: mov esi, 0xFFFF0000; mov ecx, 0x8000; rep outsb; jmp loop
         let code: [UInt8] = [0x66, 0xBA, 0xF8, 0x03, 0xBE, 0x00, 0x00, 0xFF, 0xFF, 0xB9, 0x00, 0x80, 0x00, 0x00, 0xF3, 0x6E, 0xEB, 0xF2]
@@ -88,7 +88,7 @@ struct QEMUHostileTests {
     /// (about 0.4 MB/s here under TCG, measured above), so the volume comes from a stand-in
     /// that writes as fast as a pipe takes it: a script that ignores QEMU's arguments and runs
     /// `yes`. The capture keeps its limit, counts the rest, and the process group is reaped.
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/yes"), "no /usr/bin/yes"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/yes"), "no /usr/bin/yes"), .hangGuard)
     func hundredMegabytesOfSerialStayBounded() async throws {
         let script = FileManager.default.temporaryDirectory.appendingPathComponent("conform-flood-\(UInt32.random(in: 0...UInt32.max)).sh").path
         FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\nexec /usr/bin/yes \(String(repeating: "x", count: 4000))\n".utf8), attributes: [.posixPermissions: 0o755])
@@ -104,7 +104,7 @@ struct QEMUHostileTests {
         #expect(r.stderr.contains("kernel") || r.stderr.contains("/dev/null"), "QEMU's own message is kept: \(r.stderr)")
     }
 
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .hangGuard)
     func qemuKilledMidBootIsReported() throws {
         let g = try Self.guest([0xEB, 0xFE])
         defer { g.cleanup() }
@@ -134,7 +134,7 @@ struct QEMUHostileTests {
     /// The process running QEMU is killed outright (SIGKILL: no handler runs, nothing is
     /// cleaned up), as when CI kills a hung `swift test`: QEMU goes with it. The process is this
     /// test binary run again for `qemuRunForAKillTest` alone, with the guest in its environment.
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .hangGuard)
     func runKilledOutrightTakesQEMUWithIt() throws {
         let g = try Self.guest([0xEB, 0xFE])
         defer { g.cleanup() }
@@ -182,7 +182,7 @@ struct QEMUHostileTests {
     /// A descriptor the caller holds open without close-on-exec (as Foundation's Process and
     /// plain open(2) leave them) does not reach QEMU: a QEMU holding it would keep the caller's
     /// pipes and sockets alive after the caller is gone.
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .hangGuard)
     func qemuInheritsNoDescriptorOfTheCaller() throws {
         let g = try Self.guest([0xEB, 0xFE])
         defer { g.cleanup() }
@@ -193,13 +193,13 @@ struct QEMUHostileTests {
         defer { close(fd) }
         let done = DispatchSemaphore(value: 0)
         let run = Thread {
-            var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.accel = .tcg; b.memoryMiB = 64; b.timeout = .seconds(4)
+            var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.accel = .tcg; b.memoryMiB = 64; b.timeout = .seconds(6)
             _ = try? QEMURunner.run(b)
             done.signal()
         }
         run.start()
         defer { done.wait() }
-        let q = try #require(Self.waitForQEMU(mentioning: g.bios, seconds: 3), "QEMU did not start")
+        let q = try #require(Self.waitForQEMU(mentioning: g.bios, seconds: 5), "QEMU did not start")
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(q)/fd")) ?? []
         let targets = fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(q)/fd/\($0)") }
         #expect(!targets.isEmpty, "could not read QEMU's descriptors")
@@ -215,7 +215,7 @@ struct QEMUHostileTests {
         _ = try QEMURunner.run(b)
     }
 
-    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed"), .hangGuard)
     func qemuThatCannotStartSaysWhy() throws {
         let g = try Self.guest([0xEB, 0xFE])
         defer { g.cleanup() }

@@ -34,6 +34,16 @@ func syntheticImage(_ id: String) throws -> CorpusCase {
     try #require(Synthetic.cases.first { $0.id == id }, "no corpus case \(id)")
 }
 
+extension Trait where Self == TimeLimitTrait {
+    /// The time limit of tests whose own assertions bound how long a run may take (a runner's
+    /// `elapsed`, a boot's outcome): it is there to end a hang, not to measure. Swift Testing
+    /// counts a test's limit from its start, including the time it waits for one of the pool's
+    /// threads (two on a two-core machine), and CPU-bound suites (properties, snapshot round
+    /// trips) hold those for up to two minutes; one- and two-minute limits failed for that
+    /// alone on an idle two-core machine.
+    static var hangGuard: Self { .timeLimit(.minutes(5)) }
+}
+
 /// Runs blocking work (a QEMU boot, a KVM run, a soak) on a thread of its own and awaits it,
 /// so long boots do not hold the few threads Swift Testing runs every test on: with them held,
 /// short tests waited past their time limits.
