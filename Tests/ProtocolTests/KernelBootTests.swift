@@ -129,14 +129,6 @@ struct BundleTests {
 /// The runner always ends QEMU: at the time limit, on cancellation, and names what is missing.
 @Suite("QEMURunner", .serialized)
 struct QEMURunnerTests {
-    static func qemuProcesses(mentioning s: String) -> Int {
-        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return pids.filter { p in
-            guard Int(p) != nil, let d = FileManager.default.contents(atPath: "/proc/\(p)/cmdline") else { return false }
-            return String(decoding: d, as: UTF8.self).contains(s)
-        }.count
-    }
-
     /// A guest that halts with interrupts off (cli; hlt; jmp back).
     static func haltingGuest() throws -> QEMUHostileTests.Guest { try QEMUHostileTests.guest([0xFA, 0xF4, 0xEB, 0xFD]) }
 
@@ -150,7 +142,7 @@ struct QEMURunnerTests {
         let r = try QEMURunner.run(b)
         #expect(r.outcome == .timedOut, "\(r.summary)")
         #expect(ContinuousClock.now - t0 < .seconds(10))
-        #expect(Self.qemuProcesses(mentioning: g.bios) == 0, "a QEMU process outlived the runner")
+        #expect(HostProcesses.qemu(mentioning: g.bios).isEmpty, "a QEMU process outlived the runner")
     }
 
     @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .hangGuard)
@@ -168,7 +160,7 @@ struct QEMURunnerTests {
         // It ended by cancellation, not at its time limit. (How soon after cancel() depends on
         // when this test's continuation gets a thread while other suites boot kernels.)
         #expect(r.elapsed < boot.timeout)
-        #expect(Self.qemuProcesses(mentioning: g.bios) == 0)
+        #expect(HostProcesses.qemu(mentioning: g.bios).isEmpty)
     }
 
     @Test func namesWhatIsMissing() throws {

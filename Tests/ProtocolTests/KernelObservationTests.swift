@@ -76,6 +76,15 @@ struct KernelObservationTests {
         #expect { try KernelReport.parse(serial: wrong) } throws: { "\($0)".contains("1 lines") }
         // Nothing from the init at all.
         #expect { try KernelReport.parse(serial: Array("Kernel panic - not syncing\n".utf8)) } throws: { "\($0)".contains("BOOTCONFORM-INIT-START") }
+        // A kernel that panicked before the init: the error quotes the panic (console text as
+        // Debian 6.1 printed it under QEMU TCG in CI, CR LF line ends).
+        let panicked = Array(("[    0.048000] ..MP-BIOS bug: 8254 timer not connected to IO-APIC\r\n"
+            + "[    0.088000] Kernel panic - not syncing: IO-APIC + timer doesn't work!  Boot with apic=debug and send a report.  Then try booting with the 'noapic' option.\r\n"
+            + "[    0.088000] CPU: 0 PID: 0 Comm: swapper/0 Not tainted 6.1.0-56-cloud-amd64 #1  Debian 6.1.158-1\r\n").utf8)
+        #expect { try KernelReport.parse(serial: panicked) } throws: {
+            "\($0)".contains("BOOTCONFORM-INIT-START") && "\($0)".contains("the kernel panicked: IO-APIC + timer doesn't work!  Boot with apic=debug")
+        }
+        #expect { try KernelReport.parse(serial: Array("[    0.1] Run /init as init process\n".utf8)) } throws: { !"\($0)".contains("panicked") }
         // A bp row outside the zero page.
         let outside = kinitReport(Self.lines() + ["bp 1000 00ff"])
         #expect { try KernelReport.parse(serial: outside) } throws: { "\($0)".contains("outside") }

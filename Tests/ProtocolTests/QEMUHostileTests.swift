@@ -29,7 +29,7 @@ struct QEMUHostileTests {
     static func boot(_ g: Guest, timeout: Duration, serialLimit: Int = 1 << 20) throws -> QEMUReport {
         var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.accel = .tcg; b.memoryMiB = 64; b.timeout = timeout; b.serialLimit = serialLimit
         let r = try QEMURunner.run(b)
-        #expect(QEMURunnerTests.qemuProcesses(mentioning: g.bios) == 0, "a QEMU process outlived the run")
+        #expect(HostProcesses.qemu(mentioning: g.bios).isEmpty, "a QEMU process outlived the run")
         return r
     }
 
@@ -128,7 +128,7 @@ struct QEMUHostileTests {
         let r = try #require(box.result).get()
         #expect(killed)
         #expect(r.outcome == .killedBySignal(SIGKILL), "\(r.summary)")
-        #expect(QEMURunnerTests.qemuProcesses(mentioning: g.bios) == 0)
+        #expect(HostProcesses.qemu(mentioning: g.bios).isEmpty)
     }
 
     /// The process running QEMU is killed outright (SIGKILL: no handler runs, nothing is
@@ -145,18 +145,14 @@ struct QEMUHostileTests {
         child.environment = ProcessInfo.processInfo.environment.merging(["CONFORM_KILL_TEST_BIOS": g.bios, "CONFORM_KILL_TEST_KERNEL": g.kernel]) { $1 }
         child.standardOutput = FileHandle.nullDevice; child.standardError = FileHandle.nullDevice
         try child.run()
-        func state(_ pid: Int32) -> Character? {   // the state letter in /proc/PID/stat; nil once gone
-            guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/stat"), let close = d.lastIndex(of: UInt8(ascii: ")")), close + 2 < d.count else { return nil }
-            return Character(UnicodeScalar(d[close + 2]))
-        }
-        let qemu = Self.waitForQEMU(mentioning: g.bios, seconds: 20)
+        let qemu = HostProcesses.waitForQEMU(mentioning: g.bios, seconds: 20)
         kill(child.processIdentifier, SIGKILL)
         // Foundation's Process sees its child end only when every copy of a socket it handed
         // the child is closed, so a QEMU that kept one would hang waitUntilExit: look at QEMU
         // first, kill it if it survived, and only then wait.
         var gone = qemu == nil
         for _ in 0..<100 where !gone {   // up to 5 s
-            let s = state(qemu!)
+            let s = HostProcesses.state(qemu!)
             gone = s == nil || s == "Z"
             if !gone { usleep(50_000) }
         }
@@ -164,19 +160,6 @@ struct QEMUHostileTests {
         child.waitUntilExit()
         let q = try #require(qemu, "the child never started QEMU")
         #expect(gone, "QEMU (pid \(q)) outlived the process that ran it")
-    }
-
-    /// The pid of a running QEMU whose command line mentions `s`, polling for up to `seconds`.
-    static func waitForQEMU(mentioning s: String, seconds: Int) -> Int32? {
-        for _ in 0..<(seconds * 20) {
-            for p in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-                guard let pid = Int32(p), let d = FileManager.default.contents(atPath: "/proc/\(p)/cmdline") else { continue }
-                let cmd = String(decoding: d, as: UTF8.self)
-                if cmd.contains("qemu-system"), cmd.contains(s) { return pid }
-            }
-            usleep(50_000)
-        }
-        return nil
     }
 
     /// A descriptor the caller holds open without close-on-exec (as Foundation's Process and
@@ -199,7 +182,7 @@ struct QEMUHostileTests {
         }
         run.start()
         defer { done.wait() }
-        let q = try #require(Self.waitForQEMU(mentioning: g.bios, seconds: 5), "QEMU did not start")
+        let q = try #require(HostProcesses.waitForQEMU(mentioning: g.bios, seconds: 5), "QEMU did not start")
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(q)/fd")) ?? []
         let targets = fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(q)/fd/\($0)") }
         #expect(!targets.isEmpty, "could not read QEMU's descriptors")

@@ -54,3 +54,31 @@ func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async thro
         t.start()
     }
 }
+
+/// Host processes, read from /proc: how the QEMU tests see what a run left behind.
+enum HostProcesses {
+    /// Pids of running QEMU processes whose command line mentions `s` (zombies have an empty
+    /// command line and are not listed).
+    static func qemu(mentioning s: String) -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { p in
+            guard let pid = Int32(p), let d = FileManager.default.contents(atPath: "/proc/\(p)/cmdline") else { return nil }
+            let cmd = String(decoding: d, as: UTF8.self)
+            return cmd.contains("qemu-system") && cmd.contains(s) ? pid : nil
+        }
+    }
+
+    /// The first such QEMU, polling for up to `seconds`.
+    static func waitForQEMU(mentioning s: String, seconds: Int) -> Int32? {
+        for _ in 0..<(seconds * 20) {
+            if let pid = qemu(mentioning: s).first { return pid }
+            usleep(50_000)
+        }
+        return nil
+    }
+
+    /// The state letter in /proc/PID/stat ("Z" for a zombie); nil once the process is gone.
+    static func state(_ pid: Int32) -> Character? {
+        guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/stat"), let close = d.lastIndex(of: UInt8(ascii: ")")), close + 2 < d.count else { return nil }
+        return Character(UnicodeScalar(d[close + 2]))
+    }
+}

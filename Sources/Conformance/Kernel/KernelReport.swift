@@ -61,6 +61,8 @@ import Foundation
 
 extension KernelReport {
     public static let maximumLines = 20_000, maximumBootParams = 1 << 16
+    /// How the kernel's panic() starts its message (kernel/panic.c).
+    static let panicPrefix = "Kernel panic - not syncing:"
 
     /// Finds the report between the markers in console output (kernel messages and CR before
     /// LF are tolerated around it), checks the line count and hash64 of the end line, parses.
@@ -72,7 +74,8 @@ extension KernelReport {
             Substring(String(decoding: l.last == 0x0D ? l.dropLast() : l, as: UTF8.self))
         }
         guard let first = lines.firstIndex(of: Substring(startMarker)) else {
-            throw KernelReportError(line: 0, message: "no '\(startMarker)' line in \(serial.count) bytes of console output (the kernel did not reach the initramfs's init, or its console is not on COM1)")
+            let panicked = lines.last { $0.contains(panicPrefix) }.map { l in "; the kernel panicked: \(l[l.range(of: panicPrefix)!.upperBound...].trimmingCharacters(in: .whitespaces).prefix(200))" } ?? ""
+            throw KernelReportError(line: 0, message: "no '\(startMarker)' line in \(serial.count) bytes of console output (the kernel did not reach the initramfs's init, or its console is not on COM1)\(panicked)")
         }
         var r = KernelReport()
         var hash = ProbeHash64()
