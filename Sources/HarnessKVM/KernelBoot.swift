@@ -50,11 +50,11 @@ public struct KernelBootError: Error, CustomStringConvertible, Sendable {
 
 public enum KernelBoot {
     /// `no_timer_check`: the kernel's IO-APIC timer check (`timer_irq_works`) waits about 160M
-    /// TSC cycles for more than four PIT ticks and panics ("IO-APIC + timer doesn't work!") when they have
-    /// not arrived. Under QEMU's TCG on a loaded host the TSC runs on while the thread that
-    /// delivers the ticks waits for a core, so the check fails by chance: CI saw it once in eight
-    /// real-kernel boots (Debian 6.1 ELF by QEMU's loader, 2026-11-27). It is not a loader
-    /// obligation, and the parameter only skips that check.
+    /// TSC cycles for more than four PIT ticks and panics ("IO-APIC + timer doesn't work!")
+    /// when they have not arrived. Under QEMU's TCG on a loaded host the TSC runs on while the
+    /// thread that delivers the ticks waits for a core, so the check fails by chance: CI saw it
+    /// once in sixteen real-kernel boots (Debian 6.1 ELF by QEMU's loader, 2026-11-27). It is
+    /// not a loader obligation, and the parameter only skips that check.
     public static let defaultCommandLine = "console=ttyS0 panic=-1 quiet no_timer_check"
 
     static func initrdFiles(_ path: String) throws(KernelBootError) -> [Newc.Entry] {

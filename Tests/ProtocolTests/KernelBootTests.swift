@@ -142,7 +142,7 @@ struct QEMURunnerTests {
         let r = try QEMURunner.run(b)
         #expect(r.outcome == .timedOut, "\(r.summary)")
         #expect(ContinuousClock.now - t0 < .seconds(10))
-        #expect(HostProcesses.qemu(mentioning: g.bios).isEmpty, "a QEMU process outlived the runner")
+        #expect(HostProcesses.mentioning(g.bios).isEmpty, "a QEMU process outlived the runner")
     }
 
     @Test(.enabled(if: QEMU.installed, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"), .hangGuard)
@@ -160,7 +160,7 @@ struct QEMURunnerTests {
         // It ended by cancellation, not at its time limit. (How soon after cancel() depends on
         // when this test's continuation gets a thread while other suites boot kernels.)
         #expect(r.elapsed < boot.timeout)
-        #expect(HostProcesses.qemu(mentioning: g.bios).isEmpty)
+        #expect(HostProcesses.mentioning(g.bios).isEmpty)
     }
 
     @Test func namesWhatIsMissing() throws {

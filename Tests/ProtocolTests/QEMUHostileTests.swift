@@ -29,7 +29,7 @@ struct QEMUHostileTests {
     static func boot(_ g: Guest, timeout: Duration, serialLimit: Int = 1 << 20) throws -> QEMUReport {
         var b = QEMUBoot(kernel: g.kernel); b.bios = g.bios; b.accel = .tcg; b.memoryMiB = 64; b.timeout = timeout; b.serialLimit = serialLimit
         let r = try QEMURunner.run(b)
-        #expect(HostProcesses.qemu(mentioning: g.bios).isEmpty, "a QEMU process outlived the run")
+        #expect(HostProcesses.mentioning(g.bios).isEmpty, "a QEMU process outlived the run")
         return r
     }
 
@@ -128,7 +128,7 @@ struct QEMUHostileTests {
         let r = try #require(box.result).get()
         #expect(killed)
         #expect(r.outcome == .killedBySignal(SIGKILL), "\(r.summary)")
-        #expect(HostProcesses.qemu(mentioning: g.bios).isEmpty)
+        #expect(HostProcesses.mentioning(g.bios).isEmpty)
     }
 
     /// The process running QEMU is killed outright (SIGKILL: no handler runs, nothing is
@@ -145,7 +145,7 @@ struct QEMUHostileTests {
         child.environment = ProcessInfo.processInfo.environment.merging(["CONFORM_KILL_TEST_BIOS": g.bios, "CONFORM_KILL_TEST_KERNEL": g.kernel]) { $1 }
         child.standardOutput = FileHandle.nullDevice; child.standardError = FileHandle.nullDevice
         try child.run()
-        let qemu = HostProcesses.waitForQEMU(mentioning: g.bios, seconds: 20)
+        let qemu = HostProcesses.waitFor(mentioning: g.bios, seconds: 20)
         kill(child.processIdentifier, SIGKILL)
         // Foundation's Process sees its child end only when every copy of a socket it handed
         // the child is closed, so a QEMU that kept one would hang waitUntilExit: look at QEMU
@@ -182,7 +182,7 @@ struct QEMUHostileTests {
         }
         run.start()
         defer { done.wait() }
-        let q = try #require(HostProcesses.waitForQEMU(mentioning: g.bios, seconds: 5), "QEMU did not start")
+        let q = try #require(HostProcesses.waitFor(mentioning: g.bios, seconds: 5), "QEMU did not start")
         let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(q)/fd")) ?? []
         let targets = fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(q)/fd/\($0)") }
         #expect(!targets.isEmpty, "could not read QEMU's descriptors")

@@ -57,20 +57,19 @@ func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async thro
 
 /// Host processes, read from /proc: how the QEMU tests see what a run left behind.
 enum HostProcesses {
-    /// Pids of running QEMU processes whose command line mentions `s` (zombies have an empty
-    /// command line and are not listed).
-    static func qemu(mentioning s: String) -> [Int32] {
+    /// Pids of processes whose command line mentions `s` (a test's QEMU, or setpriv in the
+    /// instant before it execs QEMU in place; zombies have an empty command line).
+    static func mentioning(_ s: String) -> [Int32] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { p in
             guard let pid = Int32(p), let d = FileManager.default.contents(atPath: "/proc/\(p)/cmdline") else { return nil }
-            let cmd = String(decoding: d, as: UTF8.self)
-            return cmd.contains("qemu-system") && cmd.contains(s) ? pid : nil
+            return String(decoding: d, as: UTF8.self).contains(s) ? pid : nil
         }
     }
 
-    /// The first such QEMU, polling for up to `seconds`.
-    static func waitForQEMU(mentioning s: String, seconds: Int) -> Int32? {
+    /// The first such process, polling for up to `seconds`.
+    static func waitFor(mentioning s: String, seconds: Int) -> Int32? {
         for _ in 0..<(seconds * 20) {
-            if let pid = qemu(mentioning: s).first { return pid }
+            if let pid = mentioning(s).first { return pid }
             usleep(50_000)
         }
         return nil

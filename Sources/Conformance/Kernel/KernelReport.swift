@@ -74,7 +74,8 @@ extension KernelReport {
             Substring(String(decoding: l.last == 0x0D ? l.dropLast() : l, as: UTF8.self))
         }
         guard let first = lines.firstIndex(of: Substring(startMarker)) else {
-            let panicked = lines.last { $0.contains(panicPrefix) }.map { l in "; the kernel panicked: \(l[l.range(of: panicPrefix)!.upperBound...].trimmingCharacters(in: .whitespaces).prefix(200))" } ?? ""
+            let panic = lines.reversed().lazy.compactMap { l in l.range(of: panicPrefix).map { l[$0.upperBound...] } }.first
+            let panicked = panic.map { "; the kernel panicked: \($0.trimmingCharacters(in: .whitespaces).prefix(200))" } ?? ""
             throw KernelReportError(line: 0, message: "no '\(startMarker)' line in \(serial.count) bytes of console output (the kernel did not reach the initramfs's init, or its console is not on COM1)\(panicked)")
         }
         var r = KernelReport()
