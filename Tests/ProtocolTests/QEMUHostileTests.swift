@@ -138,13 +138,7 @@ struct QEMUHostileTests {
     func runKilledOutrightTakesQEMUWithIt() throws {
         let g = try Self.guest([0xEB, 0xFE])
         defer { g.cleanup() }
-        let me = try #require(try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: me)
-        child.arguments = ["--testing-library", "swift-testing", "--filter", "qemuRunForAKillTest"]
-        child.environment = ProcessInfo.processInfo.environment.merging(["CONFORM_KILL_TEST_BIOS": g.bios, "CONFORM_KILL_TEST_KERNEL": g.kernel]) { $1 }
-        child.standardOutput = FileHandle.nullDevice; child.standardError = FileHandle.nullDevice
-        try child.run()
+        let child = try startTestChild(filter: "qemuRunForAKillTest", environment: ["CONFORM_KILL_TEST_BIOS": g.bios, "CONFORM_KILL_TEST_KERNEL": g.kernel])
         let qemu = HostProcesses.waitFor(mentioning: g.bios, seconds: 20)
         kill(child.processIdentifier, SIGKILL)
         // Foundation's Process sees its child end only when every copy of a socket it handed
@@ -251,5 +245,63 @@ struct CorpusFilesUnderfootTests {
         try h.seek(toOffset: 0x1000); try h.write(contentsOf: Data([0xDE, 0xAD, 0xBE, 0xEF])); try h.close()
         let s = try BootSnapshot.of(r, kernel: src, initrd: nil, commandLine: "console=ttyS0")
         #expect(judge(s).contains { $0.rule == "BP-19" && $0.outcome == .fail })
+    }
+}
+
+/// A run interrupted outright (SIGKILL: no cleanup runs) leaves its scratch directory behind;
+/// the next process that makes one removes it, and nothing that belongs to a live process or
+/// does not follow the naming scheme.
+@Suite("InterruptedRuns")
+struct InterruptedRunTests {
+    static let env = ProcessInfo.processInfo.environment
+
+    @Test(.hangGuard)
+    func nextRunSweepsWhatAKilledRunLeft() throws {
+        let tmp = FileManager.default.temporaryDirectory.path
+        let note = tmp + "/conform-sweep-test-\(UInt32.random(in: 0...UInt32.max)).txt"
+        defer { try? FileManager.default.removeItem(atPath: note) }
+        // This process sweeps once, at its first scratch directory: have that happen now, not
+        // between the kill and the look below (other suites make scratch directories too).
+        try GateWorkspace().cleanup()
+        // A decoy named for this live process.
+        let live = tmp + "/conform-gate-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: live) }
+
+        let first = try startTestChild(filter: "scratchForASweepTest", environment: ["CONFORM_SWEEP_TEST_NOTE": note, "CONFORM_SWEEP_TEST_HOLD": "1"])
+        var left: String? = nil
+        for _ in 0..<400 where left == nil {   // up to 20 s for the child to start and say where
+            left = (try? String(contentsOfFile: note, encoding: .utf8)).flatMap { $0.hasSuffix("\n") ? String($0.dropLast()) : nil }
+            if left == nil { usleep(50_000) }
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let dir = try #require(left, "the child never made its workspace")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(first.terminationReason == .uncaughtSignal)
+        #expect(FileManager.default.fileExists(atPath: dir), "the killed run's workspace \(dir) should still be there before the sweep")
+        // A decoy named for the dead child but outside the scheme (no random number last).
+        let other = tmp + "/conform-gate-\(first.processIdentifier)-notes"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: other) }
+
+        try FileManager.default.removeItem(atPath: note)
+        let second = try startTestChild(filter: "scratchForASweepTest", environment: ["CONFORM_SWEEP_TEST_NOTE": note])
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+        #expect((try? String(contentsOfFile: note, encoding: .utf8)) != nil, "the second child did not run")
+        #expect(!FileManager.default.fileExists(atPath: dir), "\(dir), left by a killed run, survived the next run")
+        #expect(FileManager.default.fileExists(atPath: live), "the sweep removed \(live), which belongs to a live process")
+        #expect(FileManager.default.fileExists(atPath: other), "the sweep removed \(other), which is not one of its names")
+    }
+
+    /// Only as a child of `nextRunSweepsWhatAKilledRunLeft`: makes a gate workspace, writes its
+    /// path to the note, then either holds it until killed or cleans up.
+    @Test(.enabled(if: env["CONFORM_SWEEP_TEST_NOTE"] != nil, "runs only as the child of nextRunSweepsWhatAKilledRunLeft"))
+    func scratchForASweepTest() throws {
+        let w = try GateWorkspace()
+        try (w.directory + "\n").write(toFile: try #require(Self.env["CONFORM_SWEEP_TEST_NOTE"]), atomically: true, encoding: .utf8)
+        if Self.env["CONFORM_SWEEP_TEST_HOLD"] != nil { sleep(60) }
+        w.cleanup()
     }
 }

@@ -81,3 +81,16 @@ enum HostProcesses {
         return Character(UnicodeScalar(d[close + 2]))
     }
 }
+
+/// This test binary run again as a child process for the tests matching `filter`, with
+/// `environment` added to this process's own; its output is discarded. The tests it is run for
+/// are enabled only by that environment, so a plain `swift test` skips them.
+func startTestChild(filter: String, environment: [String: String]) throws -> Process {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+    child.arguments = ["--testing-library", "swift-testing", "--filter", filter]
+    child.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    child.standardOutput = FileHandle.nullDevice; child.standardError = FileHandle.nullDevice
+    try child.run()
+    return child
+}
