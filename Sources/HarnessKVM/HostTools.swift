@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 
-/// Host programs and scratch space, shared by the QEMU runner and the gate.
+/// Host programs, shared by the QEMU runner and the gate.
 enum HostTools {
     /// The first executable `tool` on PATH (then /usr/bin, /bin), or nil.
     static func find(_ tool: String) -> String? {
@@ -13,12 +13,17 @@ enum HostTools {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         return path.split(separator: ":").map { "\($0)/\(tool)" }
     }
-    /// A new directory under the system's temporary directory, named for this process
-    /// ("conform-…-PID-RANDOM"). The first call in a process also removes such directories
-    /// whose process is gone: what an interrupted run (Ctrl-C, a killed CI job) left behind.
-    static func temporaryDirectory(_ prefix: String) throws -> String {
+}
+
+/// Scratch directories under the system's temporary directory, named
+/// `conform-KIND-PID-RANDOM`. The first one a process makes also removes those whose PID is not
+/// running: what an interrupted run (Ctrl-C, a killed CI job) left behind. Everything `conform`
+/// and its tests write to the temporary directory goes in one of these.
+public enum Scratch {
+    /// A new, empty directory for this process; the caller removes it when done.
+    public static func directory(_ kind: String) throws -> String {
         sweepOnce
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-\(kind)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
         return dir
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Conformance
 import Foundation
+import HarnessKVM
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,22 +32,27 @@ struct Bench: ParsableCommand {
         }
         guard runs >= 3 && runs <= 10_000 else { throw fail("--runs \(runs): use 3…10000") }
         let n = Int(try size(initrdSize, option: "--initrd-size"))
-        let initrdPath = NSTemporaryDirectory() + "conform-bench-initrd-\(getpid()).img"
+        let scratch: String
+        do { scratch = try Scratch.directory("bench") } catch { throw fail("cannot make a scratch directory: \(error.localizedDescription)") }
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let initrdPath = scratch + "/initrd.img"
         do { try Data(RealCorpus.testInitrd(size: n)).write(to: URL(fileURLWithPath: initrdPath)) } catch { throw fail("cannot write \(initrdPath): \(error.localizedDescription)") }
-        defer { try? FileManager.default.removeItem(atPath: initrdPath) }
         let ksrc = try openSource(path, what: "kernel"), isrc = try openSource(initrdPath, what: "initrd")
         var o = LoadOptions(); o.rngSeed = LoadOptions.corpusSeed
         // Warm the page cache and check the load works before timing.
         do { _ = try ReferenceLoader.load(kernel: ksrc, initrd: isrc, options: o) } catch { throw fail("\(path): \(error)") }
         var loadTimes: [Double] = [], readTimes: [Double] = []
-        for _ in 0..<runs {
+        for run in 1...runs {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let bytes = readFloor(ksrc) + readFloor(isrc)
             let t1 = DispatchTime.now().uptimeNanoseconds
             // The guest memory is unmapped inside the timed span, as the floor frees its buffer.
-            let loaded: Bool = { (try? ReferenceLoader.load(kernel: ksrc, initrd: isrc, options: o)) != nil }()
+            var loadError: (any Error)? = nil
+            do { _ = try ReferenceLoader.load(kernel: ksrc, initrd: isrc, options: o) } catch { loadError = error }
             let t2 = DispatchTime.now().uptimeNanoseconds
-            precondition(loaded && bytes > 0)
+            // The files loaded before timing: a failure now means they changed under the run.
+            if let e = loadError { throw fail("\(path): run \(run) of \(runs): \(e) (the kernel or initrd changed during the benchmark?)") }
+            guard bytes > 0 else { throw fail("\(path): run \(run) of \(runs) read 0 bytes (the kernel or initrd changed during the benchmark?)") }
             readTimes.append(Double(t1 - t0) / 1e6); loadTimes.append(Double(t2 - t1) / 1e6)
         }
         let ml = median(loadTimes), mr = median(readTimes)

@@ -261,7 +261,7 @@ struct HarnessUnitsTests {
     }
 
     @Test func capabilityDetection() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-sysmodule-\(getpid())").path
+        let dir = try Scratch.directory("sysmodule")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir + "/kvm_pvm", withIntermediateDirectories: true)
         #expect(KVMFlavor.detect(sysModule: dir).kind == .software)

@@ -15,8 +15,7 @@ struct QEMUHostileTests {
     }
     static func guest(_ code: [UInt8]) throws -> Guest {
         _ = try Probe.require()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("conform-qemu-hostile-\(UInt32.random(in: 0...UInt32.max))").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        let dir = try Scratch.directory("qemu-hostile")
         var rom = PVHBundle.firmware(jumpingTo: 0xFFFF_0000)
         rom.replaceSubrange(0..<code.count, with: code)
         let bios = dir + "/guest.bios", kernel = dir + "/probe.elf"
@@ -90,9 +89,10 @@ struct QEMUHostileTests {
     /// `yes`. The capture keeps its limit, counts the rest, and the process group is reaped.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/yes"), "no /usr/bin/yes"), .hangGuard)
     func hundredMegabytesOfSerialStayBounded() async throws {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("conform-flood-\(UInt32.random(in: 0...UInt32.max)).sh").path
+        let dir = try Scratch.directory("flood")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = dir + "/qemu-stand-in.sh"
         FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\nexec /usr/bin/yes \(String(repeating: "x", count: 4000))\n".utf8), attributes: [.posixPermissions: 0o755])
-        defer { try? FileManager.default.removeItem(atPath: script) }
         var b = QEMUBoot(kernel: "/dev/null"); b.executable = script; b.timeout = .seconds(120); b.serialLimit = 1 << 20; b.serialBudget = 100_000_000
         b.marker = "never-printed-marker"
         let boot = b
@@ -208,16 +208,18 @@ struct QEMUHostileTests {
 /// correct load, never a trap.
 @Suite("CorpusFilesUnderfoot")
 struct CorpusFilesUnderfootTests {
-    static func copy(_ id: String) throws -> (String, [UInt8]) {
+    /// A copy of a corpus image in a scratch directory: (the copy's path, its bytes, the directory).
+    static func copy(_ id: String) throws -> (String, [UInt8], String) {
         let c = try syntheticImage(id)
-        let p = FileManager.default.temporaryDirectory.appendingPathComponent("conform-underfoot-\(UInt32.random(in: 0...UInt32.max)).img").path
+        let dir = try Scratch.directory("underfoot")
+        let p = dir + "/\(id).img"
         FileManager.default.createFile(atPath: p, contents: Data(c.image))
-        return (p, c.image)
+        return (p, c.image, dir)
     }
 
     @Test func truncatedAfterOpening() throws {
-        let (p, _) = try Self.copy("bz-2.15")
-        defer { try? FileManager.default.removeItem(atPath: p) }
+        let (p, _, dir) = try Self.copy("bz-2.15")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let src = try FileSource(path: p)
         truncate(p, 600)   // inside the setup code, after the size was taken
         #expect { try ReferenceLoader.load(kernel: src, initrd: nil, options: LoadOptions()) } throws: { e in
@@ -226,7 +228,8 @@ struct CorpusFilesUnderfootTests {
     }
 
     @Test func removedAfterOpening() throws {
-        let (p, bytes) = try Self.copy("bz-2.15")
+        let (p, bytes, dir) = try Self.copy("bz-2.15")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let src = try FileSource(path: p)
         try FileManager.default.removeItem(atPath: p)   // the open file stays readable on Linux
         let r = try ReferenceLoader.load(kernel: src, initrd: nil, options: LoadOptions())
@@ -235,8 +238,8 @@ struct CorpusFilesUnderfootTests {
     }
 
     @Test func rewrittenAfterOpeningIsCaughtByTheRules() throws {
-        let (p, _) = try Self.copy("bz-2.15")
-        defer { try? FileManager.default.removeItem(atPath: p) }
+        let (p, _, dir) = try Self.copy("bz-2.15")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let src = try FileSource(path: p)
         let r = try ReferenceLoader.load(kernel: src, initrd: nil, options: LoadOptions())
         // The file changes after the load: the snapshot's image record (read now) no longer
@@ -258,15 +261,12 @@ struct InterruptedRunTests {
     @Test(.hangGuard)
     func nextRunSweepsWhatAKilledRunLeft() throws {
         let tmp = FileManager.default.temporaryDirectory.path
-        let note = tmp + "/conform-sweep-test-\(UInt32.random(in: 0...UInt32.max)).txt"
-        defer { try? FileManager.default.removeItem(atPath: note) }
-        // This process sweeps once, at its first scratch directory: have that happen now, not
-        // between the kill and the look below (other suites make scratch directories too).
-        try GateWorkspace().cleanup()
-        // A decoy named for this live process.
-        let live = tmp + "/conform-gate-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: false)
+        // A process sweeps once, at its first scratch directory: for this one, now rather than
+        // between the kill and the look below. The directory, named for this live process, is
+        // also the decoy the children's sweeps must leave alone.
+        let live = try Scratch.directory("sweep-test")
         defer { try? FileManager.default.removeItem(atPath: live) }
+        let note = live + "/workspace.txt"
 
         let first = try startTestChild(filter: "scratchForASweepTest", environment: ["CONFORM_SWEEP_TEST_NOTE": note, "CONFORM_SWEEP_TEST_HOLD": "1"])
         var left: String? = nil

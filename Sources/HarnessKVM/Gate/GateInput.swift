@@ -35,7 +35,7 @@ public struct GateKernel: Sendable {
 public final class GateWorkspace: @unchecked Sendable {
     public let directory: String
     public init() throws {
-        do { directory = try HostTools.temporaryDirectory("conform-gate") } catch {
+        do { directory = try Scratch.directory("gate") } catch {
             throw GateError("cannot create a temporary directory: \(error.localizedDescription)")
         }
     }

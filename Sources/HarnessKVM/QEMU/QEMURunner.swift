@@ -238,7 +238,7 @@ public enum QEMURunner {
     /// firmware live in a temporary directory for the length of the run.
     public static func run(bundle: PVHBundle, accel: QEMUAccel, timeout: Duration, marker: String? = nil) throws -> QEMUReport {
         let dir: String
-        do { dir = try HostTools.temporaryDirectory("conform-bundle") } catch { throw QEMUError.cannotStart("a bundle run (no temporary directory: \(error.localizedDescription))", errno: EACCES) }
+        do { dir = try Scratch.directory("bundle") } catch { throw QEMUError.cannotStart("a bundle run (no temporary directory: \(error.localizedDescription))", errno: EACCES) }
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let elf = dir + "/bundle.elf", bios = dir + "/bundle.bios"
         try bundle.write(to: elf)
