@@ -144,12 +144,9 @@ struct QEMUHostileTests {
         // Foundation's Process sees its child end only when every copy of a socket it handed
         // the child is closed, so a QEMU that kept one would hang waitUntilExit: look at QEMU
         // first, kill it if it survived, and only then wait.
-        var gone = qemu == nil
-        for _ in 0..<100 where !gone {   // up to 5 s
-            let s = HostProcesses.state(qemu!)
-            gone = s == nil || s == "Z"
-            if !gone { usleep(50_000) }
-        }
+        let gone = qemu.map { q in
+            poll(seconds: 5) { () -> Bool? in let s = HostProcesses.state(q); return s == nil || s == "Z" ? true : nil } != nil
+        } ?? true
         if !gone, let q = qemu { kill(q, SIGKILL) }
         child.waitUntilExit()
         let q = try #require(qemu, "the child never started QEMU")
@@ -269,11 +266,8 @@ struct InterruptedRunTests {
         let note = live + "/workspace.txt"
 
         let first = try startTestChild(filter: "scratchForASweepTest", environment: ["CONFORM_SWEEP_TEST_NOTE": note, "CONFORM_SWEEP_TEST_HOLD": "1"])
-        var left: String? = nil
-        for _ in 0..<400 where left == nil {   // up to 20 s for the child to start and say where
-            left = (try? String(contentsOfFile: note, encoding: .utf8)).flatMap { $0.hasSuffix("\n") ? String($0.dropLast()) : nil }
-            if left == nil { usleep(50_000) }
-        }
+        // Up to 20 s for the child to start and say where (a line ending in a newline).
+        let left = poll(seconds: 20) { (try? String(contentsOfFile: note, encoding: .utf8)).flatMap { $0.hasSuffix("\n") ? String($0.dropLast()) : nil } }
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         let dir = try #require(left, "the child never made its workspace")

@@ -55,6 +55,15 @@ func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async thro
     }
 }
 
+/// The first non-nil `check()`, asking every 50 ms for up to `seconds`; nil if none came.
+func poll<T>(seconds: Int, _ check: () -> T?) -> T? {
+    for _ in 0..<(seconds * 20) {
+        if let v = check() { return v }
+        usleep(50_000)
+    }
+    return nil
+}
+
 /// Host processes, read from /proc: how the QEMU tests see what a run left behind.
 enum HostProcesses {
     /// Pids of processes whose command line mentions `s` (a test's QEMU, or setpriv in the
@@ -67,13 +76,7 @@ enum HostProcesses {
     }
 
     /// The first such process, polling for up to `seconds`.
-    static func waitFor(mentioning s: String, seconds: Int) -> Int32? {
-        for _ in 0..<(seconds * 20) {
-            if let pid = mentioning(s).first { return pid }
-            usleep(50_000)
-        }
-        return nil
-    }
+    static func waitFor(mentioning s: String, seconds: Int) -> Int32? { poll(seconds: seconds) { mentioning(s).first } }
 
     /// The state letter in /proc/PID/stat ("Z" for a zombie); nil once the process is gone.
     static func state(_ pid: Int32) -> Character? {
