@@ -52,6 +52,13 @@ startup_64:
 	movq %r15, probe_save+SAVE_R8+56(%rip)
 	leaq probe_stack_top(%rip), %rsp
 	pushfq
+	/* The save area is scratch the loader never wrote: clear the rest of it before the
+	   partial stores below (selectors, table registers) leave old bytes beside them. */
+	leaq probe_save+SAVE_RFLAGS(%rip), %rdi
+	movl $(SAVE_SIZE - SAVE_RFLAGS) / 8, %ecx
+	xorl %eax, %eax
+	cld
+	rep stosq
 	popq probe_save+SAVE_RFLAGS(%rip)
 	cli
 	movq %cr0, %rax
@@ -103,14 +110,19 @@ pvh_base_imm:
 /* EAX = our base, EBX = entry kind; DR0-DR3/CR2 hold EAX, EBX, ECX, EDX, ESP; ESI, EDI, EBP
    and EFLAGS are untouched. */
 common32:
+	leal probe_stack_top(%eax), %esp
+	pushfl                          /* before anything below changes a flag */
+	/* The save area is scratch the loader never wrote (any bytes at all): clear it, with
+	   ECX and EDX only, so the 32-bit stores below leave zero upper halves. */
 	leal probe_save(%eax), %edx
+	movl $SAVE_SIZE / 4, %ecx
+0:	movl $0, -4(%edx,%ecx,4)
+	loop 0b
 	movl %esi, SAVE_RSI(%edx)
 	movl %edi, SAVE_RDI(%edx)
 	movl %ebp, SAVE_RBP(%edx)
 	movl %ebx, SAVE_KIND(%edx)
 	movl %eax, SAVE_BASE(%edx)
-	leal probe_stack_top(%eax), %esp
-	pushfl
 	popl SAVE_RFLAGS(%edx)
 	cli
 	movl %dr0, %ecx
@@ -145,7 +157,14 @@ common32:
 	movl %edx, SAVE_EFER+4(%edi)
 	movl SAVE_BASE(%edi), %ebp
 
-	/* Our own identity map of [0, 8 GiB) with 2 MiB pages. */
+	/* Our own identity map of [0, 8 GiB) with 2 MiB pages. The PML4 and PDPT pages are
+	   cleared first (only their first entries are written, and only the low halves); the
+	   eight PD pages are written whole. */
+	leal probe_pt(%ebp), %edi
+	xorl %eax, %eax
+	movl $2 * 4096 / 4, %ecx
+	cld
+	rep stosl
 	leal probe_pt(%ebp), %edi
 	leal 0x1003(%edi), %eax
 	movl %eax, (%edi)

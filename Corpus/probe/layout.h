@@ -45,7 +45,20 @@
 #define RM_GS 42
 #define RM_FLAGS 44
 #define RM_CR0 48
-#define RM_SIZE 52
+#define RM_HDR 52           /* X+0 .. X+0x290 as the loader left it: cl_magic/cl_offset, the header */
+#define RM_HDR_SIZE 0x290
+#define RM_E820_STATUS (RM_HDR + RM_HDR_SIZE)      /* 0 ok; see E820_* below */
+#define RM_E820_COUNT (RM_E820_STATUS + 4)
+#define RM_E820 (RM_E820_COUNT + 4)                /* RM_E820_MAX entries of 20 bytes */
+#define RM_E820_MAX 64
+#define RM_SIZE (RM_E820 + 20 * RM_E820_MAX)
+
+/* What the 16-bit entry's INT 15h, AX=E820 walk ended with. */
+#define E820_OK 0           /* the last call returned EBX = 0 */
+#define E820_NO_BIOS 1      /* INT 15h's vector is not in the BIOS area (0xC0000-0xFFFFF): not called */
+#define E820_CARRY 2        /* a call returned CF = 1 before the end */
+#define E820_NOT_SMAP 3     /* a call returned EAX != "SMAP" */
+#define E820_FULL 4         /* more than RM_E820_MAX entries: the rest were not asked for */
 
 #define PROBE_PT_PAGES 10   /* PML4, PDPT, 8 PDs: identity map of [0, 8 GiB) in 2 MiB pages */
 #define PROBE_MAP_TOP 0x200000000ULL

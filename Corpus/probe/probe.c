@@ -56,10 +56,12 @@ static void hex(out_t *o, u64 v) { put(o, '0'); put(o, 'x'); hexs(o, v); }
 static void kv(out_t *o, const char *k, u64 v) { put(o, ' '); puts_(o, k); put(o, '='); hex(o, v); }
 static int readable(u64 a, u64 len) { return len <= PROBE_MAP_TOP && a <= PROBE_MAP_TOP - len; }
 
-/* "mem ADDR LEN DATA": hex bytes, a run of 8 or more zero bytes written as ".COUNT." (hex). */
-static void mem(out_t *o, const char *what, u64 a, u64 len) {
-	if (!readable(a, len)) { puts_(o, "unreadable "); puts_(o, what); kv(o, "addr", a); kv(o, "len", len); nl(o); return; }
-	puts_(o, "mem "); puts_(o, what); put(o, ' '); hex(o, a); put(o, ' '); hex(o, len); put(o, ' ');
+/* "mem ADDR LEN DATA": hex bytes, a run of 8 or more zero bytes written as ".COUNT." (hex).
+   mem_as reads the bytes at `a` and reports them as the bytes at `shown` (a copy the probe
+   took before it changed anything). */
+static void mem_as(out_t *o, const char *what, u64 shown, u64 a, u64 len) {
+	if (!readable(a, len)) { puts_(o, "unreadable "); puts_(o, what); kv(o, "addr", shown); kv(o, "len", len); nl(o); return; }
+	puts_(o, "mem "); puts_(o, what); put(o, ' '); hex(o, shown); put(o, ' '); hex(o, len); put(o, ' ');
 	u64 i = 0;
 	while (i < len) {
 		u64 z = 0;
@@ -70,6 +72,7 @@ static void mem(out_t *o, const char *what, u64 a, u64 len) {
 	}
 	nl(o);
 }
+static void mem(out_t *o, const char *what, u64 a, u64 len) { mem_as(o, what, a, a, len); }
 static void hash_line(out_t *o, const char *what, u64 a, u64 len) {
 	if (!readable(a, len)) { puts_(o, "unreadable "); puts_(o, what); kv(o, "addr", a); kv(o, "len", len); nl(o); return; }
 	puts_(o, "hash64 "); puts_(o, what); put(o, ' '); hex(o, a); put(o, ' '); hex(o, len); put(o, ' '); hex(o, hash64(a, len));
@@ -201,28 +204,50 @@ static void report(u64 *save) {
 		}
 	} else {
 		u64 zp = kind == KIND_64 ? save[SAVE_RSI / 8] : (u32)save[SAVE_RSI / 8];
-		mem(&o, "zeropage", zp, 4096);
-		if (readable(zp, 4096)) {
-			u16 version = rd16(zp + 0x206);
-			u64 cl = rd32(zp + 0x228) | (u64)rd32(zp + 0x0c8) << 32;
-			u64 csize = version >= 0x206 ? rd32(zp + 0x238) : 255;
+		/* h: where the header fields are read. At the 16-bit entry that is the copy setup16
+		   took of X+0 .. X+0x290 before it changed anything, and X holds the image's real-mode
+		   part, not a zero page: the ext_* halves and acpi_rsdp_addr there are boot-sector
+		   bytes, which the kernel's setup code never reads. */
+		u64 h = zp;
+		int hok = readable(zp, 4096);
+		if (rm) {
+			u64 r = (u32)save[SAVE_RDI / 8];
+			h = r + RM_HDR;
+			hok = readable(r, RM_SIZE);
+			mem_as(&o, "realmode", zp, h, RM_HDR_SIZE);
+			if (hok) {
+				u32 n = rd32(r + RM_E820_COUNT);
+				if (n > RM_E820_MAX) n = RM_E820_MAX;
+				puts_(&o, "fwmap"); kv(&o, "status", rd32(r + RM_E820_STATUS)); kv(&o, "count", n); nl(&o);
+				for (u32 i = 0; i < n; i++) {
+					u64 e = r + RM_E820 + 20 * i;
+					puts_(&o, "fwmap-entry"); kv(&o, "addr", rd64(e)); kv(&o, "size", rd64(e + 8)); kv(&o, "type", rd32(e + 16)); nl(&o);
+				}
+			}
+		} else {
+			mem(&o, "zeropage", zp, 4096);
+		}
+		if (hok) {
+			u16 version = rd16(h + 0x206);
+			u64 cl = rd32(h + 0x228) | (rm ? 0 : (u64)rd32(h + 0x0c8) << 32);
+			u64 csize = version >= 0x206 ? rd32(h + 0x238) : 255;
 			if (cl && version >= 0x202) cstring(&o, "cmdline", cl, csize + 1 > 65536 ? 65536 : csize + 1);
 			/* Before 2.02: cl_magic 0xA33F at 0x20 and the command line at B + cl_offset. */
-			if (rd16(zp + 0x20) == 0xa33f) cstring(&o, "cmdline_old", zp + rd16(zp + 0x22), 256);
-			u64 ri = rd32(zp + 0x218) | (u64)rd32(zp + 0x0c0) << 32, rs = rd32(zp + 0x21c) | (u64)rd32(zp + 0x0c4) << 32;
+			if (rd16(h + 0x20) == 0xa33f) cstring(&o, "cmdline_old", zp + rd16(h + 0x22), 256);
+			u64 ri = rd32(h + 0x218) | (rm ? 0 : (u64)rd32(h + 0x0c0) << 32), rs = rd32(h + 0x21c) | (rm ? 0 : (u64)rd32(h + 0x0c4) << 32);
 			if (ri && rs) hash_line(&o, "initrd", ri, rs);
-			u64 rsdp = rd64(zp + 0x070);
+			u64 rsdp = rm ? 0 : rd64(h + 0x070);
 			if (rsdp) mem(&o, "rsdp", rsdp, 8);
-			u64 sd = version >= 0x209 ? rd64(zp + 0x250) : 0;
+			u64 sd = version >= 0x209 ? rd64(h + 0x250) : 0;
 			for (int n = 0; sd && n < 32 && readable(sd, 16); n++) {
 				u32 len = rd32(sd + 12);
 				mem(&o, "setup_data", sd, 16 + (len > 4096 ? 4096 : len));
 				sd = rd64(sd);
 			}
-			u32 kio = version >= 0x20f ? rd32(zp + 0x268) : 0;
+			u32 kio = version >= 0x20f ? rd32(h + 0x268) : 0;
 			if (kio && kio < 0x1000000) mem(&o, "kernel_info", base + kio, 16);
 			/* The protected-mode image as loaded: syssize paragraphs from L. */
-			u64 pm = (u64)rd32(zp + 0x1f4) * 16;
+			u64 pm = (u64)rd32(h + 0x1f4) * 16;
 			if (pm) hash_line(&o, "image", base, pm);
 		}
 	}
@@ -246,6 +271,9 @@ void probe_main(u64 *save) { report(save); }
 void probe_main64(u64 *save) {
 	u64 *pt = (u64 *)probe_pt;
 	u64 ptb = (u64)probe_pt;
+	/* Scratch holds whatever the loader left there: clear the PML4 and PDPT pages first
+	   (only their first entries are written; the eight PD pages are written whole). */
+	for (int i = 0; i < 1024; i++) ((volatile u64 *)pt)[i] = 0;
 	pt[0] = (ptb + 0x1000) | 3;
 	for (int g = 0; g < 8; g++) pt[512 + g] = (ptb + 0x2000 + 0x1000ULL * g) | 3;
 	for (int i = 0; i < 4096; i++) pt[1024 + i] = ((u64)i << 21) | 0x83;

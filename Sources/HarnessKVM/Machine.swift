@@ -50,8 +50,17 @@ public struct BootOptions: Sendable {
     public var serialLimit = 1 << 20
     /// Stop when this appears on COM1.
     public var marker: String? = nil
-    public init(timeout: Duration = .seconds(10), serialLimit: Int = 1 << 20, marker: String? = nil) {
-        self.timeout = timeout; self.serialLimit = serialLimit; self.marker = marker
+    /// Fill every byte of guest RAM the loader did not write (outside its regions) with this
+    /// 8-byte pattern before the run, as a firmware or bootloader leaves its heap behind: a
+    /// kernel that assumes unwritten memory is zero then shows it. nil leaves the fresh
+    /// mapping's zeros. Costs the guest's RAM size in host memory.
+    public var poison: UInt64? = nil
+    /// A pattern whose every byte has bit 0 and bit 7 set: as a page-table entry it is present,
+    /// with reserved and huge-page bits, so a table left unwritten faults instead of mapping
+    /// nothing; as code it is not a NOP slide.
+    public static let poisonPattern: UInt64 = 0xA5C3_E1F7_A5C3_E1F7
+    public init(timeout: Duration = .seconds(10), serialLimit: Int = 1 << 20, marker: String? = nil, poison: UInt64? = nil) {
+        self.timeout = timeout; self.serialLimit = serialLimit; self.marker = marker; self.poison = poison
     }
 }
 
@@ -82,7 +91,8 @@ public enum Harness {
 
     /// Boots the guest `loaded` describes: its memory, entered in exactly its entry state.
     public static func boot(_ loaded: LoadResult, system: KVMSystem? = nil, options: BootOptions = BootOptions()) throws(KVMError) -> BootReport {
-        try boot(memory: loaded.memory, entry: loaded.entry, system: system, options: options)
+        if let p = options.poison { loaded.memory.poison(pattern: p, keep: loaded.regions.map(\.range)) }
+        return try boot(memory: loaded.memory, entry: loaded.entry, system: system, options: options)
     }
 
     public static func boot(memory: GuestMemory, entry: EntryState, system given: KVMSystem? = nil, options: BootOptions = BootOptions()) throws(KVMError) -> BootReport {

@@ -70,9 +70,9 @@ public enum ProbeBoot {
     }
 
     /// Boots the probe variant `c` with its corpus load options.
-    public static func run(_ c: CorpusCase, system: KVMSystem? = nil, timeout: Duration = .seconds(5)) throws -> ProbeBootResult {
+    public static func run(_ c: CorpusCase, system: KVMSystem? = nil, timeout: Duration = .seconds(5), poison: UInt64? = nil) throws -> ProbeBootResult {
         try boot(kernel: MemorySource(name: c.id, bytes: c.image), initrd: c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) },
-                 options: c.options, system: system, bootOptions: BootOptions(timeout: timeout, serialLimit: 1 << 20),
-                 producer: "probe(\(c.id)) under HarnessKVM")
+                 options: c.options, system: system, bootOptions: BootOptions(timeout: timeout, serialLimit: 1 << 20, poison: poison),
+                 producer: "probe(\(c.id)) under HarnessKVM" + (poison == nil ? "" : ", poisoned RAM"))
     }
 }

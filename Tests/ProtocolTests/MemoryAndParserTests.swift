@@ -25,6 +25,25 @@ struct GuestMemoryTests {
         #expect(m.sha256(at: 1 << 40, length: 16) == nil)
     }
 
+    /// HarnessKVM's poison option: every byte outside the kept ranges holds the pattern's byte
+    /// for its address (address & 7), kept bytes are untouched, in every slot, whatever the
+    /// alignment of the ranges' ends.
+    @Test("poison fills what the loader did not write, and nothing else")
+    func poison() throws {
+        let m = try GuestMemory(ranges: [AddressRange(start: 0, end: 0x1_0000), AddressRange(start: 0x10_0000, end: 0x11_0000)])
+        try m.write([1, 2, 3, 4, 5], at: 0x1003)
+        let pattern: UInt64 = 0x0807_0605_0403_0201   // byte k of every word is k + 1
+        m.poison(pattern: pattern, keep: [AddressRange(start: 0x1003, end: 0x1008), AddressRange(start: 0x2000, end: 0x2001)])
+        #expect(m.bytes(at: 0xFFE, count: 12) == [7, 8, 1, 2, 3, 1, 2, 3, 4, 5, 1, 2])
+        #expect(m.bytes(at: 0x1003, count: 5) == [1, 2, 3, 4, 5], "kept bytes changed")
+        #expect(m.bytes(at: 0x1008, count: 2) == [1, 2], "the byte after a kept range holds the pattern for its address")
+        #expect(m.bytes(at: 0x2000, count: 2) == [0, 2], "a kept byte stays 0, its neighbour is poisoned")
+        #expect(m.bytes(at: 0, count: 8) == [1, 2, 3, 4, 5, 6, 7, 8])
+        #expect(m.bytes(at: 0xFFF8, count: 8) == [1, 2, 3, 4, 5, 6, 7, 8], "end of the low slot")
+        #expect(m.bytes(at: 0x10_0000, count: 4) == [1, 2, 3, 4], "the second slot")
+        #expect(m.bytes(at: 0x10_FFFD, count: 3) == [6, 7, 8], "end of the second slot")
+    }
+
     @Test("the PCI hole is not RAM; high RAM starts at 4 GiB")
     func layout() throws {
         let l = try RAMLayout(size: 8 << 30)

@@ -69,6 +69,22 @@ struct ProbeKernelsTests {
         #expect(report.entryPoint == r.entryPoint)
     }
 
+    /// The probe survives memory it did not write. RAM outside the loader's regions is filled
+    /// with `BootOptions.poisonPattern` before the run, as a firmware or bootloader leaves its
+    /// heap behind (GRUB in BIOS mode does); every variant still reports, no rule fails, and
+    /// the guest's view agrees with the loader's. Before the probe cleared its page tables and
+    /// save area, the 32-bit and PVH entries triple-faulted here (PDPT entries with poisoned
+    /// upper halves).
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard, arguments: Probe.variants)
+    func bootsOnPoisonedMemory(_ c: CorpusCase) async throws {
+        let r = try await offPool { try ProbeBoot.run(c, system: KVM.system, timeout: .seconds(20), poison: BootOptions.poisonPattern) }
+        #expect(r.boot.outcome == .exited(code: 0), "\(r.boot.outcome); serial: \(r.boot.serialText.prefix(300))")
+        let report = try #require(r.report, "no report: \(r.reportError.map { "\($0)" } ?? "")")
+        #expect(report.variant == c.id)
+        #expect(r.guestVerdicts.filter { $0.outcome == .fail }.isEmpty, "guest view: \(r.guestVerdicts.filter { $0.outcome == .fail })")
+        #expect(r.disagreements.isEmpty, "\(r.disagreements)")
+    }
+
     /// A loader that corrupts the initrd after placing it (BP-31) is caught from inside the
     /// guest: the probe's checksum no longer matches the file's bytes.
     @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)

@@ -184,14 +184,22 @@ extension LoaderFault {
     static let entry: [LoaderFault] = [
         .init("real-mode-entry", "enters at the 16-bit setup entry with the real-mode part at 0x10000 (conforming 16-bit state)") { t in
             let x: UInt64 = 0x1_0000, seg = UInt16(x >> 4)
-            t.moveZeroPage(to: x)
-            t.zp(0x224, 0xE000 - 0x200, 2); t.zp(0x211, UInt64(t.read(x + 0x211, 1)[0] | 0x80), 1); t.zp(0x214, t.snapshot.kernelAddress, 4)
-            let c = x + 0xE000; t.write(c, t.result.commandLine.bytes + [0]); t.zp(0x228, c, 4)
+            // What a BIOS loader leaves at X: the image's real-mode part as in the file (the
+            // record holds its first 0x290 bytes, boot sector included), with the header fields
+            // the loader writes, taken from the zero page it built. The firmware's map (INT 15h)
+            // is the layout's e820.
+            var area = t.snapshot.image.headerBytes
+            let end = area.count > 0x201 ? min(0x202 + Int(area[0x201]), area.count) : 0x1F1
+            if end > 0x1F1 { area.put(bytes: t.read(t.B + 0x1F1, end - 0x1F1), at: 0x1F1) }
+            t.write(x, area)
+            t.snapshot.firmwareMemoryMap = t.result.e820
             var e = EntryState(entryPoint: .setup16)
             e.cs = SegmentRegister(selector: seg + 0x20, base: UInt64(seg + 0x20) << 4, limit: 0xFFFF, type: 0xB, present: true, dpl: 0, db: false, s: true, l: false, g: false)
             let d = SegmentRegister(selector: seg, base: x, limit: 0xFFFF, type: 0x3, present: true, dpl: 0, db: false, s: true, l: false, g: false)
             e.ds = d; e.es = d; e.ss = d; e.fs = d; e.gs = d; e.rsp = 0xE000; e.rip = 0; e.cr0 = EntryState.cr0ET
             t.snapshot.entry = e
+            t.zp(0x224, 0xE000 - 0x200, 2); t.zp(0x211, UInt64(t.read(x + 0x211, 1)[0] | 0x80), 1); t.zp(0x214, t.snapshot.kernelAddress, 4)
+            let c = x + 0xE000; t.write(c, t.result.commandLine.bytes + [0]); t.zp(0x228, c, 4)
         },
         .init("real-mode-low-base", "puts the real-mode part below 0x10000 (BP-45)") { t in
             let x: UInt64 = 0x8000 // overrides the base chosen by real-mode-entry

@@ -123,6 +123,35 @@ public final class GuestMemory: GuestMemoryReading, @unchecked Sendable {
         return !buf.contains { $0 != 0 }
     }
 
+    /// Fills every byte of RAM outside `keep` with the little-endian 8-byte `pattern` (the
+    /// pattern is laid from address 0, so a byte's value depends only on its address). This is
+    /// memory a loader did not write: a kernel must not assume it is zero. Every page filled is
+    /// committed, so this costs the guest's RAM size in host memory.
+    public func poison(pattern: UInt64, keep: [AddressRange]) {
+        let kept = keep.filter { !$0.isEmpty }.sorted()
+        for s in slots {
+            var at = s.range.start
+            for k in kept where k.end > at && k.start < s.range.end {
+                if k.start > at { fill(s, AddressRange(start: at, end: k.start), pattern) }
+                at = max(at, k.end)
+            }
+            if at < s.range.end { fill(s, AddressRange(start: at, end: s.range.end), pattern) }
+        }
+    }
+
+    private func fill(_ s: Slot, _ r: AddressRange, _ pattern: UInt64) {
+        let base = s.host + Int(r.start - s.guestBase)
+        var a = r.start
+        // Unaligned head and tail byte by byte; the aligned middle a word at a time.
+        while a < r.end && a & 7 != 0 { base.storeBytes(of: UInt8(truncatingIfNeeded: pattern >> (8 * (a & 7))), toByteOffset: Int(a - r.start), as: UInt8.self); a += 1 }
+        let words = Int((r.end - a) / 8)
+        if words > 0 {
+            (base + Int(a - r.start)).bindMemory(to: UInt64.self, capacity: words).update(repeating: pattern.littleEndian, count: words)
+            a += UInt64(words) * 8
+        }
+        while a < r.end { base.storeBytes(of: UInt8(truncatingIfNeeded: pattern >> (8 * (a & 7))), toByteOffset: Int(a - r.start), as: UInt8.self); a += 1 }
+    }
+
     /// Host bytes actually committed for the guest (pages resident), measured with mincore(2).
     public func residentBytes() -> UInt64 {
         let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))

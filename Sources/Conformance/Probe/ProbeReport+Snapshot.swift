@@ -48,7 +48,10 @@ extension ProbeReport {
     /// loader. `image` and `inputs` describe what the loader was given; `known` the contents
     /// the probe's checksums are matched against (KnownContent.of).
     public func snapshot(image: ImageRecord, inputs: InputRecord, known: [KnownContent], producer: String) -> BootSnapshot {
-        BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entryState, kernelAddress: base, memory: memory(known: known), regions: [])
+        // The firmware's map is what the kernel's setup code will read at the 16-bit entry; a
+        // walk that did not finish is no map a rule can judge.
+        BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entryState, kernelAddress: base, memory: memory(known: known), regions: [],
+                     firmwareMemoryMap: entryPoint == .setup16 && firmwareMapStatus == .complete ? firmwareMap : nil)
     }
 }
 

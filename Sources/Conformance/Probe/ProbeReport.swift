@@ -18,6 +18,11 @@ public struct ProbeReport: Sendable {
     public var segments: [String: (selector: UInt16, descriptor: UInt64?)] = [:]
     /// The 16-bit entry's registers (eax…esp, cs…gs, flags, cr0), when entered that way.
     public var realMode: [String: UInt64]? = nil
+    /// 16-bit entry: how the probe's INT 15h, AX=E820 walk ended (`FirmwareMapStatus`) and the
+    /// entries it got, before anything changed.
+    public var firmwareMapStatus: FirmwareMapStatus? = nil
+    public var firmwareMap: [E820Entry] = []
+    var firmwareMapCount = 0
     public var pieces: [Piece] = []
     public var hashes: [Hash] = []
     /// Page-table pages as the guest found them, rebuilt from their runs.
@@ -29,6 +34,20 @@ public struct ProbeReport: Sendable {
     public var lineCount = 0
 
     public func piece(_ what: String) -> Piece? { pieces.first { $0.what == what } }
+
+    /// The end of the probe's walk of the firmware's E820 map (Corpus/probe/layout.h E820_*).
+    public enum FirmwareMapStatus: UInt64, Sendable {
+        case complete = 0, noBIOS = 1, carry = 2, notSMAP = 3, full = 4
+        public var description: String {
+            switch self {
+            case .complete: "complete (the last call returned EBX = 0)"
+            case .noBIOS: "not asked: INT 15h's vector does not point into the BIOS area (no firmware)"
+            case .carry: "a call returned CF = 1 before the end"
+            case .notSMAP: "a call returned EAX != \"SMAP\""
+            case .full: "more entries than the probe keeps (64); the rest were not asked for"
+            }
+        }
+    }
     public func hash(_ what: String) -> Hash? { hashes.first { $0.what == what } }
 }
 
@@ -73,6 +92,9 @@ extension ProbeReport {
         r.lineCount = lines.count + 1
         for (k, raw) in lines.enumerated().dropFirst() {
             try r.parseLine(String(decoding: raw, as: UTF8.self), number: k + 1)
+        }
+        if r.firmwareMapStatus != nil, r.firmwareMap.count != r.firmwareMapCount {
+            throw ProbeReportError(line: lines.count + 1, message: "the 'fwmap' line announces \(r.firmwareMapCount) entries, \(r.firmwareMap.count) 'fwmap-entry' lines follow")
         }
         return r
     }
@@ -149,6 +171,19 @@ extension ProbeReport {
                 pageTables[table] = [UInt8](repeating: 0, count: 4096)
             }
             for k in 0..<count { pageTables[table]!.put64(first &+ stride &* k, at: Int(index + k) * 8) }
+        case "fwmap":
+            guard firmwareMapStatus == nil else { throw bad("a second 'fwmap' line") }
+            let st = try need("status")
+            guard let status = FirmwareMapStatus(rawValue: st) else { throw bad("fwmap status \(hex(st)) is not one of 0…4") }
+            let n = try need("count")
+            guard n <= 128 else { throw bad("fwmap count \(n) exceeds 128") }
+            firmwareMapStatus = status; firmwareMapCount = Int(n)
+        case "fwmap-entry":
+            guard firmwareMapStatus != nil else { throw bad("'fwmap-entry' before the 'fwmap' line") }
+            guard firmwareMap.count < firmwareMapCount else { throw bad("more 'fwmap-entry' lines than the 'fwmap' count \(firmwareMapCount)") }
+            let t = try need("type")
+            guard t <= 0xFFFF_FFFF else { throw bad("fwmap-entry type \(hex(t)) exceeds 32 bits") }
+            firmwareMap.append(E820Entry(address: try need("addr"), size: try need("size"), type: E820Type(rawValue: UInt32(t))))
         case "unreadable": unreadable.append(words.dropFirst().joined(separator: " "))
         case "truncated": truncated = true
         default: break   // newer report lines are skipped, not refused

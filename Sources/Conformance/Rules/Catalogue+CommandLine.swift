@@ -19,8 +19,18 @@ extension RuleCatalogue {
             guard let r = c.commandLineRange, c.zp != nil else { return .na("no command line in a zero page") }
             switch c.entryPoint {
             case .setup16:
-                let heapEnd = c.B! + UInt64(c.zp!.u16(0x224)!) + 0x200
-                return .check([(r.start >= heapEnd, "command line \(r) below the heap end \(hex(heapEnd))"), (r.end <= 0xA_0000, "command line \(r) above 0xA0000")], ok: "command line \(r) between heap end and 0xA0000")
+                // heap_end_ptr exists from 2.01 and means something only with CAN_USE_HEAP; before
+                // 2.02 the command line sits in X + [0x9800, 0xA000) (BP-45's old layout).
+                let x = c.B!, zp = c.zp!
+                var conds: [(Bool, String)] = [(r.end <= 0xA_0000, "command line \(r) above 0xA0000")]
+                if c.version >= 0x0201, zp[0x211] & 0x80 != 0 {
+                    let heapEnd = x + UInt64(zp.u16(0x224)!) + 0x200
+                    conds.append((r.start >= heapEnd, "command line \(r) below the heap end \(hex(heapEnd)) (heap_end_ptr \(hex(zp.u16(0x224)!)) + 0x200)"))
+                }
+                if c.version < 0x0202 {
+                    conds.append((r.start >= x + 0x9800 && r.end <= x + 0xA000, "command line \(r) outside X + [0x9800, 0xA000) (protocol < 2.02)"))
+                }
+                return .check(conds, ok: "command line \(r) above the setup heap, below 0xA0000")
             case .protected32:
                 return r.end <= 1 << 32 ? .pass("command line \(r) below 4 GiB") : .fail("command line \(r) above 4 GiB at the 32-bit entry")
             case .long64:
@@ -45,10 +55,16 @@ extension RuleCatalogue {
             guard let zp = c.zp else { return noZeroPage }
             guard !c.s.inputs.commandLine.isEmpty else { return .pass("no command line to pass") }
             let magic = zp.u16(0x20)!, off = zp.u16(0x22)!, move = zp.u16(0x212)!
-            return .check([(magic == 0xA33F, "cl_magic at +0x20 is \(hex(magic)), expected 0xA33F"),
-                           (c.commandLineText == c.s.inputs.commandLine, "no matching command line at B + \(hex(off))"),
-                           (UInt64(move) >= UInt64(off) + UInt64(c.s.inputs.commandLine.count) + 1, "setup_move_size \(hex(move)) does not cover the command line ending at +\(hex(UInt64(off) + UInt64(c.s.inputs.commandLine.count) + 1))")],
-                          ok: "cl_magic 0xA33F, offset \(hex(off)), setup_move_size \(hex(move))")
+            var conds: [(Bool, String)] = [(magic == 0xA33F, "cl_magic at +0x20 is \(hex(magic)), expected 0xA33F"),
+                                           (c.commandLineText == c.s.inputs.commandLine, "no matching command line at B + \(hex(off))")]
+            // setup_move_size matters only when the real-mode part is not already at 0x90000:
+            // the kernel then moves that many bytes there (§1.2: "ignore … when real-mode code
+            // sits at 0x90000").
+            let moved = c.B != 0x9_0000
+            if moved {
+                conds.append((UInt64(move) >= UInt64(off) + UInt64(c.s.inputs.commandLine.count) + 1, "setup_move_size \(hex(move)) does not cover the command line ending at +\(hex(UInt64(off) + UInt64(c.s.inputs.commandLine.count) + 1))"))
+            }
+            return .check(conds, ok: "cl_magic 0xA33F, offset \(hex(off)), " + (moved ? "setup_move_size \(hex(move))" : "real-mode part at 0x90000 (nothing moved)"))
         },
     ]
 }

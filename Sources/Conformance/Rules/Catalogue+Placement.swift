@@ -34,12 +34,17 @@ extension RuleCatalogue {
             guard c.relocatable else { return .na("not relocatable") }
             guard let zp = c.zp else { return noZeroPage }
             let a = UInt64(zp.u32(0x230)!), img = c.img(0x230, 4) ?? 0
-            var conds: [(Bool, String)] = [(a != 0 && c.L % a == 0, "L \(hex(c.L)) is not a multiple of kernel_alignment \(hex(a))")]
+            // 0x100000 is where every bzImage may be loaded (BOOT "Loading the rest"); a
+            // relocatable kernel loaded there aligns itself up (CH64 startup_32: L rounded up to
+            // kernel_alignment, at least LOAD_PHYSICAL_ADDR). The alignment binds a loader that
+            // chooses another address.
+            let atDefault = c.L == 0x10_0000
+            var conds: [(Bool, String)] = [(atDefault || (a != 0 && c.L % a == 0), "L \(hex(c.L)) is not a multiple of kernel_alignment \(hex(a))")]
             if a != img {
                 let minA = UInt64(1) << (c.img(0x235, 1) ?? 21)
                 conds.append((a.isPowerOfTwo && a >= minA, "kernel_alignment lowered from \(hex(img)) to \(hex(a)), below 1<<min_alignment = \(hex(minA)) or not a power of two"))
             }
-            return .check(conds, ok: "L \(hex(c.L)) aligned to \(hex(a))")
+            return .check(conds, ok: atDefault && c.L % max(a, 1) != 0 ? "L = 0x100000, the default address; the kernel aligns itself to \(hex(a))" : "L \(hex(c.L)) aligned to \(hex(a))")
         },
         Rule("BP-22", "kernel window W is RAM and clear", reference: "§4.3; BOOT init_size; CH64; KASLR",
              statement: "W = [RT, RT+init_size), RT = relocatable ? align_up(max(L, pref_address), kernel_alignment) : pref_address, is e820 RAM and overlaps no boot_params, command line, initrd or setup_data.") { c in
@@ -54,6 +59,9 @@ extension RuleCatalogue {
             guard c.relocatable, c.version >= 0x020A, let pref = c.img(0x258, 8), let initSize = c.img(0x260, 4) else { return .na("needs a relocatable kernel with protocol ≥ 2.10") }
             let a = UInt64(c.zp?.u32(0x230) ?? 1)
             if c.L == pref || (pref % max(a, 1) != 0 && c.L == pref.alignedUp(max(a, 1))) { return .pass("L = pref_address \(hex(pref))") }
+            // pref_address binds "a relocating bootloader" (BOOT pref_address); one that loads at
+            // the traditional 0x100000 does not relocate, and the kernel moves itself up.
+            if c.L == 0x10_0000 { return .pass("L = 0x100000 (not relocated); the kernel moves itself to pref_address \(hex(pref))") }
             guard let w = AddressRange.make(pref, length: initSize) else { return .pass("pref_address window wraps") }
             if !c.isRAM(w) { return .pass("[pref_address, +init_size) \(w) is not all RAM; L = \(hex(c.L))") }
             return .fail("L = \(hex(c.L)) though [pref_address, +init_size) \(w) is free RAM")

@@ -37,13 +37,19 @@ public struct Rule: Sendable, Identifiable {
     public let statement: String
     /// Where the spec digest states it (section and sources).
     public let reference: String
+    /// The entry points this rule applies to (RuleEntries); on any other entry it is n/a.
+    public let entries: Set<EntryPoint>
     let check: @Sendable (RuleContext) -> Judgement
 
     public init(_ id: String, _ title: String, reference: String, statement: String, check: @escaping @Sendable (RuleContext) -> Judgement) {
         self.id = id; self.title = title; self.reference = reference; self.statement = statement; self.check = check
+        self.entries = RuleEntries.of(id)
     }
 
     public func judge(_ c: RuleContext) -> Verdict {
+        guard entries.contains(c.entryPoint) else {
+            return Verdict(rule: id, outcome: .notApplicable, evidence: "applies to the \(RuleEntries.list(entries)) \(entries.count == 1 ? "entry" : "entries"); this boot entered at \(c.entryPoint.rawValue)")
+        }
         let j = check(c)
         return Verdict(rule: id, outcome: j.outcome, evidence: j.evidence)
     }

@@ -6,5 +6,8 @@ public enum RuleCatalogue {
 
     static let notBz = Judgement.na("not a bzImage")
     static let noZeroPage = Judgement.na("no zero page readable at the entry's boot_params pointer")
+    static func noMemoryMap(_ c: RuleContext) -> Judgement {
+        c.entryPoint == .setup16 ? .na("the firmware's INT 15h E820 map is not known (the probe reports it when the firmware answers)") : noZeroPage
+    }
 }
 

@@ -30,6 +30,11 @@ public struct RuleContext: Sendable {
     /// The memory map the loader handed over: zero-page e820 or PVH memmap.
     public let e820: [E820Entry]
     public let e820Count: Int
+    /// Whether a memory map was handed over (zero page, start_info, or at the 16-bit entry the
+    /// firmware's, when the probe could ask for it).
+    public let hasMemoryMap: Bool
+    /// Bytes of the real-mode part read at the 16-bit entry: cl_magic/cl_offset and the header.
+    public static let realModeHeaderArea = 0x290
     /// Merged type-1 ranges.
     public let ram: [AddressRange]
 
@@ -62,7 +67,15 @@ public struct RuleContext: Sendable {
         case .pvh: b = nil
         }
         B = b
-        let zpBytes = b.flatMap { s.memory.bytes(at: $0, count: 4096) }
+        let zpBytes: [UInt8]?
+        if e.entryPoint == .setup16 {
+            // At X the loader hands over the image's own real-mode part with the header fields
+            // it wrote; the kernel's setup code builds boot_params later. Only [X, X+0x290)
+            // (cl_magic/cl_offset at 0x20, the header from 0x1F1) is the loader's to judge.
+            zpBytes = b.flatMap { s.memory.bytes(at: $0, count: Self.realModeHeaderArea) }.map { $0 + [UInt8](repeating: 0, count: 4096 - Self.realModeHeaderArea) }
+        } else {
+            zpBytes = b.flatMap { s.memory.bytes(at: $0, count: 4096) }
+        }
         zp = zpBytes
         let siAt = e.entryPoint == .pvh ? e.rbx : nil
         startInfo = siAt
@@ -72,7 +85,13 @@ public struct RuleContext: Sendable {
         // Memory map.
         var map: [E820Entry] = []
         var count = 0
-        if let zp = zpBytes {
+        var mapKnown = true
+        if e.entryPoint == .setup16 {
+            // The kernel's setup code asks the firmware (INT 15h, E820); the probe asked first.
+            map = s.firmwareMemoryMap ?? []
+            count = map.count
+            mapKnown = s.firmwareMemoryMap != nil
+        } else if let zp = zpBytes {
             count = Int(zp[0x1E8])
             for i in 0..<min(count, 128) { map.append(E820Entry(bytes: zp, at: 0x2D0 + i * 20)) }
         } else if let si = siBytes, let at = si.u64(40), let n = si.u32(48), n <= 4096,
@@ -81,10 +100,14 @@ public struct RuleContext: Sendable {
             map = StartInfo.memmapEntries(raw)
         }
         e820 = map; e820Count = count
+        hasMemoryMap = mapKnown && (zpBytes != nil || siBytes != nil)
         ram = Self.merge(map.filter { $0.type == .ram }.compactMap(\.range))
 
         // Header values as the loader left them in the zero page.
         func z(_ o: Int, _ w: Int) -> UInt64 { zpBytes?.le(o, w) ?? 0 }
+        // The ext_* high halves (0x0C0…0x0CB) lie in the boot sector at the 16-bit entry: the
+        // kernel's setup code zero-fills them, so they count as 0 there.
+        func ext(_ o: Int) -> UInt64 { e.entryPoint == .setup16 ? 0 : z(o, 4) }
         func img(_ o: Int, _ w: Int) -> UInt64? { o + w <= hdrEnd ? hdr.le(o, w) : nil }
         let v = version
 
@@ -109,7 +132,7 @@ public struct RuleContext: Sendable {
             if s.image.format == .bzImage && v < 0x0202 {
                 if zp.u16(0x20) == 0xA33F, let b { cAddr = b + UInt64(zp.u16(0x22)!) }
             } else {
-                let c = z(0x228, 4) | z(0x0C8, 4) << 32
+                let c = z(0x228, 4) | ext(0x0C8) << 32
                 cAddr = c == 0 ? nil : c
             }
         } else if let si = siBytes, let c = si.u64(24), c != 0 {
@@ -134,7 +157,7 @@ public struct RuleContext: Sendable {
         var rd: AddressRange? = nil
         var fields: (UInt64, UInt64)? = nil
         if zpBytes != nil {
-            let r = z(0x218, 4) | z(0x0C0, 4) << 32, rs = z(0x21C, 4) | z(0x0C4, 4) << 32
+            let r = z(0x218, 4) | ext(0x0C0) << 32, rs = z(0x21C, 4) | ext(0x0C4) << 32
             fields = (r, rs)
             if rs != 0 || r != 0 { rd = AddressRange.make(r, length: rs) }
         } else if let si = siBytes, let n = si.u32(12), n > 0, let ml = si.u64(16), let m0 = s.memory.bytes(at: ml, count: 32) {
@@ -147,7 +170,8 @@ public struct RuleContext: Sendable {
         // setup_data chain (BP-41): hop limit, cycle detection, bounds.
         var nodes: [(UInt64, UInt32, UInt32)] = []
         var problem: String? = nil
-        var next = z(0x250, 8)
+        // setup_data exists from protocol 2.09; in an older header those bytes are not a field.
+        var next = s.image.format == .bzImage && (v < 0x0209 || hdrEnd < 0x258) ? 0 : z(0x250, 8)
         var seen: Set<UInt64> = []
         while next != 0 {
             if seen.contains(next) { problem = "cycle: node \(hex(next)) is reached twice"; break }
@@ -177,7 +201,18 @@ public struct RuleContext: Sendable {
     public func img(_ o: Int, _ w: Int) -> UInt64? { o + w <= imageHeaderEnd ? imageHeader.le(o, w) : nil }
     public var xloadflags: UInt16 { version >= 0x020C ? UInt16(img(0x236, 2) ?? 0) : 0 }
     public var relocatable: Bool { version >= 0x0205 && (img(0x234, 1) ?? 0) != 0 }
-    public var zeroPageRange: AddressRange? { zp == nil ? nil : B.flatMap { AddressRange.make($0, length: 4096) } }
+    /// The zero page, or at the 16-bit entry the real-mode part the loader placed at X: the
+    /// setup sectors, and the heap up to heap_end_ptr + 0x200 when CAN_USE_HEAP is set.
+    public var zeroPageRange: AddressRange? {
+        guard let zp, let b = B else { return nil }
+        guard entryPoint == .setup16 else { return AddressRange.make(b, length: 4096) }
+        let sects = UInt64(zp[0x1F1] == 0 ? 4 : zp[0x1F1])
+        var len = (sects + 1) * 512
+        if version >= 0x0201, zp[0x211] & 0x80 != 0 { len = max(len, UInt64(zp.u16(0x224)!) + 0x200) }
+        return AddressRange.make(b, length: len)
+    }
+    /// What `zeroPageRange` is called in evidence.
+    public var zeroPageName: String { entryPoint == .setup16 ? "real-mode part" : "zero page" }
     /// [C, C+strlen+1), the string as placed.
     public var commandLineRange: AddressRange? {
         guard let c = commandLineAddress else { return nil }
@@ -197,7 +232,7 @@ public struct RuleContext: Sendable {
     /// The objects that must survive until the kernel reads them, by name.
     public var bootObjects: [(String, AddressRange)] {
         var out: [(String, AddressRange)] = []
-        if let z = zeroPageRange { out.append(("zero page", z)) }
+        if let z = zeroPageRange { out.append((zeroPageName, z)) }
         if let si = startInfo, let r = AddressRange.make(si, length: UInt64(StartInfo.size)) { out.append(("start_info", r)) }
         if let c = commandLineRange { out.append(("command line", c)) }
         if let r = initrd { out.append(("initrd", r)) }

@@ -34,7 +34,8 @@ public enum SnapshotJSON {
             o["startInfo"] = ["address": hex(a), "rows": rows(si), "magic": hex(f.magic), "version": hex(f.version), "nr_modules": hex(f.nrModules),
                               "modlist_paddr": hex(f.modlist), "cmdline_paddr": hex(f.cmdline), "rsdp_paddr": hex(f.rsdp), "memmap_paddr": hex(f.memmap), "memmap_entries": hex(f.memmapEntries)]
         }
-        o["e820"] = c.e820.map { ["address": hex($0.address), "size": hex($0.size), "type": hex($0.type.rawValue)] }
+        o["e820"] = c.e820.map(e820Object)
+        if let fw = s.firmwareMemoryMap { o["firmwareE820"] = fw.map(e820Object) }
         if let a = c.commandLineAddress { o["commandLine"] = ["address": hex(a), "text": c.commandLineText.map { String(decoding: $0, as: UTF8.self) } ?? "(no NUL within the limit)"] }
         if let r = c.initrd { o["initrd"] = ["address": hex(r.start), "size": hex(r.length)] }
         // "next" as the node's header holds it, so a cycle or a dangling pointer survives a round trip.
@@ -45,6 +46,8 @@ public enum SnapshotJSON {
         if let verdicts { o["verdicts"] = Dictionary(uniqueKeysWithValues: verdicts.map { ($0.rule, $0.outcome.rawValue) }) }
         return o
     }
+
+    static func e820Object(_ e: E820Entry) -> [String: Any] { ["address": hex(e.address), "size": hex(e.size), "type": hex(e.type.rawValue)] }
 
     static func image(_ i: ImageRecord) -> [String: Any] {
         var o: [String: Any] = ["format": i.format.rawValue, "fileSize": hex(i.fileSize), "sha256": i.sha256]

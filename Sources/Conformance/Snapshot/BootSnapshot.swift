@@ -91,10 +91,16 @@ public struct BootSnapshot: Sendable {
     /// Named regions written (informational; rules do not trust them).
     public var regions: [Region]
     public var warnings: [Warning]
+    /// 16-bit entry: the memory map the firmware returns to INT 15h, AX=E820 (what the
+    /// kernel's setup code will read), as the probe asked for it before anything changed.
+    /// nil when unknown; empty when the firmware gave none.
+    public var firmwareMemoryMap: [E820Entry]?
 
-    public init(producer: String, image: ImageRecord, inputs: InputRecord, entry: EntryState, kernelAddress: UInt64, memory: any GuestMemoryReading, regions: [Region], warnings: [Warning] = []) {
+    public init(producer: String, image: ImageRecord, inputs: InputRecord, entry: EntryState, kernelAddress: UInt64, memory: any GuestMemoryReading, regions: [Region], warnings: [Warning] = [],
+                firmwareMemoryMap: [E820Entry]? = nil) {
         self.producer = producer; self.image = image; self.inputs = inputs; self.entry = entry
         self.kernelAddress = kernelAddress; self.memory = memory; self.regions = regions; self.warnings = warnings
+        self.firmwareMemoryMap = firmwareMemoryMap
     }
 
     /// The snapshot of a reference-loader result.

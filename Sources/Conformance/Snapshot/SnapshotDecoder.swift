@@ -93,15 +93,21 @@ extension SnapshotJSON {
             let text = try Field.string(cl, "text", "commandLine.")
             if text != noNUL { memory.pieces.append((try Field.hex(cl, "address", "commandLine."), Array(text.utf8) + [0])) }
         }
+        func entries(_ key: String) throws(SnapshotDecodeError) -> [E820Entry] {
+            var out: [E820Entry] = []
+            for (i, v) in try Field.array(o[key], key).prefix(4097).enumerated() {
+                let e = try Field.object(v, "\(key)[\(i)]"), p = "\(key)[\(i)]."
+                out.append(E820Entry(address: try Field.hex(e, "address", p), size: try Field.hex(e, "size", p), type: E820Type(rawValue: try Field.hex(e, "type", p, max: UInt64(UInt32.max)).u32)))
+            }
+            return out
+        }
         let e820 = try Field.array(o["e820"], "e820")
+        // 16-bit entry: the firmware's INT 15h map, when the snapshot had one.
+        let firmwareMap = o["firmwareE820"] == nil ? nil : try entries("firmwareE820")
         if o["zeroPage"] == nil, let si = startInfo, e820.count <= 4096 {
             // PVH: the memmap table the e820 list was read from.
-            var entries: [E820Entry] = []
-            for (i, v) in e820.enumerated() {
-                let e = try Field.object(v, "e820[\(i)]"), p = "e820[\(i)]."
-                entries.append(E820Entry(address: try Field.hex(e, "address", p), size: try Field.hex(e, "size", p), type: E820Type(rawValue: try Field.hex(e, "type", p, max: UInt64(UInt32.max)).u32)))
-            }
-            if !entries.isEmpty { memory.pieces.append((si.memmap, StartInfo.memmap(entries))) }
+            let list = try entries("e820")
+            if !list.isEmpty { memory.pieces.append((si.memmap, StartInfo.memmap(list))) }
             if si.nrModules > 0, let rdValue = o["initrd"] {
                 let rd = try Field.object(rdValue, "initrd")
                 memory.pieces.append((si.modlist, StartInfo.module(address: try Field.hex(rd, "address", "initrd."), size: try Field.hex(rd, "size", "initrd."))))
@@ -129,7 +135,8 @@ extension SnapshotJSON {
                 verdicts[rule] = out
             }
         }
-        let snap = BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entry, kernelAddress: kernelAddress, memory: memory, regions: regions, warnings: warnings)
+        let snap = BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entry, kernelAddress: kernelAddress, memory: memory, regions: regions, warnings: warnings,
+                                firmwareMemoryMap: firmwareMap)
         return DecodedSnapshot(snapshot: snap, verdicts: verdicts)
     }
 
