@@ -28,7 +28,9 @@ extension RuleCatalogue {
                     conds.append((r.start >= heapEnd, "command line \(r) below the heap end \(hex(heapEnd)) (heap_end_ptr \(hex(zp.u16(0x224)!)) + 0x200)"))
                 }
                 if c.version < 0x0202 {
-                    conds.append((r.start >= x + 0x9800 && r.end <= x + 0xA000, "command line \(r) outside X + [0x9800, 0xA000) (protocol < 2.02)"))
+                    // The old layout keeps everything below 0x9A000 (BP-45); X+0x9800 is only
+                    // BOOT's sample address for the command line.
+                    conds.append((r.end <= 0x9_A000, "command line \(r) ends above 0x9A000 (protocol < 2.02: nothing above 0x9A000)"))
                 }
                 return .check(conds, ok: "command line \(r) above the setup heap, below 0xA0000")
             case .protected32:

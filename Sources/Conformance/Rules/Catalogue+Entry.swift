@@ -37,7 +37,9 @@ extension RuleCatalogue {
         let b = c.entry.rsi
         guard let zp = c.zp else { return (false, "RSI = \(hex(b)) does not point at 4096 bytes of guest memory") }
         if c.isBz {
-            return (zp.u16(0x1FE) == c.imageHeader.u16(0x1FE) && zp.u32(0x202) == c.imageHeader.u32(0x202), "RSI = \(hex(b)) does not hold the image's setup header (boot_flag/HdrS)")
+            // "HdrS" identifies the copied header; boot_flag is a read-only field BP-10 judges
+            // on its own (a loader that clears it still passed the right pointer).
+            return (zp.u32(0x202) == c.imageHeader.u32(0x202), "RSI = \(hex(b)) does not hold the image's setup header (no \"HdrS\" at +0x202)")
         }
         return (true, "")
     }

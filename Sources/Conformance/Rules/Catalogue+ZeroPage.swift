@@ -39,8 +39,17 @@ extension RuleCatalogue {
             var conds: [(Bool, String)] = [
                 (lf & 0x1E == 0, "bits 1–4 set (\(hex(lf & 0x1E)))"), (lf & 0x40 == 0, "KEEP_SEGMENTS (0x40) set"),
                 (lf & 0x20 == 0 || quiet, "QUIET_FLAG set without \"quiet\" on the command line"),
-                (lf & 0x80 == 0 || c.entryPoint == .setup16, "CAN_USE_HEAP set for the \(c.entryPoint.rawValue)-bit entry"),
             ]
+            // CAN_USE_HEAP says heap_end_ptr is valid: set it only with heap_end_ptr written
+            // (§1.3; 2.01+). Only the 16-bit setup code reads either, so at the 32/64-bit
+            // entries the pair is harmless, but the flag without the field is still a lie: there
+            // the field must differ from the image's own value to count as written.
+            if lf & 0x80 != 0 {
+                let heap = zp.u16(0x224)!, image = c.isBz ? UInt16(c.img(0x224, 2) ?? 0) : 0
+                if c.isBz && c.version < 0x0201 { conds.append((false, "CAN_USE_HEAP set for protocol \(ProtocolVersion(rawValue: c.version)), which has no heap_end_ptr")) }
+                else if c.entryPoint == .setup16 { conds.append((heap != 0, "CAN_USE_HEAP set with heap_end_ptr 0")) }
+                else { conds.append((heap != 0 && heap != image, "CAN_USE_HEAP set for the \(c.entryPoint.rawValue)-bit entry without heap_end_ptr written (\(hex(heap)), the image's own value)")) }
+            }
             if c.isBz { conds.append((lf & 1 == (c.imageHeader.u8(0x211) ?? 0) & 1, "LOADED_HIGH differs from the image")) }
             return .check(conds, ok: "loadflags \(LoadFlags(rawValue: lf))")
         },
