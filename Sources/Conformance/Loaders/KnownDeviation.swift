@@ -12,10 +12,20 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     public let what: String
     /// Where in the loader's source it happens, and what the spec says instead.
     public let evidence: String
-    /// Whether it shows with this image (the header a variant carries decides most of them).
-    public let applies: @Sendable (ImageRecord) -> Bool
+    /// Whether it shows with this image and these inputs (the header a variant carries decides
+    /// most of them).
+    public let applies: @Sendable (ImageRecord, InputRecord) -> Bool
     /// The boot produces no probe report at all (the deviation breaks the kernel itself).
     public let preventsReport: Bool
+    /// It shows every time it applies. False for what depends on what memory held before the
+    /// loader ran (a test then does not require it to show).
+    public let certain: Bool
+
+    public init(loader: String, rule: String, what: String, evidence: String, preventsReport: Bool = false, certain: Bool = true,
+                applies: @escaping @Sendable (ImageRecord, InputRecord) -> Bool) {
+        self.loader = loader; self.rule = rule; self.what = what; self.evidence = evidence
+        self.preventsReport = preventsReport; self.certain = certain; self.applies = applies
+    }
 
     public var description: String { "known \(loader) deviation (\(rule)): \(what) [\(evidence)]" }
 
@@ -25,33 +35,84 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
         return i.headerBytes.u16(0x206) ?? 0
     }
     static func headerEnd(_ i: ImageRecord) -> Int { i.headerBytes.count > 0x201 ? 0x202 + Int(i.headerBytes[0x201]) : 0 }
+    /// cmdline_size (2.06+), else 255.
+    static func cmdlineSize(_ i: ImageRecord) -> Int { version(i) >= 0x0206 ? Int(i.headerBytes.u32(0x238) ?? 255) : 255 }
 }
 
 public enum KnownDeviations {
-    public static let all: [KnownDeviation] = [
-        // QEMU 7.2, pc-bios/optionrom/linuxboot_dma.c, load_kernel(): "if (readw_addr32(setup_addr
-        // + 0x206) < 0x203) writel_addr32(setup_addr + 0x22c, 0x37ffffff)". initrd_addr_max
-        // (0x22C) exists from protocol 2.03 (spec §1.2, §3); before that the loader must treat
-        // 0x37FFFFFF as the limit, not write it into the image's real-mode code.
+    public static let all: [KnownDeviation] = qemu + grubBIOS
+
+    // QEMU 7.2, pc-bios/optionrom/linuxboot_dma.c, load_kernel(): "if (readw_addr32(setup_addr +
+    // 0x206) < 0x203) writel_addr32(setup_addr + 0x22c, 0x37ffffff)". initrd_addr_max (0x22C)
+    // exists from protocol 2.03 (spec §1.2, §3); before that the loader must assume 0x37FFFFFF,
+    // not write it into the image's real-mode code.
+    static let qemu: [KnownDeviation] = [
         KnownDeviation(loader: "qemu-pc", rule: "BP-04",
                        what: "writes initrd_addr_max = 0x37FFFFFF at X+0x22C for protocols before 2.03, where that field does not exist",
-                       evidence: "qemu pc-bios/optionrom/linuxboot_dma.c load_kernel(); spec §1.2 initrd_addr_max (2.03+), §4.1 BP-04",
-                       applies: { i in let v = KnownDeviation.version(i); return v >= 0x0200 && v < 0x0203 && KnownDeviation.headerEnd(i) + 3 <= 0x22C },
-                       preventsReport: false),
-        // Same write; for a 2.02 header (ending at 0x22C) the four bytes are the first
-        // instruction after the header, which the header's jump at 0x200 leads to. The probe's
-        // setup code never runs (FF FF is an invalid opcode; SeaBIOS's default #UD handler
-        // returns to it), so there is no report: a real 2.02 kernel's setup code is corrupted
-        // the same way.
+                       evidence: "qemu pc-bios/optionrom/linuxboot_dma.c load_kernel(); spec §1.2 initrd_addr_max (2.03+), §4.1 BP-04") { i, _ in
+            let v = KnownDeviation.version(i); return v >= 0x0200 && v < 0x0203 && KnownDeviation.headerEnd(i) + 3 <= 0x22C
+        },
+        // The same write over a 2.02 header (ending at 0x22C) hits the first instruction after
+        // the header, where the jump at 0x200 leads: FF FF is an invalid opcode and SeaBIOS's
+        // #UD handler returns to it, so the setup code never runs and there is no report. A
+        // real 2.02 kernel's setup code is corrupted the same way.
         KnownDeviation(loader: "qemu-pc", rule: "BP-04",
                        what: "writes initrd_addr_max at X+0x22C over the first instruction after a 2.02 header: the setup code never runs, no report",
-                       evidence: "qemu pc-bios/optionrom/linuxboot_dma.c load_kernel(); spec §1.2 initrd_addr_max (2.03+), §4.1 BP-04",
-                       applies: { i in let v = KnownDeviation.version(i); return v >= 0x0200 && v < 0x0203 && KnownDeviation.headerEnd(i) + 3 > 0x22C },
-                       preventsReport: true),
+                       evidence: "qemu pc-bios/optionrom/linuxboot_dma.c load_kernel(); spec §1.2 initrd_addr_max (2.03+), §4.1 BP-04", preventsReport: true) { i, _ in
+            let v = KnownDeviation.version(i); return v >= 0x0200 && v < 0x0203 && KnownDeviation.headerEnd(i) + 3 > 0x22C
+        },
     ]
 
-    /// The deviations of `loader` that show with `image`.
-    public static func of(loader: String, image: ImageRecord) -> [KnownDeviation] {
-        all.filter { $0.loader == loader && $0.applies(image) }
+    // GRUB 2.06 (Debian 12 grub-pc-bin), grub-core/loader/i386/linux.c grub_cmd_linux, the
+    // `linux` command's own 32-bit boot. Read in the source and seen in every run of the
+    // GrubBIOS suite.
+    static let grubBIOS: [KnownDeviation] = [
+        // include/grub/i386/linux.h names 0x1FE/0x1FF "padding10"/"ps_mouse", and grub_cmd_linux
+        // does "linux_params.ps_mouse = linux_params.padding10 = 0": boot_flag (read-only,
+        // 0xAA55) reaches the kernel as 0. Linux does not read it there, so it is harmless.
+        KnownDeviation(loader: "grub-bios-linux", rule: "BP-10",
+                       what: "clears boot_flag (0x1FE) in boot_params, a read-only header field, under GRUB's old names padding10/ps_mouse",
+                       evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux, include/grub/i386/linux.h struct linux_kernel_params; spec §1.2 boot_flag (R), §4.1 BP-10") { i, _ in
+            KnownDeviation.version(i) >= 0x0203
+        },
+        // struct linux_kernel_params ends at 0x3FC (e820_map[(0x400 - 0x2d0) / 20]); GRUB builds
+        // boot_params in it and the rest of the 4 KiB page keeps what GRUB's heap held there
+        // (in the GrubBIOS runs: other files' bytes from the same ISO, e.g. a variant's boot
+        // sector at +0x800). Whether it shows depends on that memory.
+        KnownDeviation(loader: "grub-bios-linux", rule: "BP-11",
+                       what: "builds boot_params in a structure that ends at 0x3FC and does not clear the rest of the 4 KiB page",
+                       evidence: "grub 2.06 include/grub/i386/linux.h struct linux_kernel_params (e820_map ends at 0x3FC); spec §2.4 step 1, §4.2 BP-11", certain: false) { i, _ in
+            KnownDeviation.version(i) >= 0x0203
+        },
+        // grub_cmd_linux: "linux_params.kernel_alignment = (1 << align)" for every protocol;
+        // kernel_alignment (0x230) exists from 2.05, so a 2.03/2.04 header ends before it.
+        KnownDeviation(loader: "grub-bios-linux", rule: "BP-04",
+                       what: "writes kernel_alignment (0x230) for protocols 2.03 and 2.04, whose header ends before it",
+                       evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux; spec §1.2 kernel_alignment (2.05+), §4.1 BP-04") { i, _ in
+            let v = KnownDeviation.version(i); return v >= 0x0203 && KnownDeviation.headerEnd(i) <= 0x230
+        },
+        // allocate_pages() first asks the relocator for exactly preferred_address (pref_address
+        // for a relocatable 2.10+ kernel) and only aligns when that fails: an unaligned
+        // pref_address is used as it is.
+        KnownDeviation(loader: "grub-bios-linux", rule: "BP-21",
+                       what: "loads a relocatable kernel at pref_address even when pref_address is not a multiple of kernel_alignment",
+                       evidence: "grub 2.06 grub-core/loader/i386/linux.c allocate_pages (grub_relocator_alloc_chunk_addr at preferred_address first); spec §4.3 BP-21") { i, _ in
+            let h = i.headerBytes
+            guard KnownDeviation.version(i) >= 0x020A, (h.u8(0x234) ?? 0) != 0, let pref = h.u64(0x258), let align = h.u32(0x230), align != 0 else { return false }
+            return pref % UInt64(align) != 0
+        },
+        // grub_cmd_linux: "if (maximal_cmdline_size < 128) maximal_cmdline_size = 128;" a
+        // kernel whose cmdline_size is below 127 gets up to 127 bytes without a NUL where the
+        // kernel stops reading.
+        KnownDeviation(loader: "grub-bios-linux", rule: "BP-27",
+                       what: "passes up to 127 command-line bytes whatever cmdline_size says (it raises a smaller limit to 128 with the NUL)",
+                       evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux (maximal_cmdline_size floor of 128); spec §4.4 BP-27") { i, inputs in
+            KnownDeviation.cmdlineSize(i) < 127 && inputs.commandLine.count > KnownDeviation.cmdlineSize(i)
+        },
+    ]
+
+    /// The deviations of `loader` that show with `image` and `inputs`.
+    public static func of(loader: String, image: ImageRecord, inputs: InputRecord) -> [KnownDeviation] {
+        all.filter { $0.loader == loader && $0.applies(image, inputs) }
     }
 }

@@ -14,7 +14,7 @@ public struct ProbeJudgement: Sendable {
         snapshot = report.snapshot(image: image, inputs: inputs, known: try KnownContent.of(kernel: kernel, initrd: initrd),
                                    producer: "probe(\(report.variant))" + (loader.map { " from \($0)" } ?? ""))
         verdicts = judge(snapshot)
-        known = loader.map { KnownDeviations.of(loader: $0, image: image) } ?? []
+        known = loader.map { KnownDeviations.of(loader: $0, image: image, inputs: inputs) } ?? []
     }
 
     public var failures: [Verdict] { verdicts.filter { $0.outcome == .fail } }

@@ -48,22 +48,7 @@ public final class GateWorkspace: @unchecked Sendable {
 
     /// Runs `tool args` with stdin and stdout redirected to files; returns stderr on failure.
     func run(_ tool: String, package: String, _ args: [String], stdin: String? = nil, stdout: String? = nil) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try Self.which(tool, package: package))
-        p.arguments = args
-        if let stdin { p.standardInput = FileHandle(forReadingAtPath: stdin) }
-        if let stdout {
-            FileManager.default.createFile(atPath: stdout, contents: nil)
-            p.standardOutput = FileHandle(forWritingAtPath: stdout)
-        } else { p.standardOutput = FileHandle.nullDevice }
-        let err = Pipe()
-        p.standardError = err
-        do { try p.run() } catch { throw GateError("cannot run \(tool): \(error.localizedDescription)") }
-        let msg = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationReason == .exit, p.terminationStatus == 0 else {
-            throw GateError("\(tool) \(args.joined(separator: " ")) failed (status \(p.terminationStatus)): \(String(decoding: msg, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
+        do { try HostTools.run(tool, package: package, args, stdin: stdin, stdout: stdout) } catch { throw GateError(error.description) }
     }
 
     /// dpkg-deb --fsys-tarfile DEB | tar -x -C DIR --wildcards './boot/vmlinuz-*' (a pipe: the

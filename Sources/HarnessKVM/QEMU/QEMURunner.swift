@@ -16,7 +16,14 @@ public enum QEMUAccel: String, Sendable, CaseIterable {
 
 /// One QEMU boot: a machine, a kernel and how long to wait.
 public struct QEMUBoot: Sendable {
-    public var kernel: String
+    /// QEMU's own loader (`-kernel`); nil when firmware boots from a medium (`cdrom`).
+    public var kernel: String?
+    /// A boot medium (`-cdrom`, booted with `-boot d`), for loaders that are firmware or
+    /// bootloaders: GRUB, ISOLINUX.
+    public var cdrom: String? = nil
+    /// Files QEMU writes into guest RAM before the firmware runs (`-device loader,…,force-raw=on`),
+    /// e.g. a poison pattern over memory a loader should not assume is zero.
+    public var preload: [(file: String, address: UInt64)] = []
     public var initrd: String? = nil
     public var append: String? = nil
     /// A firmware image for -bios (nil: QEMU's default, SeaBIOS on `pc`).
@@ -39,11 +46,17 @@ public struct QEMUBoot: Sendable {
         self.kernel = kernel; self.initrd = initrd; self.append = append
     }
 
+    /// Firmware boots `cdrom` (no `-kernel`).
+    public init(cdrom: String) { self.cdrom = cdrom }
+
     /// The argument vector (after the executable): COM1 on stdout, isa-debug-exit at 0x501,
     /// no default devices, no display, no reboot.
     public func arguments(accel resolved: QEMUAccel) -> [String] {
         var a = ["-accel", resolved.rawValue, "-M", machine, "-m", String(memoryMiB), "-smp", "1", "-nodefaults", "-display", "none",
-                 "-no-reboot", "-monitor", "none", "-serial", "stdio", "-device", "isa-debug-exit,iobase=0x501,iosize=2", "-kernel", kernel]
+                 "-no-reboot", "-monitor", "none", "-serial", "stdio", "-device", "isa-debug-exit,iobase=0x501,iosize=2"]
+        if let kernel { a += ["-kernel", kernel] }
+        if let cdrom { a += ["-cdrom", cdrom, "-boot", "d"] }
+        for p in preload { a += ["-device", "loader,file=\(p.file),addr=\(hex(p.address)),force-raw=on"] }
         if let initrd { a += ["-initrd", initrd] }
         if let append { a += ["-append", append] }
         if let bios { a += ["-bios", bios] }
@@ -131,7 +144,7 @@ public enum QEMURunner {
         .map { unsafeBitCast($0, to: AddCloseFrom.self) }
 
     public static func run(_ boot: QEMUBoot) throws(QEMUError) -> QEMUReport {
-        for f in [boot.kernel, boot.initrd, boot.bios].compactMap({ $0 }) where access(f, R_OK) != 0 { throw .unreadableInput(f) }
+        for f in [boot.kernel, boot.initrd, boot.bios, boot.cdrom].compactMap({ $0 }) + boot.preload.map(\.file) where access(f, R_OK) != 0 { throw .unreadableInput(f) }
         let exe = try executable(boot.executable)
         let accel = boot.accel.resolved()
         let argv = [exe] + boot.arguments(accel: accel)
