@@ -45,7 +45,9 @@
 #define RM_GS 42
 #define RM_FLAGS 44
 #define RM_CR0 48
-#define RM_HDR 52           /* X+0 .. X+0x290 as the loader left it: cl_magic/cl_offset, the header */
+#define RM_GDTR 52          /* sgdtl: limit (2 bytes), base (4) */
+#define RM_IDTR 58          /* sidtl: the interrupt vector table's base and limit */
+#define RM_HDR 64           /* X+0 .. X+0x290 as the loader left it: cl_magic/cl_offset, the header */
 #define RM_HDR_SIZE 0x290
 #define RM_E820_STATUS (RM_HDR + RM_HDR_SIZE)      /* 0 ok; see E820_* below */
 #define RM_E820_COUNT (RM_E820_STATUS + 4)

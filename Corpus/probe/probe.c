@@ -170,6 +170,8 @@ static void report(u64 *save) {
 		static const char sn[6][3] = {"cs", "ds", "es", "ss", "fs", "gs"};
 		for (int i = 0; i < 6; i++) kv(&o, sn[i], rd16(r + RM_CS + 2 * i));
 		kv(&o, "flags", rd16(r + RM_FLAGS)); kv(&o, "cr0", rd32(r + RM_CR0));
+		kv(&o, "gdtr_base", rd32(r + RM_GDTR + 2)); kv(&o, "gdtr_limit", rd16(r + RM_GDTR));
+		kv(&o, "idtr_base", rd32(r + RM_IDTR + 2)); kv(&o, "idtr_limit", rd16(r + RM_IDTR));
 		nl(&o);
 	}
 	static const char gn[16][4] = {"rax","rbx","rcx","rdx","rsi","rdi","rbp","rsp","r8","r9","r10","r11","r12","r13","r14","r15"};

@@ -32,6 +32,8 @@ setup16_start:
 	popw %cs:rm_save+RM_FLAGS
 	movl %cr0, %eax
 	movl %eax, %cs:rm_save+RM_CR0
+	sgdtl %cs:rm_save+RM_GDTR
+	sidtl %cs:rm_save+RM_IDTR
 	cli
 	cld
 
@@ -126,8 +128,8 @@ pm32:
 rm_gdt:
 	.quad 0
 	.quad 0
-	.quad 0x00cf9a000000ffff        /* 0x10: 32-bit code */
-	.quad 0x00cf92000000ffff        /* 0x18: data */
+	.quad 0x00cf9b000000ffff        /* 0x10: 32-bit code (accessed set: the CPU must not write the image) */
+	.quad 0x00cf93000000ffff        /* 0x18: data (accessed set) */
 rm_gdtr:
 	.word 4 * 8 - 1
 	.long 0

@@ -92,6 +92,10 @@ public enum Harness {
     /// Boots the guest `loaded` describes: its memory, entered in exactly its entry state.
     public static func boot(_ loaded: LoadResult, system: KVMSystem? = nil, options: BootOptions = BootOptions()) throws(KVMError) -> BootReport {
         if let p = options.poison { loaded.memory.poison(pattern: p, keep: loaded.regions.map(\.range)) }
+        if loaded.entry.entryPoint == .setup16 {
+            // The 16-bit entry expects firmware: the IVT and INT 15h's E820 (RealModeFirmware).
+            do { try RealModeFirmware.install(in: loaded.memory, e820: loaded.e820) } catch { throw KVMError(call: "install real-mode firmware", errno: EFAULT, detail: "\(error)") }
+        }
         return try boot(memory: loaded.memory, entry: loaded.entry, system: system, options: options)
     }
 

@@ -7,7 +7,7 @@ struct LoaderArguments: ParsableArguments {
     @Option(help: "Initial ramdisk to load.") var initrd: String?
     @Option(help: "Kernel command line.") var cmdline = "console=ttyS0"
     @Option(help: "Guest RAM (e.g. 512M, 4G).") var memory = "1G"
-    @Option(help: "Entry point: 64, 32 or pvh (default: 64 where the image allows it).") var entry: String?
+    @Option(help: "Entry point: 64, 32, 16 (bzImage: the real-mode setup entry, with a minimal INT 15h) or pvh (default: 64 where the image allows it).") var entry: String?
     @Flag(help: "Place zero page, command line, setup_data and initrd above 4 GiB (needs XLF_CAN_BE_LOADED_ABOVE_4G).") var high = false
     @Option(help: "Load the kernel at this address instead of the protocol's default.") var kernelAddress: String?
     @Option(help: "RNG seed for SETUP_RNG_SEED: 'random', 'none', or hex bytes.") var rngSeed = "random"
@@ -18,7 +18,7 @@ struct LoaderArguments: ParsableArguments {
         var o = LoadOptions()
         o.memorySize = try size(memory, option: "--memory")
         if let entry {
-            guard let e = EntryPoint(rawValue: entry) else { throw fail("--entry '\(entry)' is not one of 64, 32, pvh") }
+            guard let e = EntryPoint(rawValue: entry) else { throw fail("--entry '\(entry)' is not one of 64, 32, 16, pvh") }
             o.entry = e
         }
         o.commandLine = cmdline

@@ -23,7 +23,7 @@ func writeProbeIndex(_ cases: [CorpusCase], to dir: String) throws {
 struct Boot: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Boot a kernel under the built-in KVM VMM, loaded by the reference loader; report the outcome and serial output. A probe kernel's report is judged.")
     @Argument(help: "A bzImage or ELF vmlinux.") var kernel: String
-    @Option(help: "Entry point: 64, 32 or pvh (default: 64 where the image allows it).") var entry: String?
+    @Option(help: "Entry point: 64, 32, 16 (bzImage: the real-mode setup entry, with a minimal INT 15h) or pvh (default: 64 where the image allows it).") var entry: String?
     @Option(help: "Initial ramdisk.") var initrd: String?
     @Option(help: "Kernel command line.") var cmdline = "console=ttyS0 earlyprintk=serial"
     @Option(help: "Guest RAM (e.g. 512M, 4G).") var memory = "1G"
@@ -39,7 +39,7 @@ struct Boot: ParsableCommand {
         var o = LoadOptions()
         o.memorySize = try size(memory, option: "--memory")
         if let entry {
-            guard let e = EntryPoint(rawValue: entry), e != .setup16 else { throw fail("--entry '\(entry)' is not one of 64, 32, pvh") }
+            guard let e = EntryPoint(rawValue: entry) else { throw fail("--entry '\(entry)' is not one of 64, 32, 16, pvh") }
             o.entry = e
         }
         o.commandLine = cmdline

@@ -85,6 +85,36 @@ struct ProbeKernelsTests {
         #expect(r.disagreements.isEmpty, "\(r.disagreements)")
     }
 
+    /// The 16-bit entry under HarnessKVM: the reference loader puts each bzImage variant's
+    /// real-mode part at X and enters it in real mode, with RealModeFirmware's IVT and INT 15h
+    /// E820, on poisoned memory. The probe's setup code records the real-mode state and the
+    /// firmware's map; both views pass every rule and agree, and the map the guest got is the
+    /// loader's e820.
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard,
+          arguments: Probe.variants.filter { $0.kind == "bzImage" && !$0.options.highPlacement })
+    func bootsAtTheSixteenBitEntry(_ c: CorpusCase) async throws {
+        var o = c.options
+        o.entry = .setup16
+        let options = o
+        let r = try await offPool {
+            try ProbeBoot.boot(kernel: MemorySource(name: c.id, bytes: c.image), initrd: c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) },
+                               options: options, system: KVM.system, bootOptions: BootOptions(timeout: .seconds(20), poison: BootOptions.poisonPattern),
+                               producer: "probe(\(c.id)) at the 16-bit entry under HarnessKVM")
+        }
+        #expect(r.boot.outcome == .exited(code: 0), "\(r.boot.outcome); serial: \(r.boot.serialText.prefix(300))")
+        let report = try #require(r.report, "no report: \(r.reportError.map { "\($0)" } ?? "")")
+        #expect(report.entryPoint == .setup16)
+        #expect(report.firmwareMapStatus == .complete)
+        let loaded = try ReferenceLoader.load(kernel: MemorySource(name: c.id, bytes: c.image), options: options)
+        #expect(report.firmwareMap == loaded.e820, "the map INT 15h gave is not the loader's e820")
+        #expect(r.loaderVerdicts.filter { $0.outcome == .fail }.isEmpty, "loader view: \(r.loaderVerdicts.filter { $0.outcome == .fail })")
+        #expect(r.guestVerdicts.filter { $0.outcome == .fail }.isEmpty, "guest view: \(r.guestVerdicts.filter { $0.outcome == .fail })")
+        #expect(r.disagreements.isEmpty, "\(r.disagreements)")
+        for id in ["BP-25", "BP-45", "BP-46", "BP-36"] {
+            #expect(r.guestVerdicts.first { $0.rule == id }?.outcome == .pass, "\(id) not judged pass at the 16-bit entry")
+        }
+    }
+
     /// A loader that corrupts the initrd after placing it (BP-31) is caught from inside the
     /// guest: the probe's checksum no longer matches the file's bytes.
     @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)

@@ -11,7 +11,8 @@
 /// | 0x08FF0 | initial stack pointer |
 /// | 0x09000 | identity page tables (PML4, PDPT, one PD per GiB, up to 16 GiB) |
 /// | 0x20000 | command line |
-/// | 0x90000 | zero page for protocol < 2.02, command line at 0x99800 (BP-30, BP-45) |
+/// | 0x10000 | 16-bit entry: the real-mode part (protocol 2.02+), heap to 0x1E000, command line at 0x1E000 |
+/// | 0x90000 | zero page for protocol < 2.02, command line at 0x99800 (BP-30, BP-45); 16-bit entry: the real-mode part |
 /// | 0xF0000 | ACPI RSDP when asked for (reserved BIOS area) |
 public enum ReferenceLoader {
     public static let gdtAddress: UInt64 = 0x500
@@ -22,6 +23,10 @@ public enum ReferenceLoader {
     public static let commandLineAddress: UInt64 = 0x2_0000
     public static let oldZeroPageAddress: UInt64 = 0x9_0000
     public static let oldCommandLineOffset: UInt64 = 0x9800
+    /// 16-bit entry, protocol 2.02+: the real-mode part at 0x10000, its heap (and SP) ending at
+    /// X+0xE000, the command line there (BOOT "Sample Boot Configuration").
+    public static let realModeAddress: UInt64 = 0x1_0000
+    public static let realModeHeapEnd: UInt64 = 0xE000
     public static let rsdpAddress: UInt64 = 0xF_0000
     /// High placement: everything the loader places above 4 GiB starts here.
     public static let highBase: UInt64 = 1 << 32
@@ -98,7 +103,12 @@ struct Builder {
             entry = .long64
         case .protected32?: entry = .protected32
         case .pvh?: throw .placement(rule: "BP-60", message: "a bzImage has no PVH entry note; use the ELF vmlinux for --entry pvh")
-        case .setup16?: throw .placement(rule: "BP-45", message: "the 16-bit setup entry needs BIOS services; the reference loader is a VMM loader (use 32 or 64)")
+        case .setup16?:
+            // The 16-bit entry as a BIOS loader uses it (BP-25, BP-45, BP-46): the real-mode part
+            // at X, header fields written there; the firmware (HarnessKVM's INT 15h) serves the
+            // memory map and the kernel's setup code builds boot_params.
+            guard h.bytes.u32(0x202) == BzImage.headerMagic else { throw .placement(rule: "BP-03", message: "the 16-bit entry needs a setup header (\"HdrS\" at 0x202)") }
+            entry = .setup16
         }
         // BP-07: anything above 4 GiB needs the 64-bit entry and XLF_CAN_BE_LOADED_ABOVE_4G.
         let mayGoHigh = entry == .long64 && h.xloadFlags.contains(.canBeLoadedAbove4G)
@@ -167,7 +177,13 @@ struct Builder {
         let zeroPage: UInt64
         let cmdAt: UInt64
         var setupDataAt: UInt64
-        if oldProtocol {
+        if entry == .setup16 {
+            // X = 0x90000 before 2.02 (the kernel uses that segment), else 0x10000; the command
+            // line sits just above the setup heap (BOOT "Sample Boot Configuration").
+            zeroPage = oldProtocol ? L.oldZeroPageAddress : L.realModeAddress
+            cmdAt = zeroPage + (oldProtocol ? L.oldCommandLineOffset : L.realModeHeapEnd)
+            setupDataAt = L.setupDataAddress
+        } else if oldProtocol {
             zeroPage = L.oldZeroPageAddress; cmdAt = L.oldZeroPageAddress + L.oldCommandLineOffset; setupDataAt = 0
         } else if options.highPlacement {
             zeroPage = L.highBase; setupDataAt = L.highBase + 0x1000; cmdAt = L.highBase + 0x2000
@@ -187,6 +203,11 @@ struct Builder {
         var initrdRange: AddressRange? = nil
         if let initrd {
             initrdRange = try placeInitrd(initrd, window: window, ceiling: UInt64(h.initrdAddressMax), ceilingField: v >= ProtocolVersion(2, 3) ? "initrd_addr_max at 0x22C" : "0x37FFFFFF before protocol 2.03", avoid: [AddressRange(start: 0, end: RAMLayout.oneMiB)])
+        }
+
+        if entry == .setup16 {
+            return try loadRealMode(bz, image: image, source: source, kernelAt: kernelAt, window: window, x: zeroPage, cmd: cmd, cmdAt: cmdAt,
+                                    setupDataAt: setupDataAt, initrd: initrdRange)
         }
 
         // Zero page (BP-11…BP-18): zeroed, header copied by its declared extent, loader fields.
@@ -232,6 +253,55 @@ struct Builder {
             state.rsi = zeroPage
         }
         return LoadResult(memory: memory, layout: layout, image: image, entry: state, kernelAddress: kernelAt, kernelWindow: window, bootParams: zeroPage, startInfo: nil, commandLine: (cmdAt, cmd.text), initrd: initrdRange, e820: e820, regions: regions, warnings: warnings)
+    }
+
+    /// The 16-bit entry: the image's real-mode part ((setup_sects'+1)*512 bytes of the file) at
+    /// X with the header fields a BIOS loader writes (type_of_loader, loadflags with
+    /// CAN_USE_HEAP, heap_end_ptr, cmd_line_ptr or cl_magic/cl_offset, ramdisk, code32_start,
+    /// setup_data), and the real-mode entry state: CS = (X>>4)+0x20, IP = 0, DS = ES = SS = FS =
+    /// GS = X>>4, SP = heap end, IF = 0 (BP-25, BP-45, BP-46). No zero page and no e820: the
+    /// kernel's setup code builds boot_params and asks the firmware for the map.
+    mutating func loadRealMode(_ bz: BzImage, image: KernelImage, source: some ByteSource, kernelAt: UInt64, window: AddressRange, x: UInt64,
+                               cmd: KernelCommandLine, cmdAt: UInt64, setupDataAt: UInt64, initrd: AddressRange?) throws(LoadError) -> LoadResult {
+        let h = bz.header, v = h.version
+        let oldProtocol = v < ProtocolVersion(2, 2)
+        var rm: [UInt8]
+        do { rm = try source.read(at: 0, count: Int(bz.protectedModeOffset)) } catch { throw .source(error) }
+        let heapEnd = oldProtocol ? L.oldCommandLineOffset : L.realModeHeapEnd
+        func field(_ name: String, _ value: UInt64) {
+            guard let f = SetupHeaderLayout.field(name), f.end <= h.headerEnd else { return }
+            rm.put(value, at: f.offset, width: f.size)
+        }
+        field("type_of_loader", UInt64(options.typeOfLoader))
+        var lf = h.loadFlags.intersection(.loadedHigh)
+        if cmd.text.split(separator: 0x20).contains(where: { Array($0) == Array("quiet".utf8) }) { lf.insert(.quiet) }
+        if v >= ProtocolVersion(2, 1) { lf.insert(.canUseHeap); field("heap_end_ptr", heapEnd - 0x200) }
+        field("loadflags", UInt64(lf.rawValue))
+        if oldProtocol {
+            // BP-30: cl_magic / cl_offset in the boot sector's screen_info slots; X is 0x90000,
+            // so nothing is moved and setup_move_size stays the image's.
+            rm.put16(0xA33F, at: 0x20); rm.put16(UInt16(cmdAt - x), at: 0x22)
+        } else {
+            field("cmd_line_ptr", cmdAt)
+        }
+        if let r = initrd { field("ramdisk_image", r.start); field("ramdisk_size", r.length) }
+        field("code32_start", kernelAt)
+        if v >= ProtocolVersion(2, 7) { field("hardware_subarch", 0); field("hardware_subarch_data", 0) }
+        if let seed = options.rngSeed, v >= ProtocolVersion(2, 9), let first = try writeSetupData(seed: seed, at: setupDataAt, kernelInfo: bz.kernelInfo, version: v) {
+            field("setup_data", first)
+        }
+        if options.acpiRSDP { _ = try writeRSDP() }   // found by the kernel's scan; no boot_params field at this entry
+        try put(rm, at: x, name: "real_mode")
+        try put(cmd.terminated, at: cmdAt, name: "cmdline")
+        let seg = UInt16(x >> 4)
+        var s = EntryState(entryPoint: .setup16)
+        s.cs = SegmentRegister(selector: seg + 0x20, base: UInt64(seg + 0x20) << 4, limit: 0xFFFF, type: 0xB, present: true, dpl: 0, db: false, s: true, l: false, g: false)
+        let data = SegmentRegister(selector: seg, base: x, limit: 0xFFFF, type: 0x3, present: true, dpl: 0, db: false, s: true, l: false, g: false)
+        s.ds = data; s.es = data; s.ss = data; s.fs = data; s.gs = data
+        s.rip = 0; s.rsp = heapEnd; s.cr0 = EntryState.cr0ET
+        s.idtr = TableRegister(base: 0, limit: 0x3FF)   // the real-mode interrupt vector table
+        return LoadResult(memory: memory, layout: layout, image: image, entry: s, kernelAddress: kernelAt, kernelWindow: window, bootParams: x, startInfo: nil,
+                          commandLine: (cmdAt, cmd.text), initrd: initrd, e820: e820, regions: regions, warnings: warnings)
     }
 
     // MARK: ELF vmlinux (direct 64-bit entry, BP-70…BP-72; PVH, BP-60…BP-69)

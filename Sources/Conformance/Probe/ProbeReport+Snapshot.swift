@@ -15,6 +15,8 @@ extension ProbeReport {
             }
             e.rflags = rm["flags"] ?? 0x2
             e.cr0 = rm["cr0"] ?? 0
+            e.gdtr = TableRegister(base: rm["gdtr_base"] ?? 0, limit: UInt16(truncatingIfNeeded: rm["gdtr_limit"] ?? 0))
+            e.idtr = TableRegister(base: rm["idtr_base"] ?? 0, limit: UInt16(truncatingIfNeeded: rm["idtr_limit"] ?? 0))
             e.rip = 0   // the protocol's entry is offset 0 of segment + 0x20; the header's jump leads to the probe
             return e
         }

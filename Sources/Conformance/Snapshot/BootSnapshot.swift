@@ -107,6 +107,9 @@ public struct BootSnapshot: Sendable {
     public static func of(_ r: LoadResult, kernel: some ByteSource, initrd: (any ByteSource)?, commandLine: String) throws(SourceError) -> BootSnapshot {
         let image = try ImageRecord.record(r.image, source: kernel)
         let inputs = try InputRecord.of(commandLine: commandLine, initrd: initrd)
-        return BootSnapshot(producer: "reference-loader", image: image, inputs: inputs, entry: r.entry, kernelAddress: r.kernelAddress, memory: r.memory, regions: r.regions, warnings: r.warnings)
+        // At the 16-bit entry the memory map comes from the firmware, which for the reference
+        // loader is the VMM that boots it (HarnessKVM's INT 15h serves this e820).
+        return BootSnapshot(producer: "reference-loader", image: image, inputs: inputs, entry: r.entry, kernelAddress: r.kernelAddress, memory: r.memory, regions: r.regions, warnings: r.warnings,
+                            firmwareMemoryMap: r.entry.entryPoint == .setup16 ? r.e820 : nil)
     }
 }
