@@ -73,7 +73,8 @@ struct Rules: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List every rule: id, title, statement and spec reference.")
     @Flag(help: "Machine-readable output.") var json = false
     func run() throws {
-        if json { writeJSON(RuleCatalogue.all.map { ["id": $0.id, "title": $0.title, "statement": $0.statement, "reference": $0.reference] }); return }
-        for r in RuleCatalogue.all { print("\(r.id)  \(r.title)\n       \(r.statement)\n       spec: \(r.reference)") }
+        func entries(_ r: Rule) -> [String] { EntryPoint.allCases.filter(r.entries.contains).map(\.rawValue) }
+        if json { writeJSON(RuleCatalogue.all.map { ["id": $0.id, "title": $0.title, "statement": $0.statement, "reference": $0.reference, "entries": entries($0)] }); return }
+        for r in RuleCatalogue.all { print("\(r.id)  \(r.title)\n       \(r.statement)\n       spec: \(r.reference)\n       entries: \(entries(r).joined(separator: ", "))") }
     }
 }
