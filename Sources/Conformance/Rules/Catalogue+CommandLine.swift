@@ -10,7 +10,10 @@ extension RuleCatalogue {
         Rule("BP-27", "command line NUL-terminated within the limit", reference: "§4.4; BOOT; KEXEC",
              statement: "The string at C is NUL-terminated with strlen ≤ cmdline_size (2.06+) or 255, and is what the user asked for.") { c in
             guard let cAddr = c.commandLineAddress else { return .na("no command line pointer") }
-            guard let t = c.commandLineText else { return .fail("no NUL within \(c.commandLineLimit + 1) bytes of \(hex(cAddr))") }
+            guard let t = c.commandLineText else {
+                if let why = c.commandLineUnseen { return .na(why) }
+                return .fail("no NUL within \(c.commandLineLimit + 1) bytes of \(hex(cAddr))")
+            }
             return .check([(t == c.s.inputs.commandLine, "command line at \(hex(cAddr)) is \"\(String(decoding: t.prefix(80), as: UTF8.self))\" (\(t.count) bytes), asked for \(c.s.inputs.commandLine.count) bytes \"\(String(decoding: c.s.inputs.commandLine.prefix(80), as: UTF8.self))\"")],
                           ok: "\(t.count) bytes + NUL at \(hex(cAddr)), limit \(c.commandLineLimit)")
         },

@@ -40,6 +40,10 @@ public struct RuleContext: Sendable {
     public let commandLineLimit: UInt64
     /// Bytes at C up to (not including) the NUL; nil when no NUL within limit+1 bytes.
     public let commandLineText: [UInt8]?
+    /// Why the bytes at C cannot be judged, when the snapshot is a partial view (a probe's
+    /// report) that does not hold them: the probe did not read them, which is no fault of the
+    /// loader's.
+    public let commandLineUnseen: String?
     /// R and RS, reassembled from low and ext halves (or PVH module 0).
     public let initrd: AddressRange?
     public let initrdFields: (image: UInt64, size: UInt64)?
@@ -118,17 +122,25 @@ public struct RuleContext: Sendable {
         commandLineAddress = cAddr
         commandLineLimit = limit
         var text: [UInt8]? = nil
+        var unseen: String? = nil
         if let c = cAddr {
             var got: [UInt8] = []
             var off: UInt64 = 0
             while off <= limit {
                 let n = Int(min(256, limit + 1 - off))
-                guard let chunk = s.memory.bytes(at: c &+ off, count: n) ?? s.memory.bytes(at: c &+ off, count: 1) else { break }
+                guard let chunk = s.memory.bytes(at: c &+ off, count: n) ?? s.memory.bytes(at: c &+ off, count: 1) else {
+                    if s.memory.isPartialView {
+                        unseen = off == 0 ? "the command line at \(hex(c)) is not in the captured memory (the probe did not report it)"
+                            : "the command line at \(hex(c)) is in the captured memory only up to \(off) bytes, with no NUL (the probe did not report the rest)"
+                    }
+                    break
+                }
                 if let nul = chunk.firstIndex(of: 0) { got += chunk[..<nul]; text = got; break }
                 got += chunk; off += UInt64(chunk.count)
             }
         }
         commandLineText = text
+        commandLineUnseen = text == nil ? unseen : nil
 
         // Initrd.
         var rd: AddressRange? = nil

@@ -1,0 +1,85 @@
+import Conformance
+import Foundation
+import HarnessKVM
+import Testing
+
+/// Issue 12: what the rules say about another loader's boot as a probe reports it. Expected
+/// values come from the spec digest (`shared/spec/x86-boot-protocol.md`), by offset and rule.
+@Suite("ProbeJudge")
+struct ProbeJudgeTests {
+    /// A corpus case loaded by the reference loader.
+    static func load(_ id: String) throws -> (LoadResult, BootSnapshot) {
+        let c = try syntheticImage(id)
+        let kernel = MemorySource(name: c.id, bytes: c.image)
+        let initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
+        let r = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
+        return (r, try BootSnapshot.of(r, kernel: kernel, initrd: initrd, commandLine: c.options.commandLine))
+    }
+
+    /// What a probe report holds of a load: the bytes of every region except `dropping`, which
+    /// the probe did not read.
+    static func probeView(_ r: LoadResult, _ s: BootSnapshot, dropping: Set<String>) -> BootSnapshot {
+        var m = CapturedMemory()
+        for reg in r.regions where !dropping.contains(reg.name) {
+            m.pieces.append((reg.range.start, r.memory.bytes(at: reg.range.start, count: Int(reg.range.length)) ?? []))
+        }
+        var v = s
+        v.memory = m
+        return v
+    }
+
+    static func verdict(_ s: BootSnapshot, _ id: String) throws -> Verdict { try #require(judge(s).first { $0.rule == id }) }
+    static func failing(_ s: BootSnapshot) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: judge(s).filter { $0.outcome == .fail }.map { ($0.rule, $0.evidence) })
+    }
+}
+
+// MARK: item 1: an ELF zero page built from scratch (BP-72) and BP-27
+
+extension ProbeJudgeTests {
+    /// Clears boot_flag, the jump, "HdrS" and version (0x1FE..<0x208) and cmdline_size (0x238)
+    /// in a loaded ELF zero page: BP-72 allows a zero page built from scratch without them.
+    static func elfZeroPageWithoutHeader() throws -> (LoadResult, BootSnapshot) {
+        let (r, s) = try load("elf-direct-64")
+        let b = try #require(r.bootParams)
+        try r.memory.write([UInt8](repeating: 0, count: 0x208 - 0x1FE), at: b + 0x1FE)
+        try r.memory.write([0, 0, 0, 0], at: b + 0x238)
+        return (r, s)
+    }
+
+    /// BP-27 (issue 12, item 1): the old probe skipped the command line of a zero page without
+    /// a version ≥ 2.02, and the judge then failed BP-27 ("no NUL") for bytes nobody read.
+    /// With the bytes missing from the report, BP-27 is n/a and says why; nothing fails.
+    @Test func elfZeroPageWithoutHeaderDoesNotFailBP27ForUnreadBytes() throws {
+        let (r, s) = try Self.elfZeroPageWithoutHeader()
+        #expect(try Self.verdict(s, "BP-27").outcome == .pass, "the whole memory holds the command line")
+        #expect(try Self.verdict(s, "BP-72").outcome == .pass)
+        let view = Self.probeView(r, s, dropping: ["cmdline"])
+        let v = try Self.verdict(view, "BP-27")
+        #expect(v.outcome == .notApplicable, "\(v)")
+        #expect(v.evidence.contains(hex(r.commandLine.address)) && v.evidence.contains("not in"), "\(v.evidence)")
+        #expect(Self.failing(view).isEmpty, "\(Self.failing(view))")
+    }
+
+    /// The probe side of item 1: booted with such a zero page, the probe reports the command
+    /// line (it used to report it only for version ≥ 0x202), and BP-27 passes on it.
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
+    func probeReportsTheCommandLineOfAnELFStyleZeroPage() throws {
+        _ = try Probe.require()
+        let c = try #require(Probe.variants.first { $0.id == "elf-direct-64" }, "the elf-direct-64 probe variant")
+        let kernel = MemorySource(name: c.id, bytes: c.image)
+        let initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
+        let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
+        let b = try #require(loaded.bootParams)
+        try loaded.memory.write([UInt8](repeating: 0, count: 0x208 - 0x1FE), at: b + 0x1FE)
+        try loaded.memory.write([0, 0, 0, 0], at: b + 0x238)
+        let boot = try Harness.boot(loaded, system: KVM.system, options: BootOptions(timeout: .seconds(20)))
+        let report = try ProbeReport.parse(serial: boot.serial)
+        let piece = try #require(report.piece("cmdline"), "no cmdline line in the report")
+        #expect(piece.address == loaded.commandLine.address)
+        #expect(piece.bytes == Array(c.options.commandLine.utf8) + [0])
+        let snap = try BootSnapshot.of(loaded, kernel: kernel, initrd: initrd, commandLine: c.options.commandLine)
+        let guest = report.snapshot(image: snap.image, inputs: snap.inputs, known: try KnownContent.of(kernel: kernel, initrd: initrd), producer: "test")
+        #expect(try Self.verdict(guest, "BP-27").outcome == .pass)
+    }
+}
