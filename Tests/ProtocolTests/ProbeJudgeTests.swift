@@ -83,3 +83,28 @@ extension ProbeJudgeTests {
         #expect(try Self.verdict(guest, "BP-27").outcome == .pass)
     }
 }
+
+// MARK: item 2: a command line truncated to cmdline_size (BP-27)
+
+extension ProbeJudgeTests {
+    /// BP-27 (issue 12, item 2): "Longer strings are truncated by the kernel, so a conformant
+    /// loader rejects or truncates them explicitly." A loader that truncates the requested line
+    /// to cmdline_size (0x238 in the image) passes, and the evidence says so and to how much.
+    @Test func commandLineTruncatedToCmdlineSizePasses() throws {
+        let (r, base) = try Self.load("bz-2.15")
+        var s = base
+        let limit = Int(try #require(s.image.headerBytes.u32(0x238)))   // cmdline_size, §1.2
+        let asked = (0..<(limit + 300)).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+        try r.memory.write(Array(asked.prefix(limit)) + [0], at: r.commandLine.address)
+        s.inputs.commandLine = asked
+        let v = try Self.verdict(s, "BP-27")
+        #expect(v.outcome == .pass, "\(v)")
+        #expect(v.evidence.contains("truncated") && v.evidence.contains("\(limit) bytes") && v.evidence.contains("\(asked.count)"), "\(v.evidence)")
+        // Cut anywhere else, it is not the requested line.
+        try r.memory.write([0], at: r.commandLine.address + 100)
+        #expect(try Self.verdict(s, "BP-27").outcome == .fail)
+        // A line within the limit must arrive whole.
+        s.inputs.commandLine = Array(asked.prefix(101))
+        #expect(try Self.verdict(s, "BP-27").outcome == .fail)
+    }
+}

@@ -8,11 +8,14 @@ extension RuleCatalogue {
             return p != 0 ? .pass("cmd_line_ptr \(hex(p))") : .fail("cmd_line_ptr (0x228 | 0x0C8<<32) is 0: the kernel assumes a pre-2.02 loader")
         },
         Rule("BP-27", "command line NUL-terminated within the limit", reference: "§4.4; BOOT; KEXEC",
-             statement: "The string at C is NUL-terminated with strlen ≤ cmdline_size (2.06+) or 255, and is what the user asked for.") { c in
+             statement: "The string at C is NUL-terminated with strlen ≤ cmdline_size (2.06+) or 255, and is what the user asked for, or that cut explicitly to the limit.") { c in
             guard let cAddr = c.commandLineAddress else { return .na("no command line pointer") }
             guard let t = c.commandLineText else {
                 if let why = c.commandLineUnseen { return .na(why) }
                 return .fail("no NUL within \(c.commandLineLimit + 1) bytes of \(hex(cAddr))")
+            }
+            if c.commandLineTruncatedToLimit {
+                return .pass("\(t.count) bytes + NUL at \(hex(cAddr)): the \(c.s.inputs.commandLine.count)-byte command line asked for, truncated to \(t.count) bytes, the limit \(c.commandLineLimit)")
             }
             return .check([(t == c.s.inputs.commandLine, "command line at \(hex(cAddr)) is \"\(String(decoding: t.prefix(80), as: UTF8.self))\" (\(t.count) bytes), asked for \(c.s.inputs.commandLine.count) bytes \"\(String(decoding: c.s.inputs.commandLine.prefix(80), as: UTF8.self))\"")],
                           ok: "\(t.count) bytes + NUL at \(hex(cAddr)), limit \(c.commandLineLimit)")
@@ -48,9 +51,10 @@ extension RuleCatalogue {
             guard let zp = c.zp else { return noZeroPage }
             guard !c.s.inputs.commandLine.isEmpty else { return .pass("no command line to pass") }
             let magic = zp.u16(0x20)!, off = zp.u16(0x22)!, move = zp.u16(0x212)!
+            let placed = UInt64(c.commandLineTruncatedToLimit ? Int(c.commandLineLimit) : c.s.inputs.commandLine.count)
             return .check([(magic == 0xA33F, "cl_magic at +0x20 is \(hex(magic)), expected 0xA33F"),
-                           (c.commandLineText == c.s.inputs.commandLine, "no matching command line at B + \(hex(off))"),
-                           (UInt64(move) >= UInt64(off) + UInt64(c.s.inputs.commandLine.count) + 1, "setup_move_size \(hex(move)) does not cover the command line ending at +\(hex(UInt64(off) + UInt64(c.s.inputs.commandLine.count) + 1))")],
+                           (c.commandLineText == c.s.inputs.commandLine || c.commandLineTruncatedToLimit, "no matching command line at B + \(hex(off))"),
+                           (UInt64(move) >= UInt64(off) + placed + 1, "setup_move_size \(hex(move)) does not cover the command line ending at +\(hex(UInt64(off) + placed + 1))")],
                           ok: "cl_magic 0xA33F, offset \(hex(off)), setup_move_size \(hex(move))")
         },
     ]

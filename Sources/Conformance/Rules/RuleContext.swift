@@ -190,6 +190,13 @@ public struct RuleContext: Sendable {
     public var xloadflags: UInt16 { version >= 0x020C ? UInt16(img(0x236, 2) ?? 0) : 0 }
     public var relocatable: Bool { version >= 0x0205 && (img(0x234, 1) ?? 0) != 0 }
     public var zeroPageRange: AddressRange? { zp == nil ? nil : B.flatMap { AddressRange.make($0, length: 4096) } }
+    /// True when the string at C is the requested command line cut to exactly the limit
+    /// (cmdline_size, or 255 before 2.06): the explicit truncation BP-27 allows.
+    public var commandLineTruncatedToLimit: Bool {
+        let asked = s.inputs.commandLine
+        guard let t = commandLineText, UInt64(asked.count) > commandLineLimit, UInt64(t.count) == commandLineLimit else { return false }
+        return t.elementsEqual(asked.prefix(t.count))
+    }
     /// [C, C+strlen+1), the string as placed.
     public var commandLineRange: AddressRange? {
         guard let c = commandLineAddress else { return nil }
