@@ -46,9 +46,9 @@ struct Judge: ParsableCommand {
         } else {
             print("probe report: variant \(report.variant.isEmpty ? "(none)" : report.variant), entry \(report.entryPoint.rawValue), loaded at \(hex(report.base)), \(report.lineCount) lines")
             for u in report.unreadable { print("  the probe could not read: \(u)") }
-            for v in verdicts where verbose || v.outcome == .fail { print("  \(v.outcome == .fail ? "FAIL" : v.outcome.rawValue.uppercased()) \(v.rule): \(v.evidence)") }
+            for v in verdicts where verbose || v.outcome == .fail || v.outcome == .warn { print("  \(v.outcome == .fail ? "FAIL" : v.outcome.rawValue.uppercased()) \(v.rule): \(v.evidence)") }
             let f = verdicts.filter { $0.outcome == .fail }.count
-            print("\(verdicts.filter { $0.outcome == .pass }.count) pass, \(f) fail, \(verdicts.filter { $0.outcome == .notApplicable }.count) n/a")
+            print("\(verdicts.filter { $0.outcome == .pass }.count) pass, \(verdicts.filter { $0.outcome == .warn }.count) warn, \(f) fail, \(verdicts.filter { $0.outcome == .notApplicable }.count) n/a")
         }
         if verdicts.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
     }

@@ -108,3 +108,28 @@ extension ProbeJudgeTests {
         #expect(try Self.verdict(s, "BP-27").outcome == .fail)
     }
 }
+
+// MARK: item 3: an unsorted e820 warns (BP-35)
+
+extension ProbeJudgeTests {
+    /// BP-35 (issue 12, item 3): the kernel sorts and merges the table itself (§2.3), so an
+    /// unsorted, non-overlapping table is legal: the verdict warns, it does not fail.
+    @Test func unsortedE820Warns() throws {
+        let run = SyntheticCorpus.run(try syntheticImage("fault-e820-unsorted"))
+        let v = try #require(run.verdicts.first { $0.rule == "BP-35" })
+        #expect(v.outcome.rawValue == "warn", "\(v)")
+        #expect(v.evidence.contains("not sorted"), "\(v.evidence)")
+    }
+
+    /// Overlapping entries still fail BP-35 (count, format, monotonic addresses).
+    @Test func overlappingE820Fails() throws {
+        let (r, s) = try Self.load("bz-2.15")
+        let b = try #require(r.bootParams)
+        // Entry 1 (reserved, after RAM [0, 0x9FC00)) moved to start inside entry 0.
+        var e = [UInt8](repeating: 0, count: 16)
+        e.put64(0x9_F000, at: 0); e.put64(0x1000, at: 8)
+        try r.memory.write(e, at: b + 0x2D0 + 20)
+        let v = try Self.verdict(s, "BP-35")
+        #expect(v.outcome == .fail, "\(v)")
+    }
+}
