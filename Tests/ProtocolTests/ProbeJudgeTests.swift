@@ -81,6 +81,9 @@ extension ProbeJudgeTests {
         let snap = try BootSnapshot.of(loaded, kernel: kernel, initrd: initrd, commandLine: c.options.commandLine)
         let guest = report.snapshot(image: snap.image, inputs: snap.inputs, known: try KnownContent.of(kernel: kernel, initrd: initrd), producer: "test")
         #expect(try Self.verdict(guest, "BP-27").outcome == .pass)
+        // The probe does not follow setup_data from a zero page without a version: BP-41 is
+        // n/a, not failed, for the node it did not read (item 4).
+        #expect(Self.failing(guest).isEmpty, "\(Self.failing(guest))")
     }
 }
 
@@ -131,5 +134,41 @@ extension ProbeJudgeTests {
         try r.memory.write(e, at: b + 0x2D0 + 20)
         let v = try Self.verdict(s, "BP-35")
         #expect(v.outcome == .fail, "\(v)")
+    }
+}
+
+// MARK: item 4: no cascades
+
+extension ProbeJudgeTests {
+    /// BP-67 (issue 12, item 4): with a bad start_info magic Linux BUG()s, and the probe reads
+    /// no further (no module list, memory map or command line). Only BP-67 fails; the rules
+    /// that would read those tables are n/a and say why.
+    @Test func badPVHMagicFailsOnlyBP67() throws {
+        let (r, s) = try Self.load("pvh-desc8")
+        let si = try #require(r.startInfo)
+        try r.memory.write([0x79, 0xC5, 0x6E, 0x33], at: si)   // 0x336EC579
+        let full = Self.failing(s)
+        #expect(Set(full.keys) == ["BP-67"], "\(full)")
+        let view = Self.probeView(r, s, dropping: ["pvh.modlist", "pvh.memmap", "cmdline", "initrd"])
+        let f = Self.failing(view)
+        #expect(Set(f.keys) == ["BP-67"], "\(f)")
+        for id in ["BP-64", "BP-69"] {
+            let v = try Self.verdict(view, id)
+            #expect(v.outcome == .notApplicable && v.evidence.contains("0x336EC579"), "\(v)")
+        }
+    }
+
+    /// BP-57 (issue 12, item 4): a boot_params pointer of 0 fails the pointer rule; the rules
+    /// that read the zero page are n/a, naming the pointer, instead of judging the bytes at 0.
+    @Test func zeroBootParamsPointerFailsOnlyThePointerRule() throws {
+        var (_, s) = try Self.load("bz-2.15")
+        s.entry.rsi = 0
+        #expect(Set(Self.failing(s).keys) == ["BP-57"], "\(Self.failing(s))")
+        let v = try Self.verdict(s, "BP-13")
+        #expect(v.outcome == .notApplicable && v.evidence.contains("RSI = 0"), "\(v)")
+
+        var (_, e) = try Self.load("elf-direct-64")
+        e.entry.rsi = 0
+        #expect(Set(Self.failing(e).keys) == ["BP-57", "BP-70"], "\(Self.failing(e))")
     }
 }

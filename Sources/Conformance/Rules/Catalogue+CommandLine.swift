@@ -2,7 +2,7 @@ extension RuleCatalogue {
     static let commandLine: [Rule] = [
         Rule("BP-26", "cmd_line_ptr nonzero", reference: "§4.4; BOOT cmd_line_ptr",
              statement: "cmd_line_ptr (2.02+) is nonzero even without a user command line.") { c in
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
             if c.isBz && c.version < 0x0202 { return .na("protocol \(ProtocolVersion(rawValue: c.version)) has no cmd_line_ptr") }
             let p = UInt64(zp.u32(0x228)!) | UInt64(zp.u32(0x0C8)!) << 32
             return p != 0 ? .pass("cmd_line_ptr \(hex(p))") : .fail("cmd_line_ptr (0x228 | 0x0C8<<32) is 0: the kernel assumes a pre-2.02 loader")
@@ -48,7 +48,7 @@ extension RuleCatalogue {
              statement: "Before 2.02: 0xA33F at real-mode+0x20, the offset at +0x22, and setup_move_size covering the command line.") { c in
             guard c.isBz else { return notBz }
             guard c.version < 0x0202 else { return .na("protocol \(ProtocolVersion(rawValue: c.version)) uses cmd_line_ptr") }
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
             guard !c.s.inputs.commandLine.isEmpty else { return .pass("no command line to pass") }
             let magic = zp.u16(0x20)!, off = zp.u16(0x22)!, move = zp.u16(0x212)!
             let placed = UInt64(c.commandLineTruncatedToLimit ? Int(c.commandLineLimit) : c.s.inputs.commandLine.count)

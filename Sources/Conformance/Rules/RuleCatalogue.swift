@@ -6,5 +6,7 @@ public enum RuleCatalogue {
 
     static let notBz = Judgement.na("not a bzImage")
     static let noZeroPage = Judgement.na("no zero page readable at the entry's boot_params pointer")
+    /// n/a, with the reason there is no zero page to judge (RuleContext.zeroPageProblem).
+    static func noZeroPage(_ c: RuleContext) -> Judgement { c.zeroPageProblem.map { .na($0) } ?? noZeroPage }
 }
 

@@ -22,7 +22,11 @@ public struct RuleContext: Sendable {
 
     /// B: the zero page (RSI for 32/64-bit entry; the real-mode base for 16-bit; nil for PVH).
     public let B: UInt64?
+    /// The zero page's bytes; nil when there is none to judge (see zeroPageProblem).
     public let zp: [UInt8]?
+    /// Why there is no zero page to judge: PVH, a boot_params pointer of 0 (the pointer rule
+    /// fails; the bytes at 0 are no zero page), or bytes the snapshot does not hold.
+    public let zeroPageProblem: String?
     /// PVH start_info (EBX) and its bytes.
     public let startInfo: UInt64?
     public let si: [UInt8]?
@@ -32,6 +36,10 @@ public struct RuleContext: Sendable {
     public let e820Count: Int
     /// Merged type-1 ranges.
     public let ram: [AddressRange]
+    /// Why the memory map, or the PVH module list, cannot be judged: a partial view (a probe's
+    /// report) that does not hold it, or no zero page to read the e820 from. Rules that would
+    /// read it are n/a with this reason.
+    public let memoryMapUnseen: String?, moduleListUnseen: String?
 
     /// W (BP-22): nil when it cannot be computed (protocol < 2.10, no zero page).
     public let window: AddressRange?
@@ -50,6 +58,8 @@ public struct RuleContext: Sendable {
     /// setup_data nodes: address, type, len; walkProblem when the chain is broken.
     public let setupNodes: [(address: UInt64, type: UInt32, length: UInt32)]
     public let setupWalkProblem: String?
+    /// Why the setup_data chain could not be followed to its end in a partial view.
+    public let setupDataUnseen: String?
 
     public init(_ s: BootSnapshot) {
         self.s = s
@@ -66,25 +76,51 @@ public struct RuleContext: Sendable {
         case .pvh: b = nil
         }
         B = b
-        let zpBytes = b.flatMap { s.memory.bytes(at: $0, count: 4096) }
+        let partial = s.memory.isPartialView
+        var zpBytes = b.flatMap { s.memory.bytes(at: $0, count: 4096) }
+        var zpProblem: String? = nil
+        switch (e.entryPoint, b) {
+        case (.pvh, _): zpProblem = "PVH entry: the loader hands over start_info, not a zero page"
+        case (.long64, 0), (.protected32, 0):
+            let reg = e.entryPoint == .long64 ? "RSI" : "ESI", rule = e.entryPoint == .long64 ? "BP-57" : "BP-51"
+            zpProblem = "the boot_params pointer is 0 (\(reg) = 0): no zero page was handed over, and the bytes at 0 are not one (\(rule) fails)"
+            zpBytes = nil
+        case (_, let b?) where zpBytes == nil:
+            zpProblem = partial ? "the zero page at \(hex(b)) is not in the captured memory (the probe could not read it)" : "no 4096 bytes of guest memory at the boot_params pointer \(hex(b))"
+        default: break
+        }
         zp = zpBytes
+        zeroPageProblem = zpProblem
         let siAt = e.entryPoint == .pvh ? e.rbx : nil
         startInfo = siAt
         let siBytes = siAt.flatMap { s.memory.bytes(at: $0, count: StartInfo.size) }
         si = siBytes
+        /// Why `what` is missing from a partial view.
+        func unseen(_ what: String) -> String {
+            if let magic = siBytes?.u32(0), magic != StartInfo.magic {
+                return "\(what) is not in the captured memory: the probe reads what start_info points to only when its magic is \(hex(StartInfo.magic)), and it is \(hex(magic)) (BP-67 fails)"
+            }
+            return "\(what) is not in the captured memory (the probe did not report it)"
+        }
 
         // Memory map.
         var map: [E820Entry] = []
         var count = 0
+        var mapUnseen: String? = nil
         if let zp = zpBytes {
             count = Int(zp[0x1E8])
             for i in 0..<min(count, 128) { map.append(E820Entry(bytes: zp, at: 0x2D0 + i * 20)) }
-        } else if let si = siBytes, let at = si.u64(40), let n = si.u32(48), n <= 4096,
-                  let raw = s.memory.bytes(at: at, count: Int(n) * StartInfo.memmapEntrySize) {
-            count = Int(n)
-            map = StartInfo.memmapEntries(raw)
+        } else if let si = siBytes, let at = si.u64(40), let n = si.u32(48), n <= 4096 {
+            if let raw = s.memory.bytes(at: at, count: Int(n) * StartInfo.memmapEntrySize) {
+                count = Int(n)
+                map = StartInfo.memmapEntries(raw)
+            } else if partial {
+                mapUnseen = unseen("the PVH memory map at \(hex(at)) (\(n) entries)")
+            }
         }
         e820 = map; e820Count = count
+        if mapUnseen == nil, zpBytes == nil, e.entryPoint != .pvh { mapUnseen = "no memory map to judge against: " + (zpProblem ?? "no zero page") }
+        memoryMapUnseen = mapUnseen
         ram = Self.merge(map.filter { $0.type == .ram }.compactMap(\.range))
 
         // Header values as the loader left them in the zero page.
@@ -122,15 +158,15 @@ public struct RuleContext: Sendable {
         commandLineAddress = cAddr
         commandLineLimit = limit
         var text: [UInt8]? = nil
-        var unseen: String? = nil
+        var clUnseen: String? = nil
         if let c = cAddr {
             var got: [UInt8] = []
             var off: UInt64 = 0
             while off <= limit {
                 let n = Int(min(256, limit + 1 - off))
                 guard let chunk = s.memory.bytes(at: c &+ off, count: n) ?? s.memory.bytes(at: c &+ off, count: 1) else {
-                    if s.memory.isPartialView {
-                        unseen = off == 0 ? "the command line at \(hex(c)) is not in the captured memory (the probe did not report it)"
+                    if partial {
+                        clUnseen = off == 0 ? unseen("the command line at \(hex(c))")
                             : "the command line at \(hex(c)) is in the captured memory only up to \(off) bytes, with no NUL (the probe did not report the rest)"
                     }
                     break
@@ -140,37 +176,47 @@ public struct RuleContext: Sendable {
             }
         }
         commandLineText = text
-        commandLineUnseen = text == nil ? unseen : nil
+        commandLineUnseen = text == nil ? clUnseen : nil
 
         // Initrd.
         var rd: AddressRange? = nil
         var fields: (UInt64, UInt64)? = nil
+        var modUnseen: String? = nil
         if zpBytes != nil {
             let r = z(0x218, 4) | z(0x0C0, 4) << 32, rs = z(0x21C, 4) | z(0x0C4, 4) << 32
             fields = (r, rs)
             if rs != 0 || r != 0 { rd = AddressRange.make(r, length: rs) }
-        } else if let si = siBytes, let n = si.u32(12), n > 0, let ml = si.u64(16), let m0 = s.memory.bytes(at: ml, count: 32) {
-            fields = (m0.u64(0)!, m0.u64(8)!)
-            rd = AddressRange.make(m0.u64(0)!, length: m0.u64(8)!)
+        } else if let si = siBytes, let n = si.u32(12), n > 0, let ml = si.u64(16) {
+            if let m0 = s.memory.bytes(at: ml, count: 32) {
+                fields = (m0.u64(0)!, m0.u64(8)!)
+                rd = AddressRange.make(m0.u64(0)!, length: m0.u64(8)!)
+            } else if partial {
+                modUnseen = unseen("the PVH module list at \(hex(ml)) (\(n) modules)")
+            }
         }
         initrd = rd
         initrdFields = fields
+        moduleListUnseen = modUnseen
 
         // setup_data chain (BP-41): hop limit, cycle detection, bounds.
         var nodes: [(UInt64, UInt32, UInt32)] = []
-        var problem: String? = nil
+        var problem: String? = nil, sdUnseen: String? = nil
         var next = z(0x250, 8)
         var seen: Set<UInt64> = []
         while next != 0 {
             if seen.contains(next) { problem = "cycle: node \(hex(next)) is reached twice"; break }
             if nodes.count >= 256 { problem = "more than 256 nodes"; break }
             seen.insert(next)
-            guard let h = s.memory.bytes(at: next, count: 16) else { problem = "node header at \(hex(next)) is not in guest memory"; break }
+            guard let h = s.memory.bytes(at: next, count: 16) else {
+                if partial { sdUnseen = unseen("setup_data node \(nodes.count) at \(hex(next))") } else { problem = "node header at \(hex(next)) is not in guest memory" }
+                break
+            }
             nodes.append((next, h.u32(8)!, h.u32(12)!))
             next = h.u64(0)!
         }
         setupNodes = nodes.map { (address: $0.0, type: $0.1, length: $0.2) }
         setupWalkProblem = problem
+        setupDataUnseen = sdUnseen
     }
 
     static func merge(_ ranges: [AddressRange]) -> [AddressRange] {
