@@ -172,3 +172,34 @@ extension ProbeJudgeTests {
         #expect(Set(Self.failing(e).keys) == ["BP-57", "BP-70"], "\(Self.failing(e))")
     }
 }
+
+// MARK: item 5: fields by protocol version; header bytes past the declared end
+
+extension ProbeJudgeTests {
+    /// A 2.06 image (header ends at 0x23C, §3) whose bytes [0x23C, 0x290) are code, and a
+    /// loader that copied them into the zero page along with the header.
+    static func oldHeaderCopiedTo0x290() throws -> (LoadResult, BootSnapshot) {
+        let (r, base) = try load("bz-2.06")
+        var s = base
+        let b = try #require(r.bootParams)
+        #expect(s.image.headerBytes[0x201] == 0x3A, "2.06 declares its header end at 0x202 + 0x3A = 0x23C")
+        let code = (0x23C..<0x290).map { UInt8(truncatingIfNeeded: 0x90 &+ $0) }
+        s.image.headerBytes.replaceSubrange(0x23C..<0x290, with: code)
+        try r.memory.write(code, at: b + 0x23C)
+        return (r, s)
+    }
+
+    /// BP-04, BP-11, BP-18, BP-41 (issue 12, item 5): hardware_subarch is a 2.07 field and
+    /// setup_data a 2.09 one; bytes between the header's declared end and 0x290 that equal the
+    /// image's are no violation (BP-04's check), and BP-11 agrees.
+    @Test func fieldsAreJudgedOnlyForTheVersionsThatDefineThem() throws {
+        let (r, s) = try Self.oldHeaderCopiedTo0x290()
+        for id in ["BP-04", "BP-11"] { let v = try Self.verdict(s, id); #expect(v.outcome == .pass, "\(v)") }
+        for id in ["BP-18", "BP-41"] { let v = try Self.verdict(s, id); #expect(v.outcome == .notApplicable, "\(v)") }
+        #expect(Self.failing(s).isEmpty, "\(Self.failing(s))")
+        // One byte past the header end that is not the image's: BP-04 and BP-11 both fail.
+        try r.memory.write([0x5A], at: try #require(r.bootParams) + 0x240)
+        #expect(try Self.verdict(s, "BP-04").outcome == .fail)
+        #expect(try Self.verdict(s, "BP-11").outcome == .fail)
+    }
+}

@@ -201,7 +201,8 @@ public struct RuleContext: Sendable {
         // setup_data chain (BP-41): hop limit, cycle detection, bounds.
         var nodes: [(UInt64, UInt32, UInt32)] = []
         var problem: String? = nil, sdUnseen: String? = nil
-        var next = z(0x250, 8)
+        // setup_data exists from 2.09; before that, 0x250 lies past the header (BP-04).
+        var next = s.image.format == .bzImage && v < 0x0209 ? 0 : z(0x250, 8)
         var seen: Set<UInt64> = []
         while next != 0 {
             if seen.contains(next) { problem = "cycle: node \(hex(next)) is reached twice"; break }
