@@ -5,9 +5,9 @@ import Foundation
 /// Judges a probe's serial output: the same rules the suite applies to the reference loader.
 struct Judge: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Judge a probe kernel's serial output (from any loader or VMM) with the rule catalogue.",
-        discussion: "The report names its variant; the image and the inputs it was booted with are looked up in --probe-images/index.json unless --kernel, --initrd and --cmdline say otherwise.")
+        discussion: "The report names its variant; the image and the inputs it was booted with are looked up in the variants' index.json (under --probe-images, else next to the report or above it, else ./Corpus/probe/images) unless --kernel, --initrd and --cmdline say otherwise.")
     @Argument(help: "A file with the probe's serial output, or - for standard input.") var file = "-"
-    @Option(help: "Directory with the probe variants and index.json (from `conform corpus --probe`).") var probeImages = "Corpus/probe/images"
+    @Option(help: "Directory holding the probe variants' index.json anywhere below it (from `conform corpus --probe`). Default: next to the report or in its parent directories, then ./Corpus/probe/images.") var probeImages: String?
     @Option(help: "The kernel image that was booted (default: the report's variant).") var kernel: String?
     @Option(help: "The initrd that was given (default: the variant's).") var initrd: String?
     @Option(help: "The command line that was given (default: the variant's).") var cmdline: String?
@@ -22,17 +22,20 @@ struct Judge: ParsableCommand {
         }
         let report: ProbeReport
         do { report = try ProbeReport.parse(serial: [UInt8](data)) } catch { throw fail("\(file): \(error)") }
-        var variant: [String: Any] = [:]
+        var variant: ProbeIndex.Variant? = nil, index: ProbeIndex? = nil
         if kernel == nil || cmdline == nil {
-            let idx = probeImages + "/index.json"
-            guard let d = FileManager.default.contents(atPath: idx), let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any],
-                  let vs = o["variants"] as? [[String: Any]] else { throw fail("\(idx): cannot read the probe index (run tools/build-corpus.sh, or give --kernel and --cmdline)") }
-            guard let v = vs.first(where: { $0["id"] as? String == report.variant }) else { throw fail("\(idx): no variant '\(report.variant)' (the report's 'variant' line); give --kernel and --cmdline") }
+            let idx: ProbeIndex
+            do {
+                idx = try ProbeIndex.locate(probeImages: probeImages, report: file == "-" ? nil : file, variant: report.variant,
+                                            workingDirectory: FileManager.default.currentDirectoryPath)
+            } catch { throw fail(error.description) }
+            index = idx
+            guard let v = idx.variant(report.variant) else { throw fail("\(idx.file): no variant '\(report.variant)' (the report's 'variant' line); give --kernel and --cmdline") }
             variant = v
         }
-        let kpath = kernel ?? (probeImages + "/" + (variant["image"] as? String ?? ""))
-        let ipath = initrd ?? (variant["initrd"] as? String).map { probeImages + "/" + $0 }
-        let line = cmdline ?? (variant["cmdline"] as? String ?? "")
+        let kpath = kernel ?? (variant.map { index!.imagePath($0) } ?? "")
+        let ipath = initrd ?? variant.flatMap { index!.initrdPath($0) }
+        let line = cmdline ?? (variant?.commandLine ?? "")
         let src = try openSource(kpath, what: "kernel")
         let rd = try ipath.map { try openSource($0, what: "initrd") }
         let image: ImageRecord

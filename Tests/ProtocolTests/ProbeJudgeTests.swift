@@ -203,3 +203,41 @@ extension ProbeJudgeTests {
         #expect(try Self.verdict(s, "BP-11").outcome == .fail)
     }
 }
+
+// MARK: item 8: where conform judge finds index.json
+
+extension ProbeJudgeTests {
+    static func writeIndex(_ path: String, variants: [String]) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let d = try JSONSerialization.data(withJSONObject: ["format": "probe-index/1", "variants": variants.map { ["id": $0, "image": "\($0).bzImage", "cmdline": ""] }])
+        try d.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Issue 12, item 8: `--probe-images DIR` finds index.json anywhere under DIR, preferring
+    /// one that lists the report's variant.
+    @Test func indexFoundAnywhereUnderTheDirectory() throws {
+        let dir = try Scratch.directory("probe-index")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.writeIndex(dir + "/a/index.json", variants: ["other"])
+        try Self.writeIndex(dir + "/b/c/images/index.json", variants: ["bz-2.15"])
+        let i = try ProbeIndex.locate(probeImages: dir, report: nil, variant: "bz-2.15", workingDirectory: "/nonexistent")
+        #expect(i.file == dir + "/b/c/images/index.json")
+        #expect(i.imagePath(try #require(i.variant("bz-2.15"))) == dir + "/b/c/images/bz-2.15.bzImage")
+        #expect(throws: ProbeIndexError.self) { try ProbeIndex.locate(probeImages: dir + "/a/none", report: nil, variant: "x", workingDirectory: "/") }
+    }
+
+    /// Without the option: next to the report, or in a parent directory (also its images/ and
+    /// Corpus/probe/images/), up to four levels up; then ./Corpus/probe/images.
+    @Test func indexFoundNextToTheReport() throws {
+        let dir = try Scratch.directory("probe-index")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.writeIndex(dir + "/Corpus/probe/images/index.json", variants: ["bz-2.15"])
+        try FileManager.default.createDirectory(atPath: dir + "/runs/qemu/2026", withIntermediateDirectories: true)
+        let i = try ProbeIndex.locate(probeImages: nil, report: dir + "/runs/qemu/2026/serial.txt", variant: "bz-2.15", workingDirectory: "/")
+        #expect(i.file == dir + "/Corpus/probe/images/index.json")
+        let rel = try ProbeIndex.locate(probeImages: nil, report: "runs/qemu/serial.txt", variant: "bz-2.15", workingDirectory: dir)
+        #expect(rel.file == dir + "/Corpus/probe/images/index.json")
+        // Six levels below: past the bound, and not in the working directory either.
+        #expect(throws: ProbeIndexError.self) { try ProbeIndex.locate(probeImages: nil, report: dir + "/1/2/3/4/5/6/serial.txt", variant: "bz-2.15", workingDirectory: "/nonexistent") }
+    }
+}
