@@ -5,7 +5,7 @@ import Foundation
 /// Judges a probe's serial output: the same rules the suite applies to the reference loader.
 struct Judge: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Judge a probe kernel's serial output (from any loader or VMM) with the rule catalogue.",
-        discussion: "The report names its variant; the image and the inputs it was booted with are looked up in the variants' index.json (under --probe-images, else next to the report or above it, else ./Corpus/probe/images) unless --kernel, --initrd and --cmdline say otherwise.")
+        discussion: "The report names its variant; the image and the inputs it was booted with are looked up in the variants' index.json (under --probe-images, else next to the report or above it, else ./Corpus/probe/images) unless --kernel, --initrd and --cmdline say otherwise. A variant name the index lacks is checked against the variants' images: a probe image that is no variant's means the loader corrupted the kernel (BP-19).")
     @Argument(help: "A file with the probe's serial output, or - for standard input.") var file = "-"
     @Option(help: "Directory holding the probe variants' index.json anywhere below it (from `conform corpus --probe`). Default: next to the report or in its parent directories, then ./Corpus/probe/images.") var probeImages: String?
     @Option(help: "The kernel image that was booted (default: the report's variant).") var kernel: String?
@@ -23,6 +23,7 @@ struct Judge: ParsableCommand {
         let report: ProbeReport
         do { report = try ProbeReport.parse(serial: [UInt8](data)) } catch { throw fail("\(file): \(error)") }
         var variant: ProbeIndex.Variant? = nil, index: ProbeIndex? = nil
+        var notes: [String] = []
         if kernel == nil || cmdline == nil {
             let idx: ProbeIndex
             do {
@@ -30,8 +31,25 @@ struct Judge: ParsableCommand {
                                             workingDirectory: FileManager.default.currentDirectoryPath)
             } catch { throw fail(error.description) }
             index = idx
-            guard let v = idx.variant(report.variant) else { throw fail("\(idx.file): no variant '\(report.variant)' (the report's 'variant' line); give --kernel and --cmdline") }
-            variant = v
+            switch idx.identify(report) {
+            case .named(let v): variant = v
+            case .sameImage(let v):
+                variant = v
+                notes.append("the report's variant '\(report.variant)' is not in \(idx.file), but the probe's image is byte for byte that of '\(v.id)': judged as '\(v.id)'")
+            case .imageCorrupted(let bp19, let guess):
+                guard let guess else {
+                    // Nothing else can be judged without knowing what the loader was given.
+                    if json { writeJSON(["file": file, "variant": report.variant, "verdicts": verdictJSON([bp19]), "judged": "BP-19 only: the variant is unknown"]) } else {
+                        print("probe report: variant '\(report.variant)' (not in \(idx.file)), entry \(report.entryPoint.rawValue), loaded at \(hex(report.base)), \(report.lineCount) lines")
+                        print("  FAIL BP-19: \(bp19.evidence)")
+                        print("  other rules not judged: the garbled name matches no one variant; give --kernel and --cmdline to judge the rest")
+                    }
+                    throw ExitCode(1)
+                }
+                variant = guess
+                notes.append("the report's variant '\(report.variant)' is not in \(idx.file) and the probe's own image is no variant's (BP-19): judged as '\(guess.id)', the one variant whose name the garbled one could be")
+            case .unknown(let why): throw fail(why)
+            }
         }
         let kpath = kernel ?? (variant.map { index!.imagePath($0) } ?? "")
         let ipath = initrd ?? variant.flatMap { index!.initrdPath($0) }
@@ -48,6 +66,7 @@ struct Judge: ParsableCommand {
             FileHandle.standardOutput.write(Data(SnapshotJSON.string(snap, verdicts: verdicts).utf8))
         } else {
             print("probe report: variant \(report.variant.isEmpty ? "(none)" : report.variant), entry \(report.entryPoint.rawValue), loaded at \(hex(report.base)), \(report.lineCount) lines")
+            for n in notes { print("  note: \(n)") }
             for u in report.unreadable { print("  the probe could not read: \(u)") }
             for v in verdicts where verbose || v.outcome == .fail || v.outcome == .warn { print("  \(v.outcome == .fail ? "FAIL" : v.outcome.rawValue.uppercased()) \(v.rule): \(v.evidence)") }
             let f = verdicts.filter { $0.outcome == .fail }.count

@@ -204,6 +204,79 @@ extension ProbeJudgeTests {
     }
 }
 
+// MARK: item 6: a kernel copied wrong garbles the probe's own strings (BP-19)
+
+extension ProbeJudgeTests {
+    /// A directory with the given probe variants' images and initrds and their index.json.
+    static func probeImages(_ ids: [String]) throws -> (dir: String, index: ProbeIndex) {
+        _ = try Probe.require()
+        let dir = try Scratch.directory("probe-index")
+        var entries: [[String: Any]] = []
+        for id in ids {
+            let c = try #require(Probe.variants.first { $0.id == id }, "probe variant \(id)")
+            let image = "\(id).\(c.kind == "elf" ? "elf" : "bzImage")"
+            try Data(c.image).write(to: URL(fileURLWithPath: dir + "/" + image))
+            var e: [String: Any] = ["id": id, "image": image, "cmdline": c.options.commandLine, "entry": c.options.entry?.rawValue ?? "default"]
+            if let i = c.initrd { try Data(i).write(to: URL(fileURLWithPath: dir + "/\(id).initrd")); e["initrd"] = "\(id).initrd" }
+            entries.append(e)
+        }
+        let d = try JSONSerialization.data(withJSONObject: ["format": "probe-index/1", "variants": entries])
+        try d.write(to: URL(fileURLWithPath: dir + "/index.json"))
+        return (dir, try ProbeIndex.read(dir + "/index.json"))
+    }
+
+    static func report(variant: String, segmentHash: UInt64) throws -> ProbeReport {
+        try ProbeReport.parse(serial: HarnessUnitsTests.report("variant \(variant)\n" + HarnessUnitsTests.essentials + "hash64 segment 0x1000000 0x3000 \(hex(segmentHash))\n"))
+    }
+
+    /// BP-19 (issue 12, item 6): a variant name the index lacks, with a probe image whose
+    /// checksum is no variant's, is a kernel the loader did not copy byte for byte: the judge
+    /// says BP-19 fails, and judges as the one variant the garbled name can be, if there is one.
+    @Test func garbledVariantNamesBP19() throws {
+        let (dir, index) = try Self.probeImages(["bz-2.10", "bz-2.15", "elf-direct-64"])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard case .imageCorrupted(let v, let guess) = index.identify(try Self.report(variant: "bz-2.1", segmentHash: 0x1234)) else {
+            Issue.record("a garbled name with a foreign image checksum is not named a BP-19 failure"); return
+        }
+        #expect(v.rule == "BP-19" && v.outcome == .fail && v.evidence.contains("byte for byte"), "\(v)")
+        #expect(guess == nil, "'bz-2.1' can be bz-2.10 or bz-2.15")
+        guard case .imageCorrupted(_, let one) = index.identify(try Self.report(variant: "elf-dir", segmentHash: 0x1234)) else { Issue.record("not BP-19"); return }
+        #expect(one?.id == "elf-direct-64")
+        // A name the index lacks on an intact image is that image's variant.
+        let c = try #require(Probe.variants.first { $0.id == "bz-2.15" })
+        let bz = try BzImage(source: MemorySource(name: c.id, bytes: c.image))
+        let intact = ProbeHash64.of(c.image[Int(bz.protectedModeOffset)..<Int(bz.protectedModeOffset) + 0x3000])
+        guard case .sameImage(let same) = index.identify(try Self.report(variant: "renamed", segmentHash: intact)) else { Issue.record("an intact image is not recognised"); return }
+        #expect(same.id == "bz-2.15")
+        if case .named(let n) = index.identify(try Self.report(variant: "bz-2.10", segmentHash: 0)) { #expect(n.id == "bz-2.10") } else { Issue.record("an indexed name is not taken as is") }
+    }
+
+    /// The same under HarnessKVM: a loader that corrupts the probe's variant string in the
+    /// kernel it placed. The report parses, the name is garbled, and BP-19 fails.
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
+    func loaderThatCorruptsTheKernelIsNamedBP19() throws {
+        let build = try Probe.require()
+        let (dir, index) = try Self.probeImages(["bz-2.15", "elf-direct-64"])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = try #require(Probe.variants.first { $0.id == "bz-2.15" })
+        let kernel = MemorySource(name: c.id, bytes: c.image)
+        let initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
+        let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
+        try loaded.memory.write([0x01], at: loaded.kernelAddress + UInt64(build.variantField) + 5)   // "bz-2.\u{1}5"
+        let boot = try Harness.boot(loaded, system: KVM.system, options: BootOptions(timeout: .seconds(20)))
+        let report = try ProbeReport.parse(serial: boot.serial)
+        #expect(report.variant == "bz-2.")
+        guard case .imageCorrupted(let v, let guess) = index.identify(report) else { Issue.record("not named BP-19"); return }
+        #expect(v.outcome == .fail && v.rule == "BP-19")
+        let g = try #require(guess)
+        let src = try FileSource(path: index.imagePath(g))
+        let rd = try index.initrdPath(g).map { try FileSource(path: $0) }
+        let snap = report.snapshot(image: try ImageRecord.record(try KernelImage(source: src), source: src), inputs: try InputRecord.of(commandLine: g.commandLine, initrd: rd),
+                                   known: try KnownContent.of(kernel: src, initrd: rd), producer: "test")
+        #expect(Set(Self.failing(snap).keys) == ["BP-19"], "\(Self.failing(snap))")
+    }
+}
+
 // MARK: item 8: where conform judge finds index.json
 
 extension ProbeJudgeTests {

@@ -111,3 +111,51 @@ public struct ProbeIndexError: Error, CustomStringConvertible, Sendable, Equatab
     public init(_ message: String) { self.message = message }
     public var description: String { message }
 }
+
+extension ProbeIndex {
+    /// Which variant a report came from.
+    public enum Identification: Sendable {
+        /// The report names a variant of the index.
+        case named(Variant)
+        /// The name is not in the index, but the probe's own image is that variant's, byte for byte.
+        case sameImage(Variant)
+        /// The probe's own image in guest memory (its `hash64 segment` line) is no variant's:
+        /// the loader did not copy the kernel byte for byte, which garbles the probe's strings
+        /// too. `verdict` is that BP-19 failure; `guess` the one variant whose name the garbled
+        /// one could be (a prefix of it, or the same length with at most two bytes changed).
+        case imageCorrupted(verdict: Verdict, guess: Variant?)
+        /// Not in the index, and nothing more can be said.
+        case unknown(String)
+    }
+
+    /// Identifies a report's variant; for a name the index lacks, compares the probe's image
+    /// checksum with each variant's image (the same file bytes, from offset 0 of the protected-
+    /// mode image or of the first PT_LOAD).
+    public func identify(_ report: ProbeReport) -> Identification {
+        if let v = variant(report.variant) { return .named(v) }
+        let name = report.variant.isEmpty ? "(empty)" : "'\(report.variant)'"
+        guard let seg = report.hash("segment"), seg.length > 0, seg.length <= 64 << 20 else {
+            return .unknown("\(file): no variant \(name) (the report's 'variant' line), and the report has no hash64 segment line to compare images with; give --kernel and --cmdline")
+        }
+        var same: [Variant] = []
+        for v in variants {
+            guard let src = try? FileSource(path: imagePath(v)), let img = try? KernelImage(source: src) else { continue }
+            let offset: UInt64
+            switch img {
+            case .bzImage(let bz): offset = bz.protectedModeOffset
+            case .elf(let e): guard let s = e.segments.first else { continue }; offset = s.offset
+            }
+            guard offset <= src.size, seg.length <= src.size - offset, let bytes = try? src.read(at: offset, count: Int(seg.length)) else { continue }
+            if ProbeHash64.of(bytes) == seg.hash64 { same.append(v) }
+        }
+        if let v = same.first { return .sameImage(v) }
+        let candidates = variants.filter { v in
+            let a = Array(report.variant.utf8), b = Array(v.id.utf8)
+            if !a.isEmpty, b.starts(with: a) { return true }
+            return a.count == b.count && zip(a, b).filter { $0 != $1 }.count <= 2
+        }
+        let verdict = Verdict(rule: "BP-19", outcome: .fail,
+                              evidence: "the probe's own image at \(hex(seg.address)) (\(hex(seg.length)) bytes) has hash64 \(hex(seg.hash64)), which is no variant's image in \(file): the loader did not copy the kernel byte for byte, and the variant name the probe read from it, \(name), is garbled too")
+        return .imageCorrupted(verdict: verdict, guess: candidates.count == 1 ? candidates[0] : nil)
+    }
+}
