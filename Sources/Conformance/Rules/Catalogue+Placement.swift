@@ -6,7 +6,8 @@ extension RuleCatalogue {
                 let len = c.s.image.protectedModeLength
                 guard let h = c.memory.sha256(at: c.L, length: len) else { return .na("[L, L+\(hex(len))) not in the snapshot") }
                 return h == c.s.image.protectedModeSHA256 ? .pass("[\(hex(c.L)), +\(hex(len))) matches the file (sha256 \(h.prefix(16))…)")
-                    : .fail("guest [\(hex(c.L)), +\(hex(len))) has sha256 \(h.prefix(16))…, the file's protected-mode image has \(c.s.image.protectedModeSHA256.prefix(16))…")
+                    : .fail(h.hasPrefix("hash64:") ? "guest [\(hex(c.L)), +\(hex(len))) as the probe checksummed it (\(h)) is not the file's protected-mode image: not copied byte for byte"
+                            : "guest [\(hex(c.L)), +\(hex(len))) has sha256 \(h.prefix(16))…, the file's protected-mode image has \(c.s.image.protectedModeSHA256.prefix(16))…")
             }
             guard let lo = c.s.image.segments.map(\.paddr).min() else { return .na("no segments") }
             let delta = c.L &- lo
