@@ -250,7 +250,8 @@ struct HarnessUnitsTests {
     @Test(arguments: ["entry", "reg", "cr"])
     func refusesAReportMissingAnEssentialLine(_ kind: String) {
         let body = Self.essentials.split(separator: "\n").filter { !$0.hasPrefix(kind + " ") }.map { $0 + "\n" }.joined()
-        #expect(throws: ProbeReportError(line: 0, message: "no '\(kind)' line: the report is incomplete")) {
+        // Lines: 1 header, 2 variant, 3-5 the three other essentials, 6 end.
+        #expect(throws: ProbeReportError(line: 6, message: "the report ends here without its '\(kind)' line (never read as zeros)")) {
             try ProbeReport.parse(serial: Self.report("variant x\n" + body))
         }
     }

@@ -95,7 +95,7 @@ extension ProbeReport {
             try r.parseLine(line, number: k + 1)
         }
         for kind in requiredLines where first[kind] == nil {
-            throw ProbeReportError(line: 0, message: "no '\(kind)' line: the report is incomplete")
+            throw ProbeReportError(line: lines.count + 1, message: "the report ends here without its '\(kind)' line (never read as zeros)")
         }
         return r
     }
