@@ -232,8 +232,12 @@ static void report(u64 *save) {
 		if (hok) {
 			u16 version = rd16(h + 0x206);
 			u64 cl = rd32(h + 0x228) | (rm ? 0 : (u64)rd32(h + 0x0c8) << 32);
-			u64 csize = version >= 0x206 ? rd32(h + 0x238) : 255;
-			if (cl && version >= 0x202) cstring(&o, "cmdline", cl, csize + 1 > 65536 ? 65536 : csize + 1);
+			/* A zero page built from scratch for the ELF 64-bit entry may lack boot_flag, "HdrS"
+			   and a version (BP-72); its command line is still at cmd_line_ptr, up to
+			   COMMAND_LINE_SIZE (2048) bytes with the NUL. */
+			int scratch = rd32(h + 0x202) != 0x53726448;
+			u64 csize = scratch ? 2047 : version >= 0x206 ? rd32(h + 0x238) : 255;
+			if (cl && (version >= 0x202 || scratch)) cstring(&o, "cmdline", cl, csize + 1 > 65536 ? 65536 : csize + 1);
 			/* Before 2.02: cl_magic 0xA33F at 0x20 and the command line at B + cl_offset. */
 			if (rd16(h + 0x20) == 0xa33f) cstring(&o, "cmdline_old", zp + rd16(h + 0x22), 256);
 			u64 ri = rd32(h + 0x218) | (rm ? 0 : (u64)rd32(h + 0x0c0) << 32), rs = rd32(h + 0x21c) | (rm ? 0 : (u64)rd32(h + 0x0c4) << 32);

@@ -35,13 +35,13 @@ func verdictJSON(_ v: [Verdict]) -> [[String: String]] { v.map { ["rule": $0.rul
 
 /// "pass 45: BP-01 BP-02 …" lines, one per outcome, and each failure with its evidence.
 func printVerdicts(_ verdicts: [Verdict], indent: String = "  ", showAll: Bool = false, expectedFailures: Set<String> = []) {
-    for o in [Outcome.pass, .fail, .notApplicable] {
+    for o in [Outcome.pass, .warn, .fail, .notApplicable] {
         let ids = verdicts.filter { $0.outcome == o }.map(\.rule)
         if !ids.isEmpty { print("\(indent)\(o.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(String(ids.count).leftPad(2)): \(ids.joined(separator: " "))") }
     }
-    for v in verdicts where v.outcome == .fail || (showAll && v.outcome != .fail) {
+    for v in verdicts where v.outcome == .fail || v.outcome == .warn || showAll {
         let rule = RuleCatalogue.rule(v.rule)
-        let mark = v.outcome == .fail ? (expectedFailures.contains(v.rule) ? "✗ (expected)" : "✗") : v.outcome == .pass ? "✓" : "-"
+        let mark = v.outcome == .fail ? (expectedFailures.contains(v.rule) ? "✗ (expected)" : "✗") : v.outcome == .pass ? "✓" : v.outcome == .warn ? "!" : "-"
         print("\(indent)  \(mark) \(v.rule) \(rule?.title ?? ""): \(v.evidence)")
     }
 }

@@ -64,7 +64,8 @@ struct GateCommand: ParsableCommand {
         for run in r.ruleRuns {
             if let why = run.refused { print("  \(run.entry.rawValue)-bit entry: refused: \(why)"); continue }
             let p = run.verdicts.filter { $0.outcome == .pass }.count, f = run.verdicts.filter { $0.outcome == .fail }.count
-            print("  \(run.entry.rawValue) entry: \(p) pass, \(f) fail, \(run.verdicts.count - p - f) n/a")
+            let w = run.verdicts.filter { $0.outcome == .warn }.count
+            print("  \(run.entry.rawValue) entry: \(p) pass, \(w) warn, \(f) fail, \(run.verdicts.count - p - w - f) n/a")
         }
         print("\nboot to userspace:")
         if let s = r.bootSkipped { print("  \(s)") }

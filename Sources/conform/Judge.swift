@@ -5,9 +5,9 @@ import Foundation
 /// Judges a probe's serial output: the same rules the suite applies to the reference loader.
 struct Judge: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Judge a probe kernel's serial output (from any loader or VMM) with the rule catalogue.",
-        discussion: "The report names its variant; the image and the inputs it was booted with are looked up in --probe-images/index.json unless --kernel, --initrd and --cmdline say otherwise.")
+        discussion: "The report names its variant; the image and the inputs it was booted with are looked up in the variants' index.json (under --probe-images, else next to the report or above it, else ./Corpus/probe/images) unless --kernel, --initrd and --cmdline say otherwise. A variant name the index lacks is checked against the variants' images: a probe image that is no variant's means the loader corrupted the kernel (BP-19).")
     @Argument(help: "A file with the probe's serial output, or - for standard input.") var file = "-"
-    @Option(help: "Directory with the probe variants and index.json (from `conform corpus --probe`).") var probeImages = "Corpus/probe/images"
+    @Option(help: "Directory holding the probe variants' index.json anywhere below it (from `conform corpus --probe`). Default: next to the report or in its parent directories, then ./Corpus/probe/images.") var probeImages: String?
     @Option(help: "The kernel image that was booted (default: the report's variant).") var kernel: String?
     @Option(help: "The initrd that was given (default: the variant's).") var initrd: String?
     @Option(help: "The command line that was given (default: the variant's).") var cmdline: String?
@@ -22,17 +22,38 @@ struct Judge: ParsableCommand {
         }
         let report: ProbeReport
         do { report = try ProbeReport.parse(serial: [UInt8](data)) } catch { throw fail("\(file): \(error)") }
-        var variant: [String: Any] = [:]
+        var variant: ProbeIndex.Variant? = nil, index: ProbeIndex? = nil
+        var notes: [String] = []
         if kernel == nil || cmdline == nil {
-            let idx = probeImages + "/index.json"
-            guard let d = FileManager.default.contents(atPath: idx), let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any],
-                  let vs = o["variants"] as? [[String: Any]] else { throw fail("\(idx): cannot read the probe index (run tools/build-corpus.sh, or give --kernel and --cmdline)") }
-            guard let v = vs.first(where: { $0["id"] as? String == report.variant }) else { throw fail("\(idx): no variant '\(report.variant)' (the report's 'variant' line); give --kernel and --cmdline") }
-            variant = v
+            let idx: ProbeIndex
+            do {
+                idx = try ProbeIndex.locate(probeImages: probeImages, report: file == "-" ? nil : file, variant: report.variant,
+                                            workingDirectory: FileManager.default.currentDirectoryPath)
+            } catch { throw fail(error.description) }
+            index = idx
+            switch idx.identify(report) {
+            case .named(let v): variant = v
+            case .sameImage(let v):
+                variant = v
+                notes.append("the report's variant '\(report.variant)' is not in \(idx.file), but the probe's image is byte for byte that of '\(v.id)': judged as '\(v.id)'")
+            case .imageCorrupted(let bp19, let guess):
+                guard let guess else {
+                    // Nothing else can be judged without knowing what the loader was given.
+                    if json { writeJSON(["file": file, "variant": report.variant, "verdicts": verdictJSON([bp19]), "judged": "BP-19 only: the variant is unknown"]) } else {
+                        print("probe report: variant '\(report.variant)' (not in \(idx.file)), entry \(report.entryPoint.rawValue), loaded at \(hex(report.base)), \(report.lineCount) lines")
+                        print("  FAIL BP-19: \(bp19.evidence)")
+                        print("  other rules not judged: the garbled name matches no one variant; give --kernel and --cmdline to judge the rest")
+                    }
+                    throw ExitCode(1)
+                }
+                variant = guess
+                notes.append("the report's variant '\(report.variant)' is not in \(idx.file) and the probe's own image is no variant's (BP-19): judged as '\(guess.id)', the one variant whose name the garbled one could be")
+            case .unknown(let why): throw fail(why)
+            }
         }
-        let kpath = kernel ?? (probeImages + "/" + (variant["image"] as? String ?? ""))
-        let ipath = initrd ?? (variant["initrd"] as? String).map { probeImages + "/" + $0 }
-        let line = cmdline ?? (variant["cmdline"] as? String ?? "")
+        let kpath = kernel ?? (variant.map { index!.imagePath($0) } ?? "")
+        let ipath = initrd ?? variant.flatMap { index!.initrdPath($0) }
+        let line = cmdline ?? (variant?.commandLine ?? "")
         let src = try openSource(kpath, what: "kernel")
         let rd = try ipath.map { try openSource($0, what: "initrd") }
         let image: ImageRecord
@@ -45,10 +66,11 @@ struct Judge: ParsableCommand {
             FileHandle.standardOutput.write(Data(SnapshotJSON.string(snap, verdicts: verdicts).utf8))
         } else {
             print("probe report: variant \(report.variant.isEmpty ? "(none)" : report.variant), entry \(report.entryPoint.rawValue), loaded at \(hex(report.base)), \(report.lineCount) lines")
+            for n in notes { print("  note: \(n)") }
             for u in report.unreadable { print("  the probe could not read: \(u)") }
-            for v in verdicts where verbose || v.outcome == .fail { print("  \(v.outcome == .fail ? "FAIL" : v.outcome.rawValue.uppercased()) \(v.rule): \(v.evidence)") }
+            for v in verdicts where verbose || v.outcome == .fail || v.outcome == .warn { print("  \(v.outcome == .fail ? "FAIL" : v.outcome.rawValue.uppercased()) \(v.rule): \(v.evidence)") }
             let f = verdicts.filter { $0.outcome == .fail }.count
-            print("\(verdicts.filter { $0.outcome == .pass }.count) pass, \(f) fail, \(verdicts.filter { $0.outcome == .notApplicable }.count) n/a")
+            print("\(verdicts.filter { $0.outcome == .pass }.count) pass, \(verdicts.filter { $0.outcome == .warn }.count) warn, \(f) fail, \(verdicts.filter { $0.outcome == .notApplicable }.count) n/a")
         }
         if verdicts.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
     }

@@ -243,7 +243,7 @@ struct HarnessUnitsTests {
     }
 
     @Test func parsesAReport() throws {
-        let r = try ProbeReport.parse(serial: Self.report("variant x\nentry 32\nbase addr=0x100000 len=0x3000\nmem zeropage 0x7000 0x10 aa.e.bb\npt 0x9000 0x4 0x0 0x2 0x83 0x200000\nhash64 initrd 0x8000000 0x10 0x1234\n"))
+        let r = try ProbeReport.parse(serial: Self.report("variant x\nentry 32\nbase addr=0x100000 len=0x3000\n" + Self.essentials.split(separator: "\n").dropFirst(2).map { $0 + "\n" }.joined() + "mem zeropage 0x7000 0x10 aa.e.bb\npt 0x9000 0x4 0x0 0x2 0x83 0x200000\nhash64 initrd 0x8000000 0x10 0x1234\n"))
         #expect(r.variant == "x")
         #expect(r.entryPoint == .protected32)
         #expect(r.base == 0x10_0000)
@@ -262,6 +262,57 @@ struct HarnessUnitsTests {
         #expect(throws: ProbeReportError.self) { try ProbeReport.parse(serial: Self.report("mem zeropage 0x7000 0x10 aa.ff.\n")) }
         #expect(throws: ProbeReportError.self) { try ProbeReport.parse(serial: Self.report("pt 0x9001 0x4 0x0 0x2 0x83 0x0\n")) }
         #expect(throws: ProbeReportError.self) { try ProbeReport.parse(serial: Array("no report here".utf8)) }
+    }
+
+    /// The lines every report has (entry, base, reg, cr), for the tests below.
+    static let essentials = "entry 64\nbase addr=0x1000000 len=0x3000\nreg rax=0x0 rbx=0x0 rcx=0x0 rdx=0x0 rsi=0x7000 rdi=0x0 rbp=0x0 rsp=0x8ff0 r8=0x0 r9=0x0 r10=0x0 r11=0x0 r12=0x0 r13=0x0 r14=0x0 r15=0x0 rip=0x1000200 rflags=0x2\ncr cr0=0x80050033 cr3=0x9000 cr4=0x20 efer=0x500\n"
+
+    /// Issue 12, item 7: serial captured through a terminal arrives with CRLF line endings;
+    /// the probe checksummed LF lines, and the report reads the same either way.
+    @Test func parsesCRLFReports() throws {
+        let lf = Self.report("variant x\n" + Self.essentials)
+        let crlf = Array(String(decoding: lf, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        let a = try ProbeReport.parse(serial: lf), b = try ProbeReport.parse(serial: crlf)
+        #expect(b.variant == "x" && b.entryPoint == .long64 && b.base == 0x100_0000 && b.registers["rsi"] == 0x7000 && b.control["cr3"] == 0x9000)
+        #expect(a.registers == b.registers && a.lineCount == b.lineCount)
+    }
+
+    /// Two reports in one file are an error that says so and names the line where the second
+    /// begins (or where a second header interrupts the first).
+    @Test func refusesTwoReportsInOneFile() {
+        // Lines: 1 header, 2 variant, 3-6 essentials, 7 end; then "noise before" and the second header.
+        let one = Self.report("variant a\n" + Self.essentials)
+        #expect(throws: ProbeReportError(line: 9, message: "a second report starts here (the first ended at line 7): judge one report per file")) {
+            try ProbeReport.parse(serial: one + one)
+        }
+        // The first cut short before its end line: "noise before" is line 7, the header line 8.
+        let cut = Array(("BOOTPROBE 1\nvariant a\n" + Self.essentials).utf8)
+        #expect(throws: ProbeReportError(line: 8, message: "a second 'BOOTPROBE 1' header before this report's 'end' line: two reports, the first cut short")) {
+            try ProbeReport.parse(serial: cut + one)
+        }
+    }
+
+    /// A report without its entry, reg or cr line is an error, never zeros.
+    @Test(arguments: ["entry", "reg", "cr"])
+    func refusesAReportMissingAnEssentialLine(_ kind: String) {
+        let body = Self.essentials.split(separator: "\n").filter { !$0.hasPrefix(kind + " ") }.map { $0 + "\n" }.joined()
+        // Lines: 1 header, 2 variant, 3-5 the three other essentials, 6 end.
+        #expect(throws: ProbeReportError(line: 6, message: "the report ends here without its '\(kind)' line (never read as zeros)")) {
+            try ProbeReport.parse(serial: Self.report("variant x\n" + body))
+        }
+    }
+
+    /// A line kind that may appear once, twice, is an error naming both lines.
+    @Test func refusesDuplicateLines() {
+        #expect(throws: ProbeReportError(line: 7, message: "second 'entry' line (the first is line 3)")) {
+            try ProbeReport.parse(serial: Self.report("variant x\n" + Self.essentials + "entry 32\n"))
+        }
+        #expect(throws: ProbeReportError(line: 8, message: "second 'seg cs' line (the first is line 7)")) {
+            try ProbeReport.parse(serial: Self.report("variant x\n" + Self.essentials + "seg cs sel=0x10\nseg cs sel=0x10\n"))
+        }
+        #expect(throws: ProbeReportError(line: 8, message: "second 'mem zeropage' line (the first is line 7)")) {
+            try ProbeReport.parse(serial: Self.report("variant x\n" + Self.essentials + "mem zeropage 0x7000 0x2 aabb\nmem zeropage 0x7000 0x2 aabb\n"))
+        }
     }
 
     @Test func serialPort() {

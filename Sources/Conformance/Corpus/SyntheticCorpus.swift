@@ -5,8 +5,9 @@ public enum Expectation: Sendable, Equatable {
     /// The loader refuses the image: this rule, and (for image errors) this field and offset.
     case rejected(rule: String, field: String?, offset: UInt64?)
     /// The loader places things here (keys: kernel, zeroPage, cmdline, initrd, entry,
-    /// startInfo), exactly these rules fail, and at least these pass.
-    case loads(placement: [String: UInt64], fail: Set<String>, pass: Set<String>, warns: Set<String>)
+    /// startInfo), exactly these rules fail, at least these pass, the loader warns exactly
+    /// these (`warns`), and exactly these rules' verdicts are `warn` (`warnVerdicts`).
+    case loads(placement: [String: UInt64], fail: Set<String>, pass: Set<String>, warns: Set<String>, warnVerdicts: Set<String>)
 }
 
 /// One synthetic corpus case: a recipe for an image, how to load it, what must happen.
@@ -107,10 +108,10 @@ public enum SyntheticCorpus {
         } else {
             var placement: [String: UInt64] = [:]
             if let p = e.sub("placement") { for k in p.d.keys { placement[k] = try p.num(k) } }
-            exp = .loads(placement: placement, fail: Set(e.strings("fail")), pass: Set(e.strings("pass")), warns: Set(e.strings("warns")))
+            exp = .loads(placement: placement, fail: Set(e.strings("fail")), pass: Set(e.strings("pass")), warns: Set(e.strings("warns")), warnVerdicts: Set(e.strings("warnVerdicts")))
             // A probe variant's image differs from the recipe's own (size, entry bytes); only
             // "no rule fails" carries over.
-            if probe != nil { exp = .loads(placement: [:], fail: [], pass: [], warns: []) }
+            if probe != nil { exp = .loads(placement: [:], fail: [], pass: [], warns: [], warnVerdicts: []) }
         }
         return CorpusCase(id: f.id, about: f.str("about") ?? "", kind: kind, image: bytes, initrd: initrd, options: o, faults: faults, expectation: exp)
     }
@@ -148,7 +149,7 @@ public enum SyntheticCorpus {
         switch c.expectation {
         case .rejected(let rule, _, _):
             problems.append("expected rejection by \(rule), but it loaded")
-        case let .loads(placement, fail, pass, warns):
+        case let .loads(placement, fail, pass, warns, warnVerdicts):
             let warned = Set(result.warnings.map(\.rule))
             for w in warns.subtracting(warned).sorted() { problems.append("expected a \(w) warning; warnings were \(result.warnings)") }
             for w in warned.subtracting(warns).sorted() { problems.append("unexpected \(w) warning: \(result.warnings.filter { $0.rule == w })") }
@@ -163,6 +164,9 @@ public enum SyntheticCorpus {
             let failed = Set(verdicts.filter { $0.outcome == .fail }.map(\.rule))
             for r in failed.subtracting(fail).sorted() { problems.append("\(r) fails unexpectedly: \(verdicts.first { $0.rule == r }!.evidence)") }
             for r in fail.subtracting(failed).sorted() { problems.append("\(r) expected to fail, was \(verdicts.first { $0.rule == r }.map { "\($0.outcome.rawValue): \($0.evidence)" } ?? "not judged")") }
+            let warnedRules = Set(verdicts.filter { $0.outcome == .warn }.map(\.rule))
+            for r in warnedRules.subtracting(warnVerdicts).sorted() { problems.append("\(r) warns unexpectedly: \(verdicts.first { $0.rule == r }!.evidence)") }
+            for r in warnVerdicts.subtracting(warnedRules).sorted() { problems.append("\(r) expected to warn, was \(verdicts.first { $0.rule == r }.map { "\($0.outcome.rawValue): \($0.evidence)" } ?? "not judged")") }
             for r in pass.sorted() {
                 if let v = verdicts.first(where: { $0.rule == r }), v.outcome != .pass { problems.append("\(r) expected to pass, was \(v.outcome.rawValue): \(v.evidence)") }
             }

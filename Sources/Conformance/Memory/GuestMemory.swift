@@ -33,6 +33,13 @@ public protocol GuestMemoryReading: Sendable {
     func sha256(at address: UInt64, length: UInt64) -> String?
     /// True when every byte of the range is zero; nil when not held.
     func isZero(at address: UInt64, length: UInt64) -> Bool?
+    /// True when the view holds only what someone reported (a probe's pieces, a snapshot
+    /// file): a range it lacks was not seen, which says nothing about the guest.
+    var isPartialView: Bool { get }
+}
+
+extension GuestMemoryReading {
+    public var isPartialView: Bool { false }
 }
 
 /// Guest physical memory: one anonymous, lazily committed mapping per RAM slot.
@@ -176,6 +183,7 @@ public struct CapturedMemory: GuestMemoryReading {
     public init(pieces: [(start: UInt64, bytes: [UInt8])] = [], hashes: [AddressRange: String] = [:]) {
         self.pieces = pieces; self.hashes = hashes
     }
+    public var isPartialView: Bool { true }
     public func bytes(at address: UInt64, count: Int) -> [UInt8]? {
         for p in pieces {
             guard address >= p.start else { continue }

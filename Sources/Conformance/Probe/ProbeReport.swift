@@ -63,9 +63,16 @@ extension ProbeReport {
     /// Limits that keep a hostile or corrupt report from costing unbounded memory or time.
     public static let maximumLines = 10_000, maximumPieceBytes = 1 << 20, maximumPageTables = 4096
 
+    /// Lines every report has; a report without one of them is refused, never read as zeros.
+    public static let requiredLines = ["entry", "reg", "cr"]
+
     /// Finds the report in serial output (anything before the header is ignored), checks its
-    /// line count and CRC-32, and parses it.
-    public static func parse(serial: [UInt8]) throws(ProbeReportError) -> ProbeReport {
+    /// line count and checksum, and parses it. CRLF line endings (a terminal's capture) read as
+    /// LF, which is what the probe checksummed. One report per input: a second header, inside
+    /// the report or after its end line, is an error; so is a missing required line or a second
+    /// line of a kind that appears once.
+    public static func parse(serial raw: [UInt8]) throws(ProbeReportError) -> ProbeReport {
+        let serial = withoutCarriageReturns(raw)
         let head = Array(header.utf8) + [0x0A]
         guard let start = find(head, in: serial) else { throw ProbeReportError(line: 0, message: "no '\(header)' line in \(serial.count) bytes of serial output") }
         var lines: [ArraySlice<UInt8>] = []
@@ -75,6 +82,9 @@ extension ProbeReport {
             if serial[i] == 0x0A {
                 let l = serial[lineStart..<i]
                 if l.starts(with: Array("end ".utf8)) { endLine = l; bodyEnd = lineStart; break }
+                if !lines.isEmpty, l.elementsEqual(head.dropLast()) {
+                    throw ProbeReportError(line: lines.count + 1, message: "a second '\(header)' header before this report's 'end' line: two reports, the first cut short")
+                }
                 lines.append(l)
                 guard lines.count <= maximumLines else { throw ProbeReportError(line: lines.count, message: "more than \(maximumLines) lines") }
                 lineStart = i + 1
@@ -88,10 +98,23 @@ extension ProbeReport {
         var h = ProbeHash64(); h.update(serial[start..<bodyEnd])
         let got = h.value
         guard got == sum else { throw ProbeReportError(line: lines.count + 1, message: "hash64 of the report is \(hex(got)), end line says \(hex(sum)): the report was corrupted in transit") }
+        if let second = find(head, in: serial, from: i + 1) {
+            let between = serial[(i + 1)..<second].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
+            throw ProbeReportError(line: lines.count + 2 + between, message: "a second report starts here (the first ended at line \(lines.count + 1)): judge one report per file")
+        }
         var r = ProbeReport()
         r.lineCount = lines.count + 1
+        var first: [String: Int] = [:]
         for (k, raw) in lines.enumerated().dropFirst() {
-            try r.parseLine(String(decoding: raw, as: UTF8.self), number: k + 1)
+            let line = String(decoding: raw, as: UTF8.self)
+            if let key = onceKey(line) {
+                if let was = first[key] { throw ProbeReportError(line: k + 1, message: "second '\(key)' line (the first is line \(was))") }
+                first[key] = k + 1
+            }
+            try r.parseLine(line, number: k + 1)
+        }
+        for kind in requiredLines where first[kind] == nil {
+            throw ProbeReportError(line: lines.count + 1, message: "the report ends here without its '\(kind)' line (never read as zeros)")
         }
         if r.firmwareMapStatus != nil, r.firmwareMap.count != r.firmwareMapCount {
             throw ProbeReportError(line: lines.count + 1, message: "the 'fwmap' line announces \(r.firmwareMapCount) entries, \(r.firmwareMap.count) 'fwmap-entry' lines follow")
@@ -99,9 +122,32 @@ extension ProbeReport {
         return r
     }
 
-    static func find(_ needle: [UInt8], in hay: [UInt8]) -> Int? {
-        guard needle.count <= hay.count else { return nil }
-        var i = 0
+    /// The key of a line kind that appears at most once ("entry", "seg cs", "mem zeropage"),
+    /// nil for kinds that repeat (setup_data nodes, modules, page-table runs, newer kinds).
+    static func onceKey(_ line: String) -> String? {
+        let words = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true).map(String.init)
+        guard let tag = words.first else { return nil }
+        switch tag {
+        case "variant", "entry", "base", "rm", "reg", "cr", "gdtr", "idtr", "truncated": return tag
+        case "seg", "mem", "hash64":
+            guard words.count > 1, !["setup_data", "module"].contains(words[1]) else { return nil }
+            return tag + " " + words[1]
+        default: return nil
+        }
+    }
+
+    /// Serial output with every CR that ends a line (CRLF) removed.
+    static func withoutCarriageReturns(_ b: [UInt8]) -> [UInt8] {
+        guard b.contains(0x0D) else { return b }
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        for (k, c) in b.enumerated() where !(c == 0x0D && k + 1 < b.count && b[k + 1] == 0x0A) { out.append(c) }
+        return out
+    }
+
+    static func find(_ needle: [UInt8], in hay: [UInt8], from: Int = 0) -> Int? {
+        guard needle.count <= hay.count, from >= 0 else { return nil }
+        var i = from
         while i + needle.count <= hay.count {
             if hay[i] == needle[0], hay[i..<i + needle.count].elementsEqual(needle) { return i }
             i += 1

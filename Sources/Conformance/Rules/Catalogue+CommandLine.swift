@@ -2,15 +2,21 @@ extension RuleCatalogue {
     static let commandLine: [Rule] = [
         Rule("BP-26", "cmd_line_ptr nonzero", reference: "§4.4; BOOT cmd_line_ptr",
              statement: "cmd_line_ptr (2.02+) is nonzero even without a user command line.") { c in
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
             if c.isBz && c.version < 0x0202 { return .na("protocol \(ProtocolVersion(rawValue: c.version)) has no cmd_line_ptr") }
             let p = UInt64(zp.u32(0x228)!) | UInt64(zp.u32(0x0C8)!) << 32
             return p != 0 ? .pass("cmd_line_ptr \(hex(p))") : .fail("cmd_line_ptr (0x228 | 0x0C8<<32) is 0: the kernel assumes a pre-2.02 loader")
         },
         Rule("BP-27", "command line NUL-terminated within the limit", reference: "§4.4; BOOT; KEXEC",
-             statement: "The string at C is NUL-terminated with strlen ≤ cmdline_size (2.06+) or 255, and is what the user asked for.") { c in
+             statement: "The string at C is NUL-terminated with strlen ≤ cmdline_size (2.06+) or 255, and is what the user asked for, or that cut explicitly to the limit.") { c in
             guard let cAddr = c.commandLineAddress else { return .na("no command line pointer") }
-            guard let t = c.commandLineText else { return .fail("no NUL within \(c.commandLineLimit + 1) bytes of \(hex(cAddr))") }
+            guard let t = c.commandLineText else {
+                if let why = c.commandLineUnseen { return .na(why) }
+                return .fail("no NUL within \(c.commandLineLimit + 1) bytes of \(hex(cAddr))")
+            }
+            if c.commandLineTruncatedToLimit {
+                return .pass("\(t.count) bytes + NUL at \(hex(cAddr)): the \(c.s.inputs.commandLine.count)-byte command line asked for, truncated to \(t.count) bytes, the limit \(c.commandLineLimit)")
+            }
             return .check([(t == c.s.inputs.commandLine, "command line at \(hex(cAddr)) is \"\(String(decoding: t.prefix(80), as: UTF8.self))\" (\(t.count) bytes), asked for \(c.s.inputs.commandLine.count) bytes \"\(String(decoding: c.s.inputs.commandLine.prefix(80), as: UTF8.self))\"")],
                           ok: "\(t.count) bytes + NUL at \(hex(cAddr)), limit \(c.commandLineLimit)")
         },
@@ -54,17 +60,18 @@ extension RuleCatalogue {
              statement: "Before 2.02: 0xA33F at real-mode+0x20, the offset at +0x22, and setup_move_size covering the command line.") { c in
             guard c.isBz else { return notBz }
             guard c.version < 0x0202 else { return .na("protocol \(ProtocolVersion(rawValue: c.version)) uses cmd_line_ptr") }
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
             guard !c.s.inputs.commandLine.isEmpty else { return .pass("no command line to pass") }
             let magic = zp.u16(0x20)!, off = zp.u16(0x22)!, move = zp.u16(0x212)!
+            let placed = UInt64(c.commandLineTruncatedToLimit ? Int(c.commandLineLimit) : c.s.inputs.commandLine.count)
             var conds: [(Bool, String)] = [(magic == 0xA33F, "cl_magic at +0x20 is \(hex(magic)), expected 0xA33F"),
-                                           (c.commandLineText == c.s.inputs.commandLine, "no matching command line at B + \(hex(off))")]
+                                           (c.commandLineText == c.s.inputs.commandLine || c.commandLineTruncatedToLimit, "no matching command line at B + \(hex(off))")]
             // setup_move_size matters only when the real-mode part is not already at 0x90000:
             // the kernel then moves that many bytes there (§1.2: "ignore … when real-mode code
             // sits at 0x90000").
             let moved = c.B != 0x9_0000
             if moved {
-                conds.append((UInt64(move) >= UInt64(off) + UInt64(c.s.inputs.commandLine.count) + 1, "setup_move_size \(hex(move)) does not cover the command line ending at +\(hex(UInt64(off) + UInt64(c.s.inputs.commandLine.count) + 1))"))
+                conds.append((UInt64(move) >= UInt64(off) + placed + 1, "setup_move_size \(hex(move)) does not cover the command line ending at +\(hex(UInt64(off) + placed + 1))"))
             }
             return .check(conds, ok: "cl_magic 0xA33F, offset \(hex(off)), " + (moved ? "setup_move_size \(hex(move))" : "real-mode part at 0x90000 (nothing moved)"))
         },

@@ -35,7 +35,7 @@ extension RuleCatalogue {
     /// RSI/ESI points at the zero page (BP-51, BP-57, BP-70): readable RAM holding the image's header magic.
     static func bootParamsPointer(_ c: RuleContext) -> (Bool, String) {
         let b = c.entry.rsi
-        guard let zp = c.zp else { return (false, "RSI = \(hex(b)) does not point at 4096 bytes of guest memory") }
+        guard let zp = c.zp else { return (false, b == 0 ? "boot_params pointer is 0: no zero page handed over" : "RSI = \(hex(b)) does not point at 4096 bytes of guest memory") }
         if c.isBz {
             // "HdrS" identifies the copied header; boot_flag is a read-only field BP-10 judges
             // on its own (a loader that clears it still passed the right pointer).

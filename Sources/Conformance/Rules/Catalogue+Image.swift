@@ -24,7 +24,7 @@ extension RuleCatalogue {
         Rule("BP-04", "only fields of this protocol version written", reference: "§4.1, §3; BOOT",
              statement: "The loader writes only fields inside [0x1F1, 0x202+image[0x201]); zero-page bytes from the header end to 0x290 stay zero or equal to the image.") { c in
             guard c.isBz else { return notBz }
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
             var bad: [String] = []
             for o in c.imageHeaderEnd..<0x290 where zp[o] != 0 && zp[o] != (c.imageHeader.u8(o) ?? 0) {
                 bad.append("\(hex(o))=\(hex(zp[o]))")
@@ -76,7 +76,7 @@ extension RuleCatalogue {
         Rule("BP-10", "read-only header fields untouched", reference: "§4.1, §1.2; BOOT field types",
              statement: "Zero-page copies of the read-only header fields equal the image; kernel_alignment may only be lowered (2.10+).") { c in
             guard c.isBz else { return notBz }
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
             var bad: [String] = []
             for f in SetupHeaderLayout.fields where SetupHeaderLayout.readOnlyForLoader.contains(f.name) && f.end <= c.imageHeaderEnd {
                 let a = c.imageHeader.le(f.offset, f.size)!, b = zp.le(f.offset, f.size)!

@@ -2,7 +2,8 @@ extension RuleCatalogue {
     static let initrd: [Rule] = [
         Rule("BP-31", "ramdisk fields describe the loaded initrd", reference: "§4.5; BOOT; SETUPC",
              statement: "ramdisk_image/size (with ext_* halves), or PVH module 0, describe the loaded initrd exactly; all 0 without one.") { c in
-            guard c.zp != nil || c.si != nil else { return noZeroPage }
+            guard c.zp != nil || c.si != nil else { return noZeroPage(c) }
+            if let why = c.moduleListUnseen { return .na(why) }
             guard let size = c.s.inputs.initrdSize, let want = c.s.inputs.initrdSHA256 else {
                 let f = c.initrdFields
                 return f == nil || (f!.image == 0 && f!.size == 0) ? .pass("no initrd, fields 0") : .fail("no initrd was given, but the fields say \(hex(f!.image)) + \(hex(f!.size))")
@@ -37,13 +38,19 @@ extension RuleCatalogue {
 
     static let e820: [Rule] = [
         Rule("BP-35", "e820 count and order", reference: "§4.6; BPH; ZP; E820C; PGT64",
-             statement: "e820_entries ≤ 128; entries sorted by address and non-overlapping.") { c in
+             statement: "e820_entries ≤ 128; entries do not overlap. Unsorted entries only warn: the kernel sorts the table itself, though the decompressor's trampoline search assumes the order.") { c in
             guard c.hasMemoryMap else { return noMemoryMap(c) }
             var conds: [(Bool, String)] = [(c.e820Count <= 128, "e820_entries = \(c.e820Count) > 128")]
-            for (a, b) in zip(c.e820, c.e820.dropFirst()) {
-                conds.append((b.address >= a.address &+ a.size && b.address >= a.address, "entry \(b) is before or overlaps \(a)"))
+            let sorted = c.e820.sorted { $0.address < $1.address }
+            for (a, b) in zip(sorted, sorted.dropFirst()) where a.size != 0 && b.size != 0 {
+                conds.append((b.address >= a.address &+ a.size || a.address &+ a.size < a.address, "entry \(b) overlaps \(a)"))
             }
-            return .check(conds, ok: "\(c.e820Count) entries, sorted, disjoint")
+            let j = Judgement.check(conds, ok: "\(c.e820Count) entries, sorted, disjoint")
+            guard j.outcome == .pass else { return j }
+            if let k = c.e820.indices.dropLast().first(where: { c.e820[$0 + 1].address < c.e820[$0].address }) {
+                return .warn("entries not sorted by address (entry \(k + 1) \(c.e820[k + 1]) comes after \(c.e820[k])); the kernel sorts the table itself (§2.3), but the decompressor's trampoline search walks it from the end assuming the order (de facto)")
+            }
+            return j
         },
         Rule("BP-36", "at least two e820 entries", reference: "§4.6; E820C append_e820_table",
              statement: "e820_entries ≥ 2, or the kernel discards the table.") { c in

@@ -35,7 +35,7 @@ extension RuleCatalogue {
             guard c.entryPoint == .pvh else { return notPVH }
             guard let si = c.si else { return .fail("start_info at EBX = \(hex(c.entry.rbx)) is not 56 readable bytes") }
             var conds: [(Bool, String)] = [(c.entry.rbx != 0, "start_info at physical 0")]
-            if si.u64(24)! != 0 { conds.append((c.commandLineText != nil, "cmdline_paddr \(hex(si.u64(24)!)) has no NUL within 2048 bytes")) }
+            if si.u64(24)! != 0 && c.commandLineUnseen == nil { conds.append((c.commandLineText != nil, "cmdline_paddr \(hex(si.u64(24)!)) has no NUL within 2048 bytes")) }
             conds.append(((si.u32(12)! == 0) == (si.u64(16)! == 0), "nr_modules \(si.u32(12)!) vs modlist_paddr \(hex(si.u64(16)!))"))
             return .check(conds, ok: "start_info at \(hex(c.entry.rbx))")
         },
@@ -51,7 +51,7 @@ extension RuleCatalogue {
             guard let si = c.si else { return noStartInfo }
             let n = Int(si.u32(48)!)
             guard n <= 127 else { return .fail("memmap_entries \(n) > 127: Linux overflows its 128-slot e820") }
-            guard let raw = c.memory.bytes(at: si.u64(40)!, count: n * 24) else { return .fail("memmap at \(hex(si.u64(40)!)) unreadable") }
+            guard let raw = c.memory.bytes(at: si.u64(40)!, count: n * 24) else { return c.memoryMapUnseen.map { .na($0) } ?? .fail("memmap at \(hex(si.u64(40)!)) unreadable") }
             var conds: [(Bool, String)] = []
             for i in 0..<n {
                 let t = raw.u32(i * 24 + 16)!, r = raw.u32(i * 24 + 20)!
@@ -68,7 +68,7 @@ extension RuleCatalogue {
             var conds: [(Bool, String)] = [(si.u64(24)! < 1 << 32, "cmdline_paddr \(hex(si.u64(24)!)) ≥ 4 GiB")]
             if c.s.inputs.initrdSize != nil { conds.append((n >= 1, "an initrd was given but nr_modules = 0")) }
             if n >= 1 {
-                guard let m = c.memory.bytes(at: si.u64(16)!, count: 32) else { return .fail("module list at \(hex(si.u64(16)!)) unreadable") }
+                guard let m = c.memory.bytes(at: si.u64(16)!, count: 32) else { return c.moduleListUnseen.map { .na($0) } ?? .fail("module list at \(hex(si.u64(16)!)) unreadable") }
                 let a = m.u64(0)!, sz = m.u64(8)!
                 conds.append((a &+ sz <= 1 << 32 && a != 0, "module 0 [\(hex(a)), +\(hex(sz))) not below 4 GiB"))
                 conds.append((m.u64(24)! == 0, "module 0 reserved = \(hex(m.u64(24)!))"))
@@ -79,6 +79,7 @@ extension RuleCatalogue {
              statement: "start_info is writable RAM; the memory map and module list lie below 1 GiB (the early PVH page tables map only that).") { c in
             guard c.entryPoint == .pvh else { return notPVH }
             guard let si = c.si else { return noStartInfo }
+            if let why = c.memoryMapUnseen { return .na("start_info in RAM cannot be judged: " + why) }
             let me = si.u64(40)! &+ UInt64(si.u32(48)!) * 24, ml = si.u64(16)! &+ UInt64(si.u32(12)!) * 32
             return .check([(c.isRAM(AddressRange(start: c.entry.rbx, end: c.entry.rbx + 56)), "start_info \(hex(c.entry.rbx)) not in RAM"),
                            (me <= 1 << 30, "memory map ends at \(hex(me)), above 1 GiB"), (ml <= 1 << 30, "module list ends at \(hex(ml)), above 1 GiB")],
@@ -109,6 +110,7 @@ extension RuleCatalogue {
              statement: "Linux builds boot_params from start_info; its e820 is the memmap, so the memmap must hold ≥ 2 entries, no wrap, RAM below 1 MiB, and the kernel in RAM.") { c in
             guard c.entryPoint == .pvh else { return notPVH }
             guard c.si != nil else { return noStartInfo }
+            if let why = c.memoryMapUnseen { return .na(why) }
             var conds: [(Bool, String)] = [(c.e820Count >= 2, "memmap has \(c.e820Count) entries; Linux discards a map of fewer than 2"),
                                            (!c.e820.contains { $0.size != 0 && $0.address.addingReportingOverflow($0.size - 1).overflow }, "an entry wraps"),
                                            (c.ram.contains { $0.start < 0x9_F000 }, "no RAM below 0x9F000")]
@@ -134,7 +136,7 @@ extension RuleCatalogue {
         Rule("BP-72", "ELF boot_params built for the kernel", reference: "§4.12; H64C; SETUPC",
              statement: "Built from scratch: type_of_loader ≠ 0, sentinel 0, cmd_line_ptr set, e820 with ≥ 2 entries.") { c in
             guard c.isElf, c.entryPoint == .long64 else { return .na("not the direct ELF 64-bit entry") }
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
             return .check([(zp[0x210] != 0, "type_of_loader 0"), (zp[0x1EF] == 0, "sentinel \(hex(zp[0x1EF]))"),
                            (zp.u32(0x228)! != 0 || zp.u32(0x0C8)! != 0, "cmd_line_ptr 0"), (zp[0x1E8] >= 2, "e820_entries \(zp[0x1E8])")],
                           ok: "type_of_loader \(hex(zp[0x210])), \(zp[0x1E8]) e820 entries")

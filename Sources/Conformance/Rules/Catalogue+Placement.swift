@@ -6,7 +6,8 @@ extension RuleCatalogue {
                 let len = c.s.image.protectedModeLength
                 guard let h = c.memory.sha256(at: c.L, length: len) else { return .na("[L, L+\(hex(len))) not in the snapshot") }
                 return h == c.s.image.protectedModeSHA256 ? .pass("[\(hex(c.L)), +\(hex(len))) matches the file (sha256 \(h.prefix(16))…)")
-                    : .fail("guest [\(hex(c.L)), +\(hex(len))) has sha256 \(h.prefix(16))…, the file's protected-mode image has \(c.s.image.protectedModeSHA256.prefix(16))…")
+                    : .fail(h.hasPrefix("hash64:") ? "guest [\(hex(c.L)), +\(hex(len))) as the probe checksummed it (\(h)) is not the file's protected-mode image: not copied byte for byte"
+                            : "guest [\(hex(c.L)), +\(hex(len))) has sha256 \(h.prefix(16))…, the file's protected-mode image has \(c.s.image.protectedModeSHA256.prefix(16))…")
             }
             guard let lo = c.s.image.segments.map(\.paddr).min() else { return .na("no segments") }
             let delta = c.L &- lo
@@ -32,7 +33,7 @@ extension RuleCatalogue {
              statement: "A relocatable image sits at a multiple of kernel_alignment; a lowered kernel_alignment (2.10+) is a power of two ≥ 1<<min_alignment.") { c in
             guard c.isBz else { return notBz }
             guard c.relocatable else { return .na("not relocatable") }
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
             let a = UInt64(zp.u32(0x230)!), img = c.img(0x230, 4) ?? 0
             // 0x100000 is where every bzImage may be loaded (BOOT "Loading the rest"); a
             // relocatable kernel loaded there aligns itself up (CH64 startup_32: L rounded up to
@@ -49,9 +50,9 @@ extension RuleCatalogue {
         Rule("BP-22", "kernel window W is RAM and clear", reference: "§4.3; BOOT init_size; CH64; KASLR",
              statement: "W = [RT, RT+init_size), RT = relocatable ? align_up(max(L, pref_address), kernel_alignment) : pref_address, is e820 RAM and overlaps no boot_params, command line, initrd or setup_data.") { c in
             guard let w = c.window else { return .na(c.isBz ? "protocol \(ProtocolVersion(rawValue: c.version)) has no init_size" : "no kernel range") }
-            var conds: [(Bool, String)] = [(c.isRAM(w), "W \(w) is not inside e820 RAM")]
+            var conds: [(Bool, String)] = c.memoryMapUnseen == nil ? [(c.isRAM(w), "W \(w) is not inside e820 RAM")] : []
             for (name, r) in c.bootObjects { conds.append((!r.overlaps(w), "\(name) \(r) overlaps W \(w)")) }
-            return .check(conds, ok: "W \(w) in RAM and clear")
+            return .check(conds, ok: c.memoryMapUnseen.map { "W \(w) clear of the boot objects (RAM not judged: \($0))" } ?? "W \(w) in RAM and clear")
         },
         Rule("BP-23", "pref_address preferred", reference: "§4.3; BOOT pref_address, min_alignment",
              statement: "A relocatable 2.10+ kernel is loaded at pref_address when that memory is free.") { c in
@@ -68,7 +69,7 @@ extension RuleCatalogue {
         },
         Rule("BP-24", "firmware tables outside RAM", reference: "§4.3; KASLR choose_random_location",
              statement: "ACPI and other tables that must survive KASLR lie in e820 types 2/3/4, never RAM.") { c in
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
             let a = zp.u64(0x070)!
             guard a != 0 else { return .na("no RSDP handed over") }
             guard let r = AddressRange.make(a, length: 20) else { return .fail("RSDP address \(hex(a)) wraps") }
@@ -78,7 +79,7 @@ extension RuleCatalogue {
         Rule("BP-25", "code32_start = L for a relocated 16-bit boot", reference: "§4.3; BOOT code32_start; PM",
              statement: "For the 16-bit entry with a relocated kernel, code32_start = L.") { c in
             guard c.entryPoint == .setup16 else { return .na("not the 16-bit entry (a VMM loader enters at 32/64/PVH; the 16-bit entry needs BIOS services)") }
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
             let v = UInt64(zp.u32(0x214)!)
             return v == c.L ? .pass("code32_start \(hex(v))") : .fail("code32_start is \(hex(v)), L is \(hex(c.L))")
         },

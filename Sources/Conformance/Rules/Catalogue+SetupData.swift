@@ -8,10 +8,11 @@ extension RuleCatalogue {
     static let setupData: [Rule] = [
         Rule("BP-41", "setup_data chain well formed", reference: "§4.7; BOOT; SDH; SETUPC",
              statement: "setup_data only with 2.09+; nodes {next, type, len, data}; the list ends with 0, has no cycle, and each node is RAM outside W.") { c in
-            guard let zp = c.zp else { return noZeroPage }
+            guard let zp = c.zp else { return noZeroPage(c) }
+            if c.isBz && c.version < 0x0209 { return .na("protocol \(ProtocolVersion(rawValue: c.version)) has no setup_data (2.09+); BP-04 judges bytes written past its header") }
             guard zp.u64(0x250)! != 0 else { return .na("no setup_data") }
+            if let why = c.setupDataUnseen { return .na(why) }
             var conds: [(Bool, String)] = []
-            if c.isBz { conds.append((c.version >= 0x0209, "setup_data used with protocol \(ProtocolVersion(rawValue: c.version)) < 2.09")) }
             if let p = c.setupWalkProblem { conds.append((false, p)) }
             for n in c.setupNodes {
                 guard let r = AddressRange.make(n.address, length: 16 + UInt64(n.length)) else { conds.append((false, "node \(hex(n.address)) length wraps")); continue }

@@ -1,9 +1,10 @@
-/// A verdict's outcome.
+/// A verdict's outcome. `warn`: the obligation is met, but in a way the spec advises against
+/// (a de facto recommendation, such as BP-35's sorted e820); it is not a failure.
 public enum Outcome: String, Sendable, Hashable, Comparable {
-    case pass, fail
+    case pass, fail, warn
     case notApplicable = "n/a"
     public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
-    var rank: Int { switch self { case .fail: 0; case .pass: 1; case .notApplicable: 2 } }
+    var rank: Int { switch self { case .fail: 0; case .warn: 1; case .pass: 2; case .notApplicable: 3 } }
 }
 
 /// One rule's judgement of one snapshot, with the evidence (addresses, values) behind it.
@@ -21,6 +22,8 @@ public struct Judgement: Sendable {
     public static func pass(_ e: String) -> Judgement { Judgement(outcome: .pass, evidence: e) }
     public static func fail(_ e: String) -> Judgement { Judgement(outcome: .fail, evidence: e) }
     public static func na(_ e: String) -> Judgement { Judgement(outcome: .notApplicable, evidence: e) }
+    /// Met, but against the spec's advice; the evidence starts "warning: ".
+    public static func warn(_ e: String) -> Judgement { Judgement(outcome: .warn, evidence: "warning: " + e) }
     /// Fails with every broken condition listed; passes with `ok`.
     public static func check(_ conditions: [(Bool, String)], ok: String) -> Judgement {
         let broken = conditions.filter { !$0.0 }.map(\.1)

@@ -6,8 +6,9 @@ public enum RuleCatalogue {
 
     static let notBz = Judgement.na("not a bzImage")
     static let noZeroPage = Judgement.na("no zero page readable at the entry's boot_params pointer")
-    static func noMemoryMap(_ c: RuleContext) -> Judgement {
-        c.entryPoint == .setup16 ? .na("the firmware's INT 15h E820 map is not known (the probe reports it when the firmware answers)") : noZeroPage
-    }
+    /// n/a, with the reason there is no zero page to judge (RuleContext.zeroPageProblem).
+    static func noZeroPage(_ c: RuleContext) -> Judgement { c.zeroPageProblem.map { .na($0) } ?? noZeroPage }
+    /// n/a, with the reason there is no memory map to judge (RuleContext.memoryMapUnseen).
+    static func noMemoryMap(_ c: RuleContext) -> Judgement { c.memoryMapUnseen.map { .na($0) } ?? noZeroPage(c) }
 }
 

@@ -22,7 +22,11 @@ public struct RuleContext: Sendable {
 
     /// B: the zero page (RSI for 32/64-bit entry; the real-mode base for 16-bit; nil for PVH).
     public let B: UInt64?
+    /// The zero page's bytes; nil when there is none to judge (see zeroPageProblem).
     public let zp: [UInt8]?
+    /// Why there is no zero page to judge: PVH, a boot_params pointer of 0 (the pointer rule
+    /// fails; the bytes at 0 are no zero page), or bytes the snapshot does not hold.
+    public let zeroPageProblem: String?
     /// PVH start_info (EBX) and its bytes.
     public let startInfo: UInt64?
     public let si: [UInt8]?
@@ -30,13 +34,17 @@ public struct RuleContext: Sendable {
     /// The memory map the loader handed over: zero-page e820 or PVH memmap.
     public let e820: [E820Entry]
     public let e820Count: Int
-    /// Whether a memory map was handed over (zero page, start_info, or at the 16-bit entry the
-    /// firmware's, when the probe could ask for it).
-    public let hasMemoryMap: Bool
+    /// Whether a memory map was handed over and seen (zero page, start_info, or at the 16-bit
+    /// entry the firmware's, when the probe could ask for it).
+    public var hasMemoryMap: Bool { memoryMapUnseen == nil && (zp != nil || si != nil) }
     /// Bytes of the real-mode part read at the 16-bit entry: cl_magic/cl_offset and the header.
     public static let realModeHeaderArea = 0x290
     /// Merged type-1 ranges.
     public let ram: [AddressRange]
+    /// Why the memory map, or the PVH module list, cannot be judged: a partial view (a probe's
+    /// report) that does not hold it, or no zero page to read the e820 from. Rules that would
+    /// read it are n/a with this reason.
+    public let memoryMapUnseen: String?, moduleListUnseen: String?
 
     /// W (BP-22): nil when it cannot be computed (protocol < 2.10, no zero page).
     public let window: AddressRange?
@@ -45,12 +53,18 @@ public struct RuleContext: Sendable {
     public let commandLineLimit: UInt64
     /// Bytes at C up to (not including) the NUL; nil when no NUL within limit+1 bytes.
     public let commandLineText: [UInt8]?
+    /// Why the bytes at C cannot be judged, when the snapshot is a partial view (a probe's
+    /// report) that does not hold them: the probe did not read them, which is no fault of the
+    /// loader's.
+    public let commandLineUnseen: String?
     /// R and RS, reassembled from low and ext halves (or PVH module 0).
     public let initrd: AddressRange?
     public let initrdFields: (image: UInt64, size: UInt64)?
     /// setup_data nodes: address, type, len; walkProblem when the chain is broken.
     public let setupNodes: [(address: UInt64, type: UInt32, length: UInt32)]
     public let setupWalkProblem: String?
+    /// Why the setup_data chain could not be followed to its end in a partial view.
+    public let setupDataUnseen: String?
 
     public init(_ s: BootSnapshot) {
         self.s = s
@@ -67,7 +81,8 @@ public struct RuleContext: Sendable {
         case .pvh: b = nil
         }
         B = b
-        let zpBytes: [UInt8]?
+        let partial = s.memory.isPartialView
+        var zpBytes: [UInt8]?
         if e.entryPoint == .setup16 {
             // At X the loader hands over the image's own real-mode part with the header fields
             // it wrote; the kernel's setup code builds boot_params later. Only [X, X+0x290)
@@ -76,31 +91,54 @@ public struct RuleContext: Sendable {
         } else {
             zpBytes = b.flatMap { s.memory.bytes(at: $0, count: 4096) }
         }
+        var zpProblem: String? = nil
+        switch (e.entryPoint, b) {
+        case (.pvh, _): zpProblem = "PVH entry: the loader hands over start_info, not a zero page"
+        case (.long64, 0), (.protected32, 0):
+            let reg = e.entryPoint == .long64 ? "RSI" : "ESI", rule = e.entryPoint == .long64 ? "BP-57" : "BP-51"
+            zpProblem = "the boot_params pointer is 0 (\(reg) = 0): no zero page was handed over, and the bytes at 0 are not one (\(rule) fails)"
+            zpBytes = nil
+        case (_, let b?) where zpBytes == nil:
+            zpProblem = partial ? "the zero page at \(hex(b)) is not in the captured memory (the probe could not read it)" : "no 4096 bytes of guest memory at the boot_params pointer \(hex(b))"
+        default: break
+        }
         zp = zpBytes
+        zeroPageProblem = zpProblem
         let siAt = e.entryPoint == .pvh ? e.rbx : nil
         startInfo = siAt
         let siBytes = siAt.flatMap { s.memory.bytes(at: $0, count: StartInfo.size) }
         si = siBytes
+        /// Why `what` is missing from a partial view.
+        func unseen(_ what: String) -> String {
+            if let magic = siBytes?.u32(0), magic != StartInfo.magic {
+                return "\(what) is not in the captured memory: the probe reads what start_info points to only when its magic is \(hex(StartInfo.magic)), and it is \(hex(magic)) (BP-67 fails)"
+            }
+            return "\(what) is not in the captured memory (the probe did not report it)"
+        }
 
         // Memory map.
         var map: [E820Entry] = []
         var count = 0
-        var mapKnown = true
+        var mapUnseen: String? = nil
         if e.entryPoint == .setup16 {
             // The kernel's setup code asks the firmware (INT 15h, E820); the probe asked first.
             map = s.firmwareMemoryMap ?? []
             count = map.count
-            mapKnown = s.firmwareMemoryMap != nil
+            if s.firmwareMemoryMap == nil { mapUnseen = "the firmware's INT 15h E820 map is not known (the probe reports it when the firmware answers)" }
         } else if let zp = zpBytes {
             count = Int(zp[0x1E8])
             for i in 0..<min(count, 128) { map.append(E820Entry(bytes: zp, at: 0x2D0 + i * 20)) }
-        } else if let si = siBytes, let at = si.u64(40), let n = si.u32(48), n <= 4096,
-                  let raw = s.memory.bytes(at: at, count: Int(n) * StartInfo.memmapEntrySize) {
-            count = Int(n)
-            map = StartInfo.memmapEntries(raw)
+        } else if let si = siBytes, let at = si.u64(40), let n = si.u32(48), n <= 4096 {
+            if let raw = s.memory.bytes(at: at, count: Int(n) * StartInfo.memmapEntrySize) {
+                count = Int(n)
+                map = StartInfo.memmapEntries(raw)
+            } else if partial {
+                mapUnseen = unseen("the PVH memory map at \(hex(at)) (\(n) entries)")
+            }
         }
         e820 = map; e820Count = count
-        hasMemoryMap = mapKnown && (zpBytes != nil || siBytes != nil)
+        if mapUnseen == nil, zpBytes == nil, e.entryPoint != .pvh { mapUnseen = "no memory map to judge against: " + (zpProblem ?? "no zero page") }
+        memoryMapUnseen = mapUnseen
         ram = Self.merge(map.filter { $0.type == .ram }.compactMap(\.range))
 
         // Header values as the loader left them in the zero page.
@@ -141,48 +179,66 @@ public struct RuleContext: Sendable {
         commandLineAddress = cAddr
         commandLineLimit = limit
         var text: [UInt8]? = nil
+        var clUnseen: String? = nil
         if let c = cAddr {
             var got: [UInt8] = []
             var off: UInt64 = 0
             while off <= limit {
                 let n = Int(min(256, limit + 1 - off))
-                guard let chunk = s.memory.bytes(at: c &+ off, count: n) ?? s.memory.bytes(at: c &+ off, count: 1) else { break }
+                guard let chunk = s.memory.bytes(at: c &+ off, count: n) ?? s.memory.bytes(at: c &+ off, count: 1) else {
+                    if partial {
+                        clUnseen = off == 0 ? unseen("the command line at \(hex(c))")
+                            : "the command line at \(hex(c)) is in the captured memory only up to \(off) bytes, with no NUL (the probe did not report the rest)"
+                    }
+                    break
+                }
                 if let nul = chunk.firstIndex(of: 0) { got += chunk[..<nul]; text = got; break }
                 got += chunk; off += UInt64(chunk.count)
             }
         }
         commandLineText = text
+        commandLineUnseen = text == nil ? clUnseen : nil
 
         // Initrd.
         var rd: AddressRange? = nil
         var fields: (UInt64, UInt64)? = nil
+        var modUnseen: String? = nil
         if zpBytes != nil {
             let r = z(0x218, 4) | ext(0x0C0) << 32, rs = z(0x21C, 4) | ext(0x0C4) << 32
             fields = (r, rs)
             if rs != 0 || r != 0 { rd = AddressRange.make(r, length: rs) }
-        } else if let si = siBytes, let n = si.u32(12), n > 0, let ml = si.u64(16), let m0 = s.memory.bytes(at: ml, count: 32) {
-            fields = (m0.u64(0)!, m0.u64(8)!)
-            rd = AddressRange.make(m0.u64(0)!, length: m0.u64(8)!)
+        } else if let si = siBytes, let n = si.u32(12), n > 0, let ml = si.u64(16) {
+            if let m0 = s.memory.bytes(at: ml, count: 32) {
+                fields = (m0.u64(0)!, m0.u64(8)!)
+                rd = AddressRange.make(m0.u64(0)!, length: m0.u64(8)!)
+            } else if partial {
+                modUnseen = unseen("the PVH module list at \(hex(ml)) (\(n) modules)")
+            }
         }
         initrd = rd
         initrdFields = fields
+        moduleListUnseen = modUnseen
 
         // setup_data chain (BP-41): hop limit, cycle detection, bounds.
         var nodes: [(UInt64, UInt32, UInt32)] = []
-        var problem: String? = nil
-        // setup_data exists from protocol 2.09; in an older header those bytes are not a field.
+        var problem: String? = nil, sdUnseen: String? = nil
+        // setup_data exists from 2.09; before that, 0x250 lies past the header (BP-04).
         var next = s.image.format == .bzImage && (v < 0x0209 || hdrEnd < 0x258) ? 0 : z(0x250, 8)
         var seen: Set<UInt64> = []
         while next != 0 {
             if seen.contains(next) { problem = "cycle: node \(hex(next)) is reached twice"; break }
             if nodes.count >= 256 { problem = "more than 256 nodes"; break }
             seen.insert(next)
-            guard let h = s.memory.bytes(at: next, count: 16) else { problem = "node header at \(hex(next)) is not in guest memory"; break }
+            guard let h = s.memory.bytes(at: next, count: 16) else {
+                if partial { sdUnseen = unseen("setup_data node \(nodes.count) at \(hex(next))") } else { problem = "node header at \(hex(next)) is not in guest memory" }
+                break
+            }
             nodes.append((next, h.u32(8)!, h.u32(12)!))
             next = h.u64(0)!
         }
         setupNodes = nodes.map { (address: $0.0, type: $0.1, length: $0.2) }
         setupWalkProblem = problem
+        setupDataUnseen = sdUnseen
     }
 
     static func merge(_ ranges: [AddressRange]) -> [AddressRange] {
@@ -213,6 +269,13 @@ public struct RuleContext: Sendable {
     }
     /// What `zeroPageRange` is called in evidence.
     public var zeroPageName: String { entryPoint == .setup16 ? "real-mode part" : "zero page" }
+    /// True when the string at C is the requested command line cut to exactly the limit
+    /// (cmdline_size, or 255 before 2.06): the explicit truncation BP-27 allows.
+    public var commandLineTruncatedToLimit: Bool {
+        let asked = s.inputs.commandLine
+        guard let t = commandLineText, UInt64(asked.count) > commandLineLimit, UInt64(t.count) == commandLineLimit else { return false }
+        return t.elementsEqual(asked.prefix(t.count))
+    }
     /// [C, C+strlen+1), the string as placed.
     public var commandLineRange: AddressRange? {
         guard let c = commandLineAddress else { return nil }

@@ -130,7 +130,7 @@ extension SnapshotJSON {
         if let vv = o["verdicts"] {
             for (rule, outcome) in try Field.object(vv, "verdicts") {
                 guard let text = outcome as? String, let out = Outcome(rawValue: text) else {
-                    throw SnapshotDecodeError(path: "verdicts.\(rule)", expected: "\"pass\", \"fail\" or \"n/a\"", found: Field.kind(outcome))
+                    throw SnapshotDecodeError(path: "verdicts.\(rule)", expected: "\"pass\", \"fail\", \"warn\" or \"n/a\"", found: Field.kind(outcome))
                 }
                 verdicts[rule] = out
             }

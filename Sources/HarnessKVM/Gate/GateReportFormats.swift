@@ -57,6 +57,7 @@ extension GateReport {
                 switch v.outcome {
                 case .fail: k.failure = ("\(v.rule) fails", v.evidence)
                 case .notApplicable: k.skipped = v.evidence.isEmpty ? "not applicable" : v.evidence
+                case .warn: k.out = v.evidence   // "warning: …"; a warning passes the gate
                 default: k.out = v.evidence
                 }
                 cs.append(k)

@@ -1,0 +1,317 @@
+import Conformance
+import Foundation
+import HarnessKVM
+import Testing
+
+/// Issue 12: what the rules say about another loader's boot as a probe reports it. Expected
+/// values come from the spec digest (`shared/spec/x86-boot-protocol.md`), by offset and rule.
+@Suite("ProbeJudge")
+struct ProbeJudgeTests {
+    /// A corpus case loaded by the reference loader.
+    static func load(_ id: String) throws -> (LoadResult, BootSnapshot) {
+        let c = try syntheticImage(id)
+        let kernel = MemorySource(name: c.id, bytes: c.image)
+        let initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
+        let r = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
+        return (r, try BootSnapshot.of(r, kernel: kernel, initrd: initrd, commandLine: c.options.commandLine))
+    }
+
+    /// What a probe report holds of a load: the bytes of every region except `dropping`, which
+    /// the probe did not read.
+    static func probeView(_ r: LoadResult, _ s: BootSnapshot, dropping: Set<String>) -> BootSnapshot {
+        var m = CapturedMemory()
+        for reg in r.regions where !dropping.contains(reg.name) {
+            m.pieces.append((reg.range.start, r.memory.bytes(at: reg.range.start, count: Int(reg.range.length)) ?? []))
+        }
+        var v = s
+        v.memory = m
+        return v
+    }
+
+    static func verdict(_ s: BootSnapshot, _ id: String) throws -> Verdict { try #require(judge(s).first { $0.rule == id }) }
+    static func failing(_ s: BootSnapshot) -> [String: String] {
+        Dictionary(uniqueKeysWithValues: judge(s).filter { $0.outcome == .fail }.map { ($0.rule, $0.evidence) })
+    }
+}
+
+// MARK: item 1: an ELF zero page built from scratch (BP-72) and BP-27
+
+extension ProbeJudgeTests {
+    /// Clears boot_flag, the jump, "HdrS" and version (0x1FE..<0x208) and cmdline_size (0x238)
+    /// in a loaded ELF zero page: BP-72 allows a zero page built from scratch without them.
+    static func elfZeroPageWithoutHeader() throws -> (LoadResult, BootSnapshot) {
+        let (r, s) = try load("elf-direct-64")
+        let b = try #require(r.bootParams)
+        try r.memory.write([UInt8](repeating: 0, count: 0x208 - 0x1FE), at: b + 0x1FE)
+        try r.memory.write([0, 0, 0, 0], at: b + 0x238)
+        return (r, s)
+    }
+
+    /// BP-27 (issue 12, item 1): the old probe skipped the command line of a zero page without
+    /// a version ≥ 2.02, and the judge then failed BP-27 ("no NUL") for bytes nobody read.
+    /// With the bytes missing from the report, BP-27 is n/a and says why; nothing fails.
+    @Test func elfZeroPageWithoutHeaderDoesNotFailBP27ForUnreadBytes() throws {
+        let (r, s) = try Self.elfZeroPageWithoutHeader()
+        #expect(try Self.verdict(s, "BP-27").outcome == .pass, "the whole memory holds the command line")
+        #expect(try Self.verdict(s, "BP-72").outcome == .pass)
+        let view = Self.probeView(r, s, dropping: ["cmdline"])
+        let v = try Self.verdict(view, "BP-27")
+        #expect(v.outcome == .notApplicable, "\(v)")
+        #expect(v.evidence.contains(hex(r.commandLine.address)) && v.evidence.contains("not in"), "\(v.evidence)")
+        #expect(Self.failing(view).isEmpty, "\(Self.failing(view))")
+    }
+
+    /// The probe side of item 1: booted with such a zero page, the probe reports the command
+    /// line (it used to report it only for version ≥ 0x202), and BP-27 passes on it.
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
+    func probeReportsTheCommandLineOfAnELFStyleZeroPage() throws {
+        _ = try Probe.require()
+        let c = try #require(Probe.variants.first { $0.id == "elf-direct-64" }, "the elf-direct-64 probe variant")
+        let kernel = MemorySource(name: c.id, bytes: c.image)
+        let initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
+        let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
+        let b = try #require(loaded.bootParams)
+        try loaded.memory.write([UInt8](repeating: 0, count: 0x208 - 0x1FE), at: b + 0x1FE)
+        try loaded.memory.write([0, 0, 0, 0], at: b + 0x238)
+        let boot = try Harness.boot(loaded, system: KVM.system, options: BootOptions(timeout: .seconds(20)))
+        let report = try ProbeReport.parse(serial: boot.serial)
+        let piece = try #require(report.piece("cmdline"), "no cmdline line in the report")
+        #expect(piece.address == loaded.commandLine.address)
+        #expect(piece.bytes == Array(c.options.commandLine.utf8) + [0])
+        let snap = try BootSnapshot.of(loaded, kernel: kernel, initrd: initrd, commandLine: c.options.commandLine)
+        let guest = report.snapshot(image: snap.image, inputs: snap.inputs, known: try KnownContent.of(kernel: kernel, initrd: initrd), producer: "test")
+        #expect(try Self.verdict(guest, "BP-27").outcome == .pass)
+        // The probe does not follow setup_data from a zero page without a version: BP-41 is
+        // n/a, not failed, for the node it did not read (item 4).
+        #expect(Self.failing(guest).isEmpty, "\(Self.failing(guest))")
+    }
+}
+
+// MARK: item 2: a command line truncated to cmdline_size (BP-27)
+
+extension ProbeJudgeTests {
+    /// BP-27 (issue 12, item 2): "Longer strings are truncated by the kernel, so a conformant
+    /// loader rejects or truncates them explicitly." A loader that truncates the requested line
+    /// to cmdline_size (0x238 in the image) passes, and the evidence says so and to how much.
+    @Test func commandLineTruncatedToCmdlineSizePasses() throws {
+        let (r, base) = try Self.load("bz-2.15")
+        var s = base
+        let limit = Int(try #require(s.image.headerBytes.u32(0x238)))   // cmdline_size, §1.2
+        let asked = (0..<(limit + 300)).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+        try r.memory.write(Array(asked.prefix(limit)) + [0], at: r.commandLine.address)
+        s.inputs.commandLine = asked
+        let v = try Self.verdict(s, "BP-27")
+        #expect(v.outcome == .pass, "\(v)")
+        #expect(v.evidence.contains("truncated") && v.evidence.contains("\(limit) bytes") && v.evidence.contains("\(asked.count)"), "\(v.evidence)")
+        // Cut anywhere else, it is not the requested line.
+        try r.memory.write([0], at: r.commandLine.address + 100)
+        #expect(try Self.verdict(s, "BP-27").outcome == .fail)
+        // A line within the limit must arrive whole.
+        s.inputs.commandLine = Array(asked.prefix(101))
+        #expect(try Self.verdict(s, "BP-27").outcome == .fail)
+    }
+}
+
+// MARK: item 3: an unsorted e820 warns (BP-35)
+
+extension ProbeJudgeTests {
+    /// BP-35 (issue 12, item 3): the kernel sorts and merges the table itself (§2.3), so an
+    /// unsorted, non-overlapping table is legal: the verdict warns, it does not fail.
+    @Test func unsortedE820Warns() throws {
+        let run = SyntheticCorpus.run(try syntheticImage("fault-e820-unsorted"))
+        let v = try #require(run.verdicts.first { $0.rule == "BP-35" })
+        #expect(v.outcome.rawValue == "warn", "\(v)")
+        #expect(v.evidence.contains("not sorted"), "\(v.evidence)")
+    }
+
+    /// Overlapping entries still fail BP-35 (count, format, monotonic addresses).
+    @Test func overlappingE820Fails() throws {
+        let (r, s) = try Self.load("bz-2.15")
+        let b = try #require(r.bootParams)
+        // Entry 1 (reserved, after RAM [0, 0x9FC00)) moved to start inside entry 0.
+        var e = [UInt8](repeating: 0, count: 16)
+        e.put64(0x9_F000, at: 0); e.put64(0x1000, at: 8)
+        try r.memory.write(e, at: b + 0x2D0 + 20)
+        let v = try Self.verdict(s, "BP-35")
+        #expect(v.outcome == .fail, "\(v)")
+    }
+}
+
+// MARK: item 4: no cascades
+
+extension ProbeJudgeTests {
+    /// BP-67 (issue 12, item 4): with a bad start_info magic Linux BUG()s, and the probe reads
+    /// no further (no module list, memory map or command line). Only BP-67 fails; the rules
+    /// that would read those tables are n/a and say why.
+    @Test func badPVHMagicFailsOnlyBP67() throws {
+        let (r, s) = try Self.load("pvh-desc8")
+        let si = try #require(r.startInfo)
+        try r.memory.write([0x79, 0xC5, 0x6E, 0x33], at: si)   // 0x336EC579
+        let full = Self.failing(s)
+        #expect(Set(full.keys) == ["BP-67"], "\(full)")
+        let view = Self.probeView(r, s, dropping: ["pvh.modlist", "pvh.memmap", "cmdline", "initrd"])
+        let f = Self.failing(view)
+        #expect(Set(f.keys) == ["BP-67"], "\(f)")
+        for id in ["BP-64", "BP-69"] {
+            let v = try Self.verdict(view, id)
+            #expect(v.outcome == .notApplicable && v.evidence.contains("0x336EC579"), "\(v)")
+        }
+    }
+
+    /// BP-57 (issue 12, item 4): a boot_params pointer of 0 fails the pointer rule; the rules
+    /// that read the zero page are n/a, naming the pointer, instead of judging the bytes at 0.
+    @Test func zeroBootParamsPointerFailsOnlyThePointerRule() throws {
+        var (_, s) = try Self.load("bz-2.15")
+        s.entry.rsi = 0
+        #expect(Set(Self.failing(s).keys) == ["BP-57"], "\(Self.failing(s))")
+        let v = try Self.verdict(s, "BP-13")
+        #expect(v.outcome == .notApplicable && v.evidence.contains("RSI = 0"), "\(v)")
+
+        var (_, e) = try Self.load("elf-direct-64")
+        e.entry.rsi = 0
+        #expect(Set(Self.failing(e).keys) == ["BP-57", "BP-70"], "\(Self.failing(e))")
+    }
+}
+
+// MARK: item 5: fields by protocol version; header bytes past the declared end
+
+extension ProbeJudgeTests {
+    /// A 2.06 image (header ends at 0x23C, §3) whose bytes [0x23C, 0x290) are code, and a
+    /// loader that copied them into the zero page along with the header.
+    static func oldHeaderCopiedTo0x290() throws -> (LoadResult, BootSnapshot) {
+        let (r, base) = try load("bz-2.06")
+        var s = base
+        let b = try #require(r.bootParams)
+        #expect(s.image.headerBytes[0x201] == 0x3A, "2.06 declares its header end at 0x202 + 0x3A = 0x23C")
+        let code = (0x23C..<0x290).map { UInt8(truncatingIfNeeded: 0x90 &+ $0) }
+        s.image.headerBytes.replaceSubrange(0x23C..<0x290, with: code)
+        try r.memory.write(code, at: b + 0x23C)
+        return (r, s)
+    }
+
+    /// BP-04, BP-11, BP-18, BP-41 (issue 12, item 5): hardware_subarch is a 2.07 field and
+    /// setup_data a 2.09 one; bytes between the header's declared end and 0x290 that equal the
+    /// image's are no violation (BP-04's check), and BP-11 agrees.
+    @Test func fieldsAreJudgedOnlyForTheVersionsThatDefineThem() throws {
+        let (r, s) = try Self.oldHeaderCopiedTo0x290()
+        for id in ["BP-04", "BP-11"] { let v = try Self.verdict(s, id); #expect(v.outcome == .pass, "\(v)") }
+        for id in ["BP-18", "BP-41"] { let v = try Self.verdict(s, id); #expect(v.outcome == .notApplicable, "\(v)") }
+        #expect(Self.failing(s).isEmpty, "\(Self.failing(s))")
+        // One byte past the header end that is not the image's: BP-04 and BP-11 both fail.
+        try r.memory.write([0x5A], at: try #require(r.bootParams) + 0x240)
+        #expect(try Self.verdict(s, "BP-04").outcome == .fail)
+        #expect(try Self.verdict(s, "BP-11").outcome == .fail)
+    }
+}
+
+// MARK: item 6: a kernel copied wrong garbles the probe's own strings (BP-19)
+
+extension ProbeJudgeTests {
+    /// A directory with the given probe variants' images and initrds and their index.json.
+    static func probeImages(_ ids: [String]) throws -> (dir: String, index: ProbeIndex) {
+        _ = try Probe.require()
+        let dir = try Scratch.directory("probe-index")
+        var entries: [[String: Any]] = []
+        for id in ids {
+            let c = try #require(Probe.variants.first { $0.id == id }, "probe variant \(id)")
+            let image = "\(id).\(c.kind == "elf" ? "elf" : "bzImage")"
+            try Data(c.image).write(to: URL(fileURLWithPath: dir + "/" + image))
+            var e: [String: Any] = ["id": id, "image": image, "cmdline": c.options.commandLine, "entry": c.options.entry?.rawValue ?? "default"]
+            if let i = c.initrd { try Data(i).write(to: URL(fileURLWithPath: dir + "/\(id).initrd")); e["initrd"] = "\(id).initrd" }
+            entries.append(e)
+        }
+        let d = try JSONSerialization.data(withJSONObject: ["format": "probe-index/1", "variants": entries])
+        try d.write(to: URL(fileURLWithPath: dir + "/index.json"))
+        return (dir, try ProbeIndex.read(dir + "/index.json"))
+    }
+
+    static func report(variant: String, segmentHash: UInt64) throws -> ProbeReport {
+        try ProbeReport.parse(serial: HarnessUnitsTests.report("variant \(variant)\n" + HarnessUnitsTests.essentials + "hash64 segment 0x1000000 0x3000 \(hex(segmentHash))\n"))
+    }
+
+    /// BP-19 (issue 12, item 6): a variant name the index lacks, with a probe image whose
+    /// checksum is no variant's, is a kernel the loader did not copy byte for byte: the judge
+    /// says BP-19 fails, and judges as the one variant the garbled name can be, if there is one.
+    @Test func garbledVariantNamesBP19() throws {
+        let (dir, index) = try Self.probeImages(["bz-2.10", "bz-2.15", "elf-direct-64"])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        guard case .imageCorrupted(let v, let guess) = index.identify(try Self.report(variant: "bz-2.1", segmentHash: 0x1234)) else {
+            Issue.record("a garbled name with a foreign image checksum is not named a BP-19 failure"); return
+        }
+        #expect(v.rule == "BP-19" && v.outcome == .fail && v.evidence.contains("byte for byte"), "\(v)")
+        #expect(guess == nil, "'bz-2.1' can be bz-2.10 or bz-2.15")
+        guard case .imageCorrupted(_, let one) = index.identify(try Self.report(variant: "elf-dir", segmentHash: 0x1234)) else { Issue.record("not BP-19"); return }
+        #expect(one?.id == "elf-direct-64")
+        // A name the index lacks on an intact image is that image's variant.
+        let c = try #require(Probe.variants.first { $0.id == "bz-2.15" })
+        let bz = try BzImage(source: MemorySource(name: c.id, bytes: c.image))
+        let intact = ProbeHash64.of(c.image[Int(bz.protectedModeOffset)..<Int(bz.protectedModeOffset) + 0x3000])
+        guard case .sameImage(let same) = index.identify(try Self.report(variant: "renamed", segmentHash: intact)) else { Issue.record("an intact image is not recognised"); return }
+        #expect(same.id == "bz-2.15")
+        if case .named(let n) = index.identify(try Self.report(variant: "bz-2.10", segmentHash: 0)) { #expect(n.id == "bz-2.10") } else { Issue.record("an indexed name is not taken as is") }
+    }
+
+    /// The same under HarnessKVM: a loader that corrupts the probe's variant string in the
+    /// kernel it placed. The report parses, the name is garbled, and BP-19 fails.
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
+    func loaderThatCorruptsTheKernelIsNamedBP19() throws {
+        let build = try Probe.require()
+        let (dir, index) = try Self.probeImages(["bz-2.15", "elf-direct-64"])
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = try #require(Probe.variants.first { $0.id == "bz-2.15" })
+        let kernel = MemorySource(name: c.id, bytes: c.image)
+        let initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
+        let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
+        try loaded.memory.write([0x01], at: loaded.kernelAddress + UInt64(build.variantField) + 5)   // "bz-2.\u{1}5"
+        let boot = try Harness.boot(loaded, system: KVM.system, options: BootOptions(timeout: .seconds(20)))
+        let report = try ProbeReport.parse(serial: boot.serial)
+        #expect(report.variant == "bz-2.")
+        guard case .imageCorrupted(let v, let guess) = index.identify(report) else { Issue.record("not named BP-19"); return }
+        #expect(v.outcome == .fail && v.rule == "BP-19")
+        let g = try #require(guess)
+        let src = try FileSource(path: index.imagePath(g))
+        let rd = try index.initrdPath(g).map { try FileSource(path: $0) }
+        let snap = report.snapshot(image: try ImageRecord.record(try KernelImage(source: src), source: src), inputs: try InputRecord.of(commandLine: g.commandLine, initrd: rd),
+                                   known: try KnownContent.of(kernel: src, initrd: rd), producer: "test")
+        #expect(Set(Self.failing(snap).keys) == ["BP-19"], "\(Self.failing(snap))")
+        #expect(Self.failing(snap)["BP-19"]?.contains("not copied byte for byte") == true, "\(Self.failing(snap))")
+    }
+}
+
+// MARK: item 8: where conform judge finds index.json
+
+extension ProbeJudgeTests {
+    static func writeIndex(_ path: String, variants: [String]) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let d = try JSONSerialization.data(withJSONObject: ["format": "probe-index/1", "variants": variants.map { ["id": $0, "image": "\($0).bzImage", "cmdline": ""] }])
+        try d.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Issue 12, item 8: `--probe-images DIR` finds index.json anywhere under DIR, preferring
+    /// one that lists the report's variant.
+    @Test func indexFoundAnywhereUnderTheDirectory() throws {
+        let dir = try Scratch.directory("probe-index")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.writeIndex(dir + "/a/index.json", variants: ["other"])
+        try Self.writeIndex(dir + "/b/c/images/index.json", variants: ["bz-2.15"])
+        let i = try ProbeIndex.locate(probeImages: dir, report: nil, variant: "bz-2.15", workingDirectory: "/nonexistent")
+        #expect(i.file == dir + "/b/c/images/index.json")
+        #expect(i.imagePath(try #require(i.variant("bz-2.15"))) == dir + "/b/c/images/bz-2.15.bzImage")
+        #expect(throws: ProbeIndexError.self) { try ProbeIndex.locate(probeImages: dir + "/a/none", report: nil, variant: "x", workingDirectory: "/") }
+    }
+
+    /// Without the option: next to the report, or in a parent directory (also its images/ and
+    /// Corpus/probe/images/), up to four levels up; then ./Corpus/probe/images.
+    @Test func indexFoundNextToTheReport() throws {
+        let dir = try Scratch.directory("probe-index")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.writeIndex(dir + "/Corpus/probe/images/index.json", variants: ["bz-2.15"])
+        try FileManager.default.createDirectory(atPath: dir + "/runs/qemu/2026", withIntermediateDirectories: true)
+        let i = try ProbeIndex.locate(probeImages: nil, report: dir + "/runs/qemu/2026/serial.txt", variant: "bz-2.15", workingDirectory: "/")
+        #expect(i.file == dir + "/Corpus/probe/images/index.json")
+        let rel = try ProbeIndex.locate(probeImages: nil, report: "runs/qemu/serial.txt", variant: "bz-2.15", workingDirectory: dir)
+        #expect(rel.file == dir + "/Corpus/probe/images/index.json")
+        // Six levels below: past the bound, and not in the working directory either.
+        #expect(throws: ProbeIndexError.self) { try ProbeIndex.locate(probeImages: nil, report: dir + "/1/2/3/4/5/6/serial.txt", variant: "bz-2.15", workingDirectory: "/nonexistent") }
+    }
+}
