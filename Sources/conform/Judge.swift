@@ -11,6 +11,7 @@ struct Judge: ParsableCommand {
     @Option(help: "The kernel image that was booted (default: the report's variant).") var kernel: String?
     @Option(help: "The initrd that was given (default: the variant's).") var initrd: String?
     @Option(help: "The command line that was given (default: the variant's).") var cmdline: String?
+    @Option(help: "The loader that booted the probe (qemu-pc, grub-bios-linux, grub-bios-linux16, …): failures that are its recorded deviations are explained, with their source.") var loader: String?
     @Flag(help: "JSON output.") var json = false
     @Flag(help: "Show the evidence for every rule.") var verbose = false
 
@@ -62,15 +63,26 @@ struct Judge: ParsableCommand {
         do { inputs = try InputRecord.of(commandLine: line, initrd: rd) } catch { throw fail("\(error)") }
         let snap = report.snapshot(image: image, inputs: inputs, known: try KnownContent.of(kernel: src, initrd: rd), producer: "probe(\(report.variant))")
         let verdicts = judge(snap)
+        let known = loader.map { KnownDeviations.of(loader: $0, image: image, inputs: inputs) } ?? []
+        func deviation(_ v: Verdict) -> KnownDeviation? { v.outcome == .fail ? known.first { $0.rule == v.rule && !$0.preventsReport } : nil }
         if json {
-            FileHandle.standardOutput.write(Data(SnapshotJSON.string(snap, verdicts: verdicts).utf8))
+            var o = SnapshotJSON.object(snap, verdicts: verdicts)
+            if let loader {
+                o["loader"] = loader
+                o["knownDeviations"] = verdicts.compactMap { v in deviation(v).map { ["rule": v.rule, "what": $0.what, "evidence": $0.evidence] } }
+            }
+            FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: o, options: [.prettyPrinted, .sortedKeys]) + Data("\n".utf8))
         } else {
             print("probe report: variant \(report.variant.isEmpty ? "(none)" : report.variant), entry \(report.entryPoint.rawValue), loaded at \(hex(report.base)), \(report.lineCount) lines")
             for n in notes { print("  note: \(n)") }
             for u in report.unreadable { print("  the probe could not read: \(u)") }
-            for v in verdicts where verbose || v.outcome == .fail || v.outcome == .warn { print("  \(v.outcome == .fail ? "FAIL" : v.outcome.rawValue.uppercased()) \(v.rule): \(v.evidence)") }
-            let f = verdicts.filter { $0.outcome == .fail }.count
-            print("\(verdicts.filter { $0.outcome == .pass }.count) pass, \(verdicts.filter { $0.outcome == .warn }.count) warn, \(f) fail, \(verdicts.filter { $0.outcome == .notApplicable }.count) n/a")
+            if let loader, !KnownDeviations.all.contains(where: { $0.loader == loader }) { print("  note: no deviations are recorded for loader '\(loader)'") }
+            for v in verdicts where verbose || v.outcome == .fail || v.outcome == .warn {
+                print("  \(v.outcome == .fail ? "FAIL" : v.outcome.rawValue.uppercased()) \(v.rule): \(v.evidence)")
+                if let d = deviation(v) { print("       known \(d.loader) deviation: \(d.what)\n       source: \(d.evidence)") }
+            }
+            let f = verdicts.filter { $0.outcome == .fail }.count, explained = verdicts.filter { deviation($0) != nil }.count
+            print("\(verdicts.filter { $0.outcome == .pass }.count) pass, \(verdicts.filter { $0.outcome == .warn }.count) warn, \(f) fail\(loader == nil ? "" : " (\(explained) of them known \(loader!) deviations)"), \(verdicts.filter { $0.outcome == .notApplicable }.count) n/a")
         }
         if verdicts.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
     }

@@ -44,6 +44,24 @@ struct GuestMemoryTests {
         #expect(m.bytes(at: 0x10_FFFD, count: 3) == [6, 7, 8], "end of the second slot")
     }
 
+    /// Whole 2 MiB chunks are poisoned by a private mapping of one pattern chunk: the guest
+    /// reads the pattern there, a write stays in its own chunk, and kept bytes that share a
+    /// chunk with poison are untouched.
+    @Test("poisoned 2 MiB chunks read the pattern and stay private")
+    func poisonChunks() throws {
+        let m = try GuestMemory(ranges: [AddressRange(start: 0, end: 16 << 20)])
+        try m.write([9, 9, 9], at: 0x30_0001)
+        let pattern: UInt64 = 0x0807_0605_0403_0201
+        m.poison(pattern: pattern, keep: [AddressRange(start: 0x30_0001, end: 0x30_0004)])
+        for a: UInt64 in [0, 0x1F_FFF8, 0x20_0000, 0x40_0000, 0xFF_FFF8] {
+            #expect(m.bytes(at: a, count: 8) == [1, 2, 3, 4, 5, 6, 7, 8], "\(hex(a))")
+        }
+        #expect(m.bytes(at: 0x30_0000, count: 6) == [1, 9, 9, 9, 5, 6], "a kept range inside a chunk")
+        try m.write([0xEE], at: 0x40_0000)
+        #expect(m.bytes(at: 0x40_0000, count: 2) == [0xEE, 2])
+        #expect(m.bytes(at: 0x60_0000, count: 2) == [1, 2], "a write in one chunk shows in another")
+    }
+
     @Test("the PCI hole is not RAM; high RAM starts at 4 GiB")
     func layout() throws {
         let l = try RAMLayout(size: 8 << 30)

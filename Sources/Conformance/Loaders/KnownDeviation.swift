@@ -109,6 +109,16 @@ public enum KnownDeviations {
                        evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux (maximal_cmdline_size floor of 128); spec §4.4 BP-27") { i, inputs in
             KnownDeviation.cmdlineSize(i) < 127 && inputs.commandLine.count > KnownDeviation.cmdlineSize(i)
         },
+        // grub-core/lib/cmdline.c grub_create_loader_cmdline: "if (size < arg_size) break;" an
+        // argument that does not fit ends the line there, without an error; linux16 limits the
+        // line to cmdline_size + 1 (grub-core/loader/i386/pc/linux.c). A request longer than
+        // cmdline_size reaches the kernel cut at an argument boundary, short of the limit: in
+        // the GrubBIOS runs "BOOT_IMAGE=" alone (the image path did not fit).
+        KnownDeviation(loader: "grub-bios-linux16", rule: "BP-27",
+                       what: "drops every argument from the first one that does not fit cmdline_size, silently: the kernel gets a line cut short of the limit",
+                       evidence: "grub 2.06 grub-core/lib/cmdline.c grub_create_loader_cmdline, grub-core/loader/i386/pc/linux.c; spec §4.4 BP-27") { i, inputs in
+            inputs.commandLine.count > KnownDeviation.cmdlineSize(i)
+        },
     ]
 
     /// The deviations of `loader` that show with `image` and `inputs`.
