@@ -139,7 +139,7 @@ struct QEMUHostileTests {
         let g = try Self.guest([0xEB, 0xFE])
         defer { g.cleanup() }
         let child = try startTestChild(filter: "qemuRunForAKillTest", environment: ["CONFORM_KILL_TEST_BIOS": g.bios, "CONFORM_KILL_TEST_KERNEL": g.kernel])
-        let qemu = HostProcesses.waitFor(mentioning: g.bios, seconds: 20)
+        let qemu = HostProcesses.waitForQEMU(mentioning: g.bios, seconds: 20)
         kill(child.processIdentifier, SIGKILL)
         // Foundation's Process sees its child end only when every copy of a socket it handed
         // the child is closed, so a QEMU that kept one would hang waitUntilExit: look at QEMU

@@ -78,6 +78,20 @@ enum HostProcesses {
     /// The first such process, polling for up to `seconds`.
     static func waitFor(mentioning s: String, seconds: Int) -> Int32? { poll(seconds: seconds) { mentioning(s).first } }
 
+    /// The first such process that is QEMU itself: its argv[0] names qemu-system, so the
+    /// `setpriv --pdeathsig KILL` that starts it has set the death signal and exec'd. (Killing
+    /// QEMU's parent in the instant before that prctl leaves QEMU alive: the kernel only sends
+    /// the signal for a parent that dies after it was asked for. Under load on two cores that
+    /// instant was long enough for runKilledOutrightTakesQEMUWithIt to hit it.)
+    static func waitForQEMU(mentioning s: String, seconds: Int) -> Int32? {
+        poll(seconds: seconds) {
+            mentioning(s).first { pid in
+                guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), let argv0 = d.split(separator: 0).first else { return false }
+                return String(decoding: argv0, as: UTF8.self).contains("qemu-system")
+            }
+        }
+    }
+
     /// The state letter in /proc/PID/stat ("Z" for a zombie); nil once the process is gone.
     static func state(_ pid: Int32) -> Character? {
         guard let d = FileManager.default.contents(atPath: "/proc/\(pid)/stat"), let close = d.lastIndex(of: UInt8(ascii: ")")), close + 2 < d.count else { return nil }
