@@ -82,7 +82,7 @@ struct Judge: ParsableCommand {
                 if let d = deviation(v) { print("       known \(d.loader) deviation: \(d.what)\n       source: \(d.evidence)") }
             }
             let f = verdicts.filter { $0.outcome == .fail }.count, explained = verdicts.filter { deviation($0) != nil }.count
-            print("\(verdicts.filter { $0.outcome == .pass }.count) pass, \(verdicts.filter { $0.outcome == .warn }.count) warn, \(f) fail\(loader == nil ? "" : " (\(explained) of them known \(loader!) deviations)"), \(verdicts.filter { $0.outcome == .notApplicable }.count) n/a")
+            print("\(verdicts.filter { $0.outcome == .pass }.count) pass, \(verdicts.filter { $0.outcome == .warn }.count) warn, \(f) fail\(loader == nil || f == 0 ? "" : " (\(explained) of them known \(loader!) deviations)"), \(verdicts.filter { $0.outcome == .notApplicable }.count) n/a")
         }
         if verdicts.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
     }
