@@ -48,7 +48,9 @@ extension ProbeReport {
     /// loader. `image` and `inputs` describe what the loader was given; `known` the contents
     /// the probe's checksums are matched against (KnownContent.of).
     public func snapshot(image: ImageRecord, inputs: InputRecord, known: [KnownContent], producer: String) -> BootSnapshot {
-        BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entryState, kernelAddress: base, memory: memory(known: known), regions: [])
+        var s = BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entryState, kernelAddress: base, memory: memory(known: known), regions: [])
+        if entryPoint.isEFI || !efi.isEmpty { s.efi = EFIFacts(reported: efi) }
+        return s
     }
 }
 

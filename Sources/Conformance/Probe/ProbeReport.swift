@@ -18,6 +18,8 @@ public struct ProbeReport: Sendable {
     public var segments: [String: (selector: UInt16, descriptor: UInt64?)] = [:]
     /// The 16-bit entry's registers (eax…esp, cs…gs, flags, cr0), when entered that way.
     public var realMode: [String: UInt64]? = nil
+    /// What the EFI entries found through boot services (`efi` lines, merged): see EFIFacts.
+    public var efi: [String: UInt64] = [:]
     public var pieces: [Piece] = []
     public var hashes: [Hash] = []
     /// Page-table pages as the guest found them, rebuilt from their runs.
@@ -151,6 +153,7 @@ extension ProbeReport {
             for k in 0..<count { pageTables[table]!.put64(first &+ stride &* k, at: Int(index + k) * 8) }
         case "unreadable": unreadable.append(words.dropFirst().joined(separator: " "))
         case "truncated": truncated = true
+        case "efi": efi.merge(kv) { _, new in new }
         default: break   // newer report lines are skipped, not refused
         }
     }

@@ -91,6 +91,8 @@ public struct BootSnapshot: Sendable {
     /// Named regions written (informational; rules do not trust them).
     public var regions: [Region]
     public var warnings: [Warning]
+    /// What an EFI entry learned from the firmware (probe reports only; nil otherwise).
+    public var efi: EFIFacts? = nil
 
     public init(producer: String, image: ImageRecord, inputs: InputRecord, entry: EntryState, kernelAddress: UInt64, memory: any GuestMemoryReading, regions: [Region], warnings: [Warning] = []) {
         self.producer = producer; self.image = image; self.inputs = inputs; self.entry = entry
