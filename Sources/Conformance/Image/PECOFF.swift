@@ -135,3 +135,27 @@ public func offeredEntries(kernel f: [UInt8]) -> [EntryPoint] {
     if PECOFF.entryPoint(of: f) != nil { out.append(.efiStub) }
     return out
 }
+
+extension PECOFF {
+    /// The optional-header facts a PE loader must respect (boot.rst "EFI Handover Protocol":
+    /// section alignment and the memory footprint beyond the file), read with bounds checks.
+    public struct Summary: Sendable, Equatable {
+        public let entryPoint: UInt32, sectionAlignment: UInt32, sizeOfImage: UInt32, sizeOfHeaders: UInt32
+        /// VirtualAddress of the section that holds AddressOfEntryPoint (where L lands).
+        public let entrySectionAddress: UInt32?
+
+        public static func parse(_ f: [UInt8]) -> Summary? {
+            guard let entry = PECOFF.entryPoint(of: f), let peAt = f.u32(0x3C).map(Int.init) else { return nil }
+            let o = peAt + 24
+            guard let sa = f.u32(o + 32), let soi = f.u32(o + 56), let soh = f.u32(o + 60),
+                  let nsec = f.u16(peAt + 6), let optSize = f.u16(peAt + 20) else { return nil }
+            var va: UInt32? = nil
+            let table = o + Int(optSize)
+            for i in 0..<Int(min(nsec, 96)) {
+                guard let v = f.u32(table + 40 * i + 12), let size = f.u32(table + 40 * i + 8) else { break }
+                if entry >= v, UInt64(entry) < UInt64(v) + UInt64(size) { va = v; break }
+            }
+            return Summary(entryPoint: entry, sectionAlignment: sa, sizeOfImage: soi, sizeOfHeaders: soh, entrySectionAddress: va)
+        }
+    }
+}

@@ -44,6 +44,7 @@ public struct Rule: Sendable, Identifiable {
     }
 
     public func judge(_ c: RuleContext) -> Verdict {
+        if c.entryPoint.isEFI, let why = RuleCatalogue.notForEFI[id] { return Verdict(rule: id, outcome: .notApplicable, evidence: why) }
         let j = check(c)
         return Verdict(rule: id, outcome: j.outcome, evidence: j.evidence)
     }
