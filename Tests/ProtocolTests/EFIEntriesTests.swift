@@ -1,0 +1,321 @@
+import Conformance
+import Foundation
+import HarnessKVM
+import Testing
+
+/// Hand-made snapshots of the EFI entries. Every value is written from the sources the rules
+/// cite (boot.rst "EFI Handover Protocol", x86-stub.c, efi-stub-helper.c, the UEFI 2.10 layouts
+/// of EFI_SYSTEM_TABLE, EFI_LOADED_IMAGE_PROTOCOL and EFI_MEMORY_DESCRIPTOR, the PE/COFF
+/// optional header), never from the code under test.
+enum EFIFixture {
+    static let handle: UInt64 = 0x3E5F_3C98, systab: UInt64 = 0x3F5E_B018, loadedImage: UInt64 = 0x3E5F_30C0
+    static let imageBase: UInt64 = 0x3E51_3000, setupSize: UInt64 = 0x1000, pmLength: UInt64 = 0x4000, sizeOfImage: UInt64 = 0x24000
+    static var L: UInt64 { imageBase + setupSize }
+    static let options: UInt64 = 0x3E61_9000, initrdAt: UInt64 = 0x3E5E_B000, memmap: UInt64 = 0x3E5F_1000
+    static let bootParams: UInt64 = 0x3E5F_2000, cmdlineAt: UInt64 = 0x9F000
+    static let handoverOffset: UInt64 = 0x120
+    static let commandLine = "console=ttyS0 hello"
+    static let initrd = (0..<0x2000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+    /// A 1 GiB-page identity map of [0, 4 GiB) at 0x1000 (PML4) and 0x2000 (PDPT).
+    static var pageTables: [(UInt64, [UInt8])] {
+        var pml4 = [UInt8](repeating: 0, count: 4096), pdpt = pml4
+        pml4.put64(0x2000 | 3, 0)
+        for i in 0..<4 { pdpt.put64(UInt64(i) << 30 | 0x83, i * 8) }
+        return [(0x1000, pml4), (0x2000, pdpt)]
+    }
+
+    /// Bytes [0, 0x290) of a bzImage that is also a PE32+ EFI application: offsets from the PE
+    /// format (optional header at PE + 24: AddressOfEntryPoint +16, SectionAlignment +32,
+    /// SizeOfImage +56, SizeOfHeaders +60, Subsystem +68) and the setup header table.
+    static func header(xloadflags: UInt16 = 0x0B, pe: Bool = true) -> [UInt8] {
+        var h = [UInt8](repeating: 0, count: 0x290)
+        if pe {
+            h.put16(0x5A4D, 0); h.put32(0x40, 0x3C); h.put32(0x4550, 0x40)
+            h.put16(0x8664, 0x44); h.put16(1, 0x46); h.put16(0xA0, 0x54)
+            let o = 0x58
+            h.put16(0x20B, o); h.put32(UInt32(setupSize) + 0x430, o + 16); h.put32(0x1000, o + 32); h.put32(0x200, o + 36)
+            h.put32(UInt32(sizeOfImage), o + 56); h.put32(UInt32(setupSize), o + 60); h.put16(10, o + 68); h.put32(6, o + 108)
+            let s = o + 0xA0
+            h.put32(UInt32(sizeOfImage - setupSize), s + 8); h.put32(UInt32(setupSize), s + 12); h.put32(UInt32(pmLength), s + 16); h.put32(UInt32(setupSize), s + 20)
+        }
+        h[0x1F1] = 7; h.put16(0xAA55, 0x1FE); h[0x200] = 0xEB; h[0x201] = 0x6A   // header end 0x26C (2.15)
+        h.put32(0x5372_6448, 0x202); h.put16(0x020F, 0x206); h[0x211] = 1
+        h.put32(0x7FFF_FFFF, 0x22C); h.put32(0x20_0000, 0x230); h[0x234] = 1; h.put16(xloadflags, 0x236)
+        h.put32(0x7FF, 0x238); h.put64(0x100_0000, 0x258); h.put32(0x80_0000, 0x260); h.put32(UInt32(handoverOffset), 0x264)
+        h[0x26C] = 0xE9; h[0x26D] = 0x91; h[0x26E] = 0x01   // the setup code's jump right after the header
+        return h
+    }
+
+    static func systemTable(signature: UInt64 = 0x5453_5953_2049_4249) -> [UInt8] {   // "IBI SYST"
+        var t = [UInt8](repeating: 0, count: 0x78)
+        t.put64(signature, 0); t.put32(0x0002_0046, 8); t.put64(0x3FEB_7100, 0x60)
+        return t
+    }
+
+    static func utf16z(_ s: String) -> [UInt8] { (Array(s.utf16) + [0]).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } }
+
+    /// Descriptors of 48 bytes: Type at 0, PhysicalStart at 8, NumberOfPages at 24.
+    static func memoryMap(_ d: [(UInt32, UInt64, UInt64)]) -> [UInt8] {
+        var b = [UInt8](repeating: 0, count: d.count * 48)
+        for (i, x) in d.enumerated() { b.put32(x.0, i * 48); b.put64(x.1, i * 48 + 8); b.put64(x.2, i * 48 + 24) }
+        return b
+    }
+    static var goodMap: [(UInt32, UInt64, UInt64)] {
+        [(7, 0, 0x9F), (1, imageBase, sizeOfImage >> 12), (2, initrdAt, 2), (2, memmap, 1), (2, bootParams, 1), (7, 0x4000_0000, 0x100)]
+    }
+
+    struct Knobs {
+        var entry: EntryPoint = .efiStub
+        var header = EFIFixture.header()
+        var systemTable = EFIFixture.systemTable()
+        var loadOptions = EFIFixture.utf16z(EFIFixture.commandLine)
+        var map = EFIFixture.memoryMap(EFIFixture.goodMap)
+        var facts = EFIFacts()
+        var rip: UInt64? = nil
+        var rsp: UInt64 = 0x3FEA_0918   // at a call: RSP + 8 is 16-byte aligned
+        var rflags: UInt64 = 0x202
+        var cr4: UInt64 = 0x668
+        var initrdBytes = EFIFixture.initrd
+        var zeroPage: [UInt8]? = nil
+        var L = EFIFixture.L
+    }
+
+    static var goodFacts: EFIFacts {
+        var f = EFIFacts()
+        f.handle = handle; f.systemTable = systab; f.systemTableValid = true; f.bootServices = 0x3FEB_7100
+        f.loadedImageStatus = .success; f.loadedImage = loadedImage
+        f.initrdLocateStatus = .success; f.initrdProbeStatus = .bufferTooSmall; f.initrdProbeSize = UInt64(initrd.count)
+        f.initrdLoadStatus = .success; f.initrdAddress = initrdAt; f.initrdSize = UInt64(initrd.count)
+        f.memoryMapStatus = .success; f.memoryMap = memmap; f.memoryMapSize = UInt64(goodMap.count * 48); f.descriptorSize = 48; f.descriptorVersion = 1
+        return f
+    }
+
+    /// boot_params as boot.rst asks of a handover loader: zero, the image's header, cmd_line_ptr
+    /// and the ramdisk fields.
+    static func handoverZeroPage(header h: [UInt8]) -> [UInt8] {
+        var z = [UInt8](repeating: 0, count: 4096)
+        for i in 0x1F1..<0x26C { z[i] = h[i] }
+        z[0x210] = 0xFF
+        z.put32(UInt32(initrdAt), 0x218); z.put32(UInt32(initrd.count), 0x21C); z.put32(UInt32(cmdlineAt), 0x228)
+        return z
+    }
+
+    static func snapshot(_ k: Knobs) -> BootSnapshot {
+        var image = ImageRecord(format: .bzImage, fileSize: setupSize + pmLength, sha256: "file")
+        image.headerBytes = k.header
+        image.protectedModeOffset = setupSize; image.protectedModeLength = pmLength; image.protectedModeSHA256 = "pm"
+        let inputs = InputRecord(commandLine: Array(commandLine.utf8), initrdSize: UInt64(initrd.count), initrdSHA256: sha256Hex(initrd))
+        var e = EntryState(entryPoint: k.entry)
+        e.cr0 = 0x8001_0033; e.cr3 = 0x1000; e.cr4 = k.cr4; e.efer = 0xD00; e.rsp = k.rsp; e.rflags = k.rflags
+        e.cs = SegmentRegister(selector: 0x38, descriptor: 0x00AF_9B00_0000_FFFF)
+        switch k.entry {
+        case .efiStub: e.rcx = handle; e.rdx = systab; e.rip = k.rip ?? k.L + 0x430
+        case .efiHandover64: e.rdi = handle; e.rsi = systab; e.rdx = bootParams; e.rip = k.rip ?? k.L + handoverOffset + 0x200
+        default: e.rsi = bootParams; e.rip = k.rip ?? k.L + 0x200
+        }
+        var li = [UInt8](repeating: 0, count: 0x60)
+        li.put32(UInt32(k.loadOptions.count), 0x30); li.put64(options, 0x38); li.put64(imageBase, 0x40); li.put64(sizeOfImage, 0x48)
+        var pieces: [(start: UInt64, bytes: [UInt8])] = [(systab, k.systemTable), (loadedImage, li), (options, k.loadOptions), (initrdAt, k.initrdBytes), (memmap, k.map)]
+        pieces += pageTables.map { (start: $0.0, bytes: $0.1) }
+        let zp = k.zeroPage ?? (k.entry == .efiStub ? nil : handoverZeroPage(header: k.header))
+        if let zp { pieces.append((bootParams, zp)); pieces.append((cmdlineAt, Array(commandLine.utf8) + [0])) }
+        var s = BootSnapshot(producer: "hand-made", image: image, inputs: inputs, entry: e, kernelAddress: k.L, memory: CapturedMemory(pieces: pieces), regions: [])
+        var f = k.facts
+        f.memoryMapSize = UInt64(k.map.count)
+        s.efi = f
+        return s
+    }
+
+    static func verdict(_ id: String, _ k: Knobs) -> Verdict {
+        judge(snapshot(k), rules: [RuleCatalogue.rule(id)!])[0]
+    }
+}
+
+private extension Array where Element == UInt8 {
+    mutating func put16(_ v: UInt16, _ o: Int) { for i in 0..<2 { self[o + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt16(i))) } }
+    mutating func put32(_ v: UInt32, _ o: Int) { for i in 0..<4 { self[o + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) } }
+    mutating func put64(_ v: UInt64, _ o: Int) { for i in 0..<8 { self[o + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+}
+
+/// One way to break an EFI rule, and the rule that must fail.
+struct EFIViolation: Sendable, CustomTestStringConvertible {
+    let rule: String, what: String
+    let knobs: @Sendable () -> EFIFixture.Knobs
+    var testDescription: String { "\(rule): \(what)" }
+
+    static func stub(_ f: (inout EFIFixture.Knobs) -> Void) -> EFIFixture.Knobs { var k = EFIFixture.Knobs(); k.facts = EFIFixture.goodFacts; f(&k); return k }
+    static func handover(_ f: (inout EFIFixture.Knobs) -> Void) -> EFIFixture.Knobs {
+        var k = EFIFixture.Knobs(); k.entry = .efiHandover64; k.facts = EFIFixture.goodFacts; f(&k); return k
+    }
+
+    static let all: [EFIViolation] = [
+        EFIViolation(rule: "BP-80", what: "64-bit handover entered at L + handover_offset, without + 0x200") { handover { $0.rip = EFIFixture.L + EFIFixture.handoverOffset } },
+        EFIViolation(rule: "BP-81", what: "handover_64 entered, XLF_EFI_HANDOVER_64 clear") { handover { $0.header = EFIFixture.header(xloadflags: 0x03); $0.zeroPage = EFIFixture.handoverZeroPage(header: $0.header) } },
+        EFIViolation(rule: "BP-82", what: "system table signature not \"IBI SYST\"") { stub { $0.systemTable = EFIFixture.systemTable(signature: 0x5453_5953_2049_4248) } },
+        EFIViolation(rule: "BP-82", what: "handover: system table without BootServices") { handover { var t = EFIFixture.systemTable(); for i in 0x60..<0x68 { t[i] = 0 }; $0.systemTable = t } },
+        EFIViolation(rule: "BP-83", what: "boot_params carries the header's trailing setup bytes (0x26C…)") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); for i in 0x26C..<0x26F { z[i] = $0.header[i] }; $0.zeroPage = z } },
+        EFIViolation(rule: "BP-83", what: "boot_params without the header (initrd_addr_max 0)") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); for i in 0x22C..<0x230 { z[i] = 0 }; $0.zeroPage = z } },
+        EFIViolation(rule: "BP-84", what: "efi_info filled with EL64 by the loader") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); z.put32(0x3436_4C45, 0x1C0); z.put32(UInt32(EFIFixture.systab), 0x1C4); $0.zeroPage = z } },
+        EFIViolation(rule: "BP-85", what: "cmd_line_ptr left 0") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); z.put32(0, 0x228); $0.zeroPage = z } },
+        EFIViolation(rule: "BP-85", what: "ramdisk_size short by a page") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); z.put32(UInt32(EFIFixture.initrd.count - 0x1000), 0x21C); $0.zeroPage = z } },
+        EFIViolation(rule: "BP-86", what: "LoadOptions hold another command line") { stub { $0.loadOptions = EFIFixture.utf16z("console=ttyS0 hellO") } },
+        EFIViolation(rule: "BP-86", what: "LoadOptions in 8-bit characters, odd size") { stub { $0.loadOptions = Array(EFIFixture.commandLine.utf8) } },
+        EFIViolation(rule: "BP-87", what: "LoadFile(BufferSize 0) answers EFI_SUCCESS instead of EFI_BUFFER_TOO_SMALL") { stub { $0.facts.initrdProbeStatus = .success } },
+        EFIViolation(rule: "BP-87", what: "LoadFile delivers other bytes") { stub { $0.initrdBytes[0x100] ^= 1 } },
+        EFIViolation(rule: "BP-87", what: "no device path and no initrd= in LoadOptions") { stub { $0.facts.initrdLocateStatus = .notFound } },
+        EFIViolation(rule: "BP-88", what: "descriptor version 2") { stub { $0.facts.descriptorVersion = 2 } },
+        EFIViolation(rule: "BP-88", what: "two descriptors overlap") { stub { $0.map = EFIFixture.memoryMap(EFIFixture.goodMap + [(4, EFIFixture.imageBase + 0x1000, 1)]) } },
+        EFIViolation(rule: "BP-89", what: "DF set") { stub { $0.rflags = 0x602 } },
+        EFIViolation(rule: "BP-89", what: "stack misaligned for a call") { stub { $0.rsp = 0x3FEA_0910 } },
+        EFIViolation(rule: "BP-89", what: "CR4.PAE clear") { stub { $0.cr4 = 0x648 } },
+        EFIViolation(rule: "BP-90", what: "image footprint in free (conventional) memory") { stub { $0.map = EFIFixture.memoryMap(EFIFixture.goodMap.map { $0.1 == EFIFixture.imageBase ? (7, $0.1, $0.2) : $0 }) } },
+        EFIViolation(rule: "BP-90", what: "L not at ImageBase + VirtualAddress") { stub { $0.L = EFIFixture.L + 0x200 } },
+    ]
+}
+
+@Suite("EFIEntries")
+struct EFIEntriesTests {
+    static let efiRules = (80...90).map { "BP-\($0)" }
+
+    /// The hand-made conforming boots pass every EFI rule that applies to their entry.
+    @Test(arguments: [EntryPoint.efiStub, .efiHandover64])
+    func conformingHandMadeBootPasses(_ entry: EntryPoint) throws {
+        var k = EFIFixture.Knobs(); k.entry = entry; k.facts = EFIFixture.goodFacts
+        if entry == .efiHandover64 { k.facts.initrdLocateStatus = .notFound }
+        let v = judge(EFIFixture.snapshot(k), rules: Self.efiRules.compactMap(RuleCatalogue.rule))
+        #expect(v.count == 11)
+        #expect(!v.contains { $0.outcome == .fail }, "\(v.filter { $0.outcome == .fail })")
+        let applies: Set<String> = entry == .efiStub ? ["BP-82", "BP-86", "BP-87", "BP-88", "BP-89", "BP-90"] : ["BP-80", "BP-81", "BP-82", "BP-83", "BP-84", "BP-85", "BP-87", "BP-88", "BP-89", "BP-90"]
+        #expect(Set(v.filter { $0.outcome == .pass }.map(\.rule)) == applies, "\(v)")
+    }
+
+    /// Each violation fails its rule (and the same rule passes on the conforming boot above).
+    @Test(arguments: EFIViolation.all)
+    func violationFails(_ c: EFIViolation) {
+        let v = EFIFixture.verdict(c.rule, c.knobs())
+        #expect(v.outcome == .fail, "\(v)")
+    }
+
+    /// Every EFI rule is n/a, with a reason, at the entries of the 16/32/64-bit and PVH protocols.
+    @Test func notApplicableElsewhere() {
+        for entry in [EntryPoint.long64, .protected32, .pvh, .setup16] {
+            var k = EFIFixture.Knobs(); k.entry = entry
+            for id in Self.efiRules {
+                let v = EFIFixture.verdict(id, k)
+                #expect(v.outcome == .notApplicable && !v.evidence.isEmpty, "\(id) at entry \(entry.rawValue): \(v)")
+            }
+        }
+    }
+
+    /// Every rule BP-80…BP-90 is in the catalogue and has a violating case.
+    @Test func everyRuleHasAViolation() {
+        for id in Self.efiRules {
+            #expect(RuleCatalogue.rule(id) != nil, "\(id) missing from RuleCatalogue.all")
+            #expect(EFIViolation.all.contains { $0.rule == id }, "\(id) has no violating case")
+        }
+    }
+
+    /// The packager's PE/COFF header, read back at the offsets of the PE format and spec §6.3.
+    @Test func peHeaderLayout() throws {
+        let h = try PECOFF.header(.init(setupSize: 0x1000, imageFileSize: 0x4000, imageMemorySize: 0x22C40, entryPoint: 0x1430))
+        #expect(h.count < 0x1F1, "the PE headers must end before the setup header")
+        #expect(h.u16(0) == 0x5A4D && h.u32(0x38) == 0x8182_23CD && h.u32(0x3C) == 0x40)
+        #expect(h.u32(0x40) == 0x4550 && h.u16(0x44) == 0x8664)
+        #expect(h.u16(0x58) == 0x20B && h.u32(0x58 + 16) == 0x1430 && h.u32(0x58 + 32) == 0x1000 && h.u32(0x58 + 36) == 0x200)
+        #expect(h.u32(0x58 + 56) == 0x1000 + 0x23000 && h.u32(0x58 + 60) == 0x1000 && h.u16(0x58 + 68) == 10)
+        #expect(throws: PECOFF.BuildError.misaligned(field: "setup size (SizeOfHeaders, .text VirtualAddress)", value: 0xA00, alignment: 0x1000)) {
+            try PECOFF.header(.init(setupSize: 0xA00, imageFileSize: 0x4000, imageMemorySize: 0x5000, entryPoint: 0x1430))
+        }
+    }
+
+    /// index.json's "entries": what each header offers, by the spec's conditions.
+    @Test func offeredEntriesFollowTheHeader() {
+        var f = [UInt8](repeating: 0, count: 0x1000)
+        f.replaceSubrange(0..<0x290, with: EFIFixture.header())
+        #expect(offeredEntries(kernel: f).map(\.rawValue) == ["16", "32", "64", "efi-handover-64", "efi-stub"])
+        f.replaceSubrange(0..<0x290, with: EFIFixture.header(xloadflags: 0x03, pe: false))
+        #expect(offeredEntries(kernel: f).map(\.rawValue) == ["16", "32", "64"])
+        #expect(offeredEntries(kernel: [0x4D, 0x5A]) == [])
+    }
+
+    /// The report's `efi` lines reach the snapshot; unknown keys are ignored, missing ones stay "not called".
+    @Test func efiLinesParse() throws {
+        let body = "BOOTPROBE 1\nvariant efi-pe\nentry efi-stub\nefi handle=0x5 systab=0x3f5eb018 future_key=0x1\nefi lf2_locate_status=0x800000000000000e desc_size=0x30\n"
+        let text = Array(body.utf8)
+        let serial = Array("firmware noise\n".utf8) + text + Array("end lines=0x5 hash64=\(hex(ProbeHash64.of(text)))\n".utf8)
+        let r = try ProbeReport.parse(serial: serial)
+        #expect(r.entryPoint == .efiStub && r.variant == "efi-pe")
+        let f = EFIFacts(reported: r.efi)
+        #expect(f.handle == 5 && f.systemTable == 0x3F5E_B018 && f.initrdLocateStatus == .notFound && f.descriptorSize == 48 && f.memoryMapStatus == .notMade)
+    }
+}
+
+/// Real loaders: OVMF's `-kernel` (q35, TCG). Needs qemu-system-x86 and ovmf.
+enum OVMF {
+    static let code = "/usr/share/OVMF/OVMF_CODE_4M.fd", vars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+    static var available: Bool { FileManager.default.fileExists(atPath: code) && FileManager.default.fileExists(atPath: vars) && (try? QEMURunner.executable()) != nil }
+    static let reason = "needs qemu-system-x86 and ovmf (\(code), \(vars))"
+
+    /// Boots a probe variant with OVMF's -kernel and judges the report; `cmdline` is what the
+    /// guest must see (OVMF appends " initrd=initrd" to LoadOptions when it has an initrd).
+    static func boot(_ variant: String, append: String, expected cmdline: String) async throws -> (ProbeReport, [Verdict], Double) {
+        let build = try Probe.require()
+        guard let c = Probe.variants.first(where: { $0.id == variant }) else { throw Failure("no probe variant \(variant)") }
+        _ = build
+        let dir = try Scratch.directory("efi")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let kernel = dir + "/\(variant).bzImage", initrd = dir + "/\(variant).initrd", vars = dir + "/vars.fd"
+        try Data(c.image).write(to: URL(fileURLWithPath: kernel))
+        try Data(c.initrd ?? []).write(to: URL(fileURLWithPath: initrd))
+        try FileManager.default.copyItem(atPath: Self.vars, toPath: vars)
+        var b = QEMUBoot(kernel: kernel, initrd: initrd, append: append)
+        b.machine = "q35"; b.accel = .tcg; b.timeout = .seconds(180)
+        b.extraArguments = ["-drive", "if=pflash,format=raw,readonly=on,file=\(code)", "-drive", "if=pflash,format=raw,file=\(vars)"]
+        let boot = b
+        let run = try await offPool { try QEMURunner.run(boot) }
+        let report = try ProbeReport.parse(serial: run.serial)
+        let src = MemorySource(name: variant, bytes: c.image), rd = MemorySource(name: variant + ".initrd", bytes: c.initrd ?? [])
+        let snap = report.snapshot(image: try ImageRecord.record(try KernelImage(source: src), source: src),
+                                   inputs: try InputRecord.of(commandLine: cmdline, initrd: rd), known: try KnownContent.of(kernel: src, initrd: rd), producer: "OVMF -kernel")
+        return (report, judge(snap), run.elapsed.seconds)
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String; init(_ d: String) { description = d } }
+}
+
+@Suite("EFIEntriesOVMF", .serialized)
+struct EFIEntriesOVMFTests {
+    /// OVMF loads the PE/COFF variant with LoadImage/StartImage: the EFI stub entry, LoadOptions
+    /// holding the command line plus the " initrd=initrd" OVMF appends, and the initrd through
+    /// LoadFile2 on LINUX_EFI_INITRD_MEDIA_GUID. No EFI rule, and no other rule, fails.
+    @Test(.enabled(if: OVMF.available, "\(OVMF.reason)"), .timeLimit(.minutes(5)))
+    func ovmfStubEntryConforms() async throws {
+        let (r, v, seconds) = try await OVMF.boot("efi-pe", append: "console=ttyS0 hello", expected: "console=ttyS0 hello initrd=initrd")
+        #expect(r.entryPoint == .efiStub)
+        #expect(!v.contains { $0.outcome == .fail }, "\(v.filter { $0.outcome == .fail })")
+        let passed = Set(v.filter { $0.outcome == .pass }.map(\.rule))
+        #expect(passed.isSuperset(of: ["BP-82", "BP-86", "BP-87", "BP-88", "BP-89", "BP-90", "BP-19"]), "\(v.filter { $0.rule >= "BP-80" })")
+        print("OVMF efi-stub boot: \(String(format: "%.1f", seconds)) s")
+    }
+
+    /// A bzImage that is not a PE image but offers the 64-bit handover entry: OVMF's
+    /// X86QemuLoadImageLib falls back to its legacy loader (LoadLinuxLib), which enters at
+    /// L + handover_offset + 0x200. Recorded deviations, both with evidence in docs/EFI.md:
+    /// BP-83 and BP-11 fail because LoadLinuxInitializeKernelSetup computes the header end as
+    /// 0x202 + (hdr.jump & 0xff), the jump's opcode byte 0xEB, instead of its offset byte, and
+    /// so leaves the image's bytes [0x26C, 0x2ED) in boot_params; BP-14 fails because QEMU's
+    /// fw_cfg header edits (CAN_USE_HEAP, heap_end_ptr, for its own 16-bit path) reach the
+    /// handover loader. Every other rule passes or is n/a.
+    @Test(.enabled(if: OVMF.available, "\(OVMF.reason)"), .timeLimit(.minutes(5)))
+    func ovmfLegacyHandoverEntry() async throws {
+        let (r, v, seconds) = try await OVMF.boot("efi-handover", append: "console=ttyS0 hello", expected: "console=ttyS0 hello")
+        #expect(r.entryPoint == .efiHandover64)
+        let failed = Set(v.filter { $0.outcome == .fail }.map(\.rule))
+        #expect(failed == ["BP-11", "BP-14", "BP-83"], "\(v.filter { $0.outcome == .fail })")
+        let bp83 = v.first { $0.rule == "BP-83" }
+        #expect(bp83?.evidence.contains("0x26C=0xE9") == true, "\(String(describing: bp83))")
+        let passed = Set(v.filter { $0.outcome == .pass }.map(\.rule))
+        #expect(passed.isSuperset(of: ["BP-80", "BP-81", "BP-82", "BP-84", "BP-85", "BP-87", "BP-88", "BP-89"]), "\(v.filter { $0.rule >= "BP-80" })")
+        print("OVMF legacy handover boot: \(String(format: "%.1f", seconds)) s")
+    }
+}
