@@ -327,6 +327,15 @@ static void report(u64 *save) {
 			if (rd16(zp + 0x20) == 0xa33f) cstring(&o, "cmdline_old", zp + rd16(zp + 0x22), 256);
 			u64 ri = rd32(zp + 0x218) | (u64)rd32(zp + 0x0c0) << 32, rs = rd32(zp + 0x21c) | (u64)rd32(zp + 0x0c4) << 32;
 			if (ri && rs) hash_line(&o, "initrd", ri, rs);
+			/* efi_info (0x1C0): an EFI loader that exited boot services itself names the system
+			   table and the memory map it got there; show both. */
+			u32 esig = rd32(zp + 0x1c0);
+			if (esig == 0x34364c45 || esig == 0x32334c45) {   /* "EL64", "EL32" */
+				u64 st = rd32(zp + 0x1c4) | (u64)rd32(zp + 0x1d8) << 32, mm = rd32(zp + 0x1d0) | (u64)rd32(zp + 0x1dc) << 32;
+				u32 msize = rd32(zp + 0x1d4);
+				if (st) mem(&o, "efi_systab", st, 0x78);
+				if (mm && msize) mem(&o, "efi_info_memmap", mm, msize > 65536 ? 65536 : msize);
+			}
 			u64 rsdp = rd64(zp + 0x070);
 			if (rsdp) mem(&o, "rsdp", rsdp, 8);
 			u64 sd = version >= 0x209 ? rd64(zp + 0x250) : 0;

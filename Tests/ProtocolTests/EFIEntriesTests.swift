@@ -170,12 +170,19 @@ struct EFIViolation: Sendable, CustomTestStringConvertible {
         EFIViolation(rule: "BP-89", what: "CR4.PAE clear") { stub { $0.cr4 = 0x648 } },
         EFIViolation(rule: "BP-90", what: "image footprint in free (conventional) memory") { stub { $0.map = EFIFixture.memoryMap(EFIFixture.goodMap.map { $0.1 == EFIFixture.imageBase ? (7, $0.1, $0.2) : $0 }) } },
         EFIViolation(rule: "BP-90", what: "L not at ImageBase + VirtualAddress") { stub { $0.L = EFIFixture.L + 0x200 } },
+        EFIViolation(rule: "BP-91", what: "64-bit entry with efi_info \"EL64\" but efi_memmap 0") {
+            var k = EFIFixture.Knobs(); k.entry = .long64
+            var z = EFIFixture.handoverZeroPage(header: k.header)
+            z.put32(0x3436_4C45, 0x1C0); z.put32(UInt32(EFIFixture.systab), 0x1C4); z.put32(48, 0x1C8); z.put32(1, 0x1CC); z.put32(48, 0x1D4)
+            k.zeroPage = z
+            return k
+        },
     ]
 }
 
 @Suite("EFIEntries")
 struct EFIEntriesTests {
-    static let efiRules = (80...90).map { "BP-\($0)" }
+    static let efiRules = (80...91).map { "BP-\($0)" }
 
     /// The hand-made conforming boots pass every EFI rule that applies to their entry.
     @Test(arguments: [EntryPoint.efiStub, .efiHandover64])
@@ -183,7 +190,7 @@ struct EFIEntriesTests {
         var k = EFIFixture.Knobs(); k.entry = entry; k.facts = EFIFixture.goodFacts
         if entry == .efiHandover64 { k.facts.initrdLocateStatus = .notFound }
         let v = judge(EFIFixture.snapshot(k), rules: Self.efiRules.compactMap(RuleCatalogue.rule))
-        #expect(v.count == 11)
+        #expect(v.count == 12)
         #expect(!v.contains { $0.outcome == .fail }, "\(v.filter { $0.outcome == .fail })")
         let applies: Set<String> = entry == .efiStub ? ["BP-82", "BP-86", "BP-87", "BP-88", "BP-89", "BP-90"] : ["BP-80", "BP-81", "BP-82", "BP-83", "BP-84", "BP-85", "BP-87", "BP-88", "BP-89", "BP-90"]
         #expect(Set(v.filter { $0.outcome == .pass }.map(\.rule)) == applies, "\(v)")
@@ -194,6 +201,26 @@ struct EFIEntriesTests {
     func violationFails(_ c: EFIViolation) {
         let v = EFIFixture.verdict(c.rule, c.knobs())
         #expect(v.outcome == .fail, "\(v)")
+    }
+
+    /// BP-91: an EFI loader entering by the 64-bit protocol with efi_info as x86-stub.c's
+    /// exit_boot_func writes it ("EL64", system table, memory map of 48-byte version-1
+    /// descriptors) passes, and BP-11 counts efi_info and secure_boot as its fields.
+    @Test func efiInfoAtThe64BitEntry() {
+        var k = EFIFixture.Knobs(); k.entry = .long64
+        var z = EFIFixture.handoverZeroPage(header: k.header)
+        z.put32(0x3436_4C45, 0x1C0); z.put32(UInt32(EFIFixture.systab), 0x1C4); z.put32(48, 0x1C8); z.put32(1, 0x1CC)
+        z.put32(UInt32(EFIFixture.memmap), 0x1D0); z.put32(48 * 6, 0x1D4); z[0x1EC] = 2
+        k.zeroPage = z
+        #expect(EFIFixture.verdict("BP-91", k).outcome == .pass, "\(EFIFixture.verdict("BP-91", k))")
+        #expect(EFIFixture.verdict("BP-11", k).outcome == .pass, "\(EFIFixture.verdict("BP-11", k))")
+        var bad = k; var zb = z; zb.put32(0, 0x1CC); bad.zeroPage = zb
+        #expect(EFIFixture.verdict("BP-91", bad).outcome == .fail, "memdesc_version 0")
+        var el32 = k; var z32 = z; z32.put32(0x3233_4C45, 0x1C0); z32.put32(1, 0x1D8); el32.zeroPage = z32
+        #expect(EFIFixture.verdict("BP-91", el32).outcome == .fail, "EL32 with efi_systab_hi")
+        var junk = k; var zj = z; zj.put32(0x3436_4C46, 0x1C0); junk.zeroPage = zj
+        #expect(EFIFixture.verdict("BP-91", junk).outcome == .fail, "unknown signature")
+        #expect(EFIFixture.verdict("BP-11", junk).outcome == .fail, "efi_info without a signature is not a loader field")
     }
 
     /// Every EFI rule is n/a, with a reason, at the entries of the 16/32/64-bit and PVH protocols.
@@ -273,14 +300,74 @@ enum OVMF {
         b.extraArguments = ["-drive", "if=pflash,format=raw,readonly=on,file=\(code)", "-drive", "if=pflash,format=raw,file=\(vars)"]
         let boot = b
         let run = try await offPool { try QEMURunner.run(boot) }
-        let report = try ProbeReport.parse(serial: run.serial)
-        let src = MemorySource(name: variant, bytes: c.image), rd = MemorySource(name: variant + ".initrd", bytes: c.initrd ?? [])
-        let snap = report.snapshot(image: try ImageRecord.record(try KernelImage(source: src), source: src),
-                                   inputs: try InputRecord.of(commandLine: cmdline, initrd: rd), known: try KnownContent.of(kernel: src, initrd: rd), producer: "OVMF -kernel")
-        return (report, judge(snap), run.elapsed.seconds)
+        let (report, verdicts) = try judged(run.serial, variant: c, cmdline: cmdline, producer: "OVMF -kernel")
+        return (report, verdicts, run.elapsed.seconds)
     }
 
     struct Failure: Error, CustomStringConvertible { let description: String; init(_ d: String) { description = d } }
+
+    /// Judges a report against the variant's image and initrd and the given command line.
+    static func judged(_ serial: [UInt8], variant c: CorpusCase, cmdline: String, producer: String) throws -> (ProbeReport, [Verdict]) {
+        let report = try ProbeReport.parse(serial: serial)
+        let src = MemorySource(name: c.id, bytes: c.image), rd = MemorySource(name: c.id + ".initrd", bytes: c.initrd ?? [])
+        let snap = report.snapshot(image: try ImageRecord.record(try KernelImage(source: src), source: src),
+                                   inputs: try InputRecord.of(commandLine: cmdline, initrd: rd), known: try KnownContent.of(kernel: src, initrd: rd), producer: producer)
+        return (report, judge(snap))
+    }
+}
+
+/// GRUB 2.06 EFI (Debian's grub-efi-amd64-bin) on OVMF, from an ISO made by grub-mkrescue
+/// (needs xorriso and mtools): `linuxefi` uses the 64-bit handover entry, `linux` exits boot
+/// services itself and enters by the 32-bit protocol with efi_info filled.
+enum GRUBEFI {
+    static let modules = "/usr/lib/grub/x86_64-efi"
+    static func tool(_ name: String) -> String? {
+        ["/usr/bin/", "/bin/", "/usr/sbin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+    static var available: Bool {
+        OVMF.available && FileManager.default.fileExists(atPath: modules + "/linuxefi.mod") && tool("grub-mkrescue") != nil && tool("xorriso") != nil && tool("mformat") != nil
+    }
+    static let reason = "needs qemu-system-x86, ovmf, grub-efi-amd64-bin, xorriso and mtools"
+
+    /// Boots the efi-pe variant through GRUB's `command` / `initrdCommand`; GRUB puts
+    /// "BOOT_IMAGE=/efi-pe.bzImage " before the command line.
+    static func boot(command: String, initrdCommand: String) async throws -> (ProbeReport, [Verdict], Double) {
+        _ = try Probe.require()
+        guard let c = Probe.variants.first(where: { $0.id == "efi-pe" }) else { throw OVMF.Failure("no probe variant efi-pe") }
+        let dir = try Scratch.directory("grub-efi")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let iso = dir + "/iso"
+        try FileManager.default.createDirectory(atPath: iso + "/boot/grub", withIntermediateDirectories: true)
+        try Data(c.image).write(to: URL(fileURLWithPath: iso + "/efi-pe.bzImage"))
+        try Data(c.initrd ?? []).write(to: URL(fileURLWithPath: iso + "/efi-pe.initrd"))
+        let cfg = """
+            serial --unit=0 --speed=115200
+            terminal_input serial
+            terminal_output serial
+            set timeout=0
+            menuentry probe {
+              \(command) /efi-pe.bzImage console=ttyS0 hello
+              \(initrdCommand) /efi-pe.initrd
+            }
+
+            """
+        try Data(cfg.utf8).write(to: URL(fileURLWithPath: iso + "/boot/grub/grub.cfg"))
+        let mk = Process()
+        mk.executableURL = URL(fileURLWithPath: tool("grub-mkrescue")!)
+        mk.arguments = ["-d", modules, "-o", dir + "/probe.iso", iso]
+        mk.standardOutput = FileHandle.nullDevice; mk.standardError = FileHandle.nullDevice
+        try mk.run(); mk.waitUntilExit()
+        guard mk.terminationStatus == 0 else { throw OVMF.Failure("grub-mkrescue exited with \(mk.terminationStatus)") }
+        try FileManager.default.copyItem(atPath: OVMF.vars, toPath: dir + "/vars.fd")
+        var b = QEMUBoot(kernel: "")   // no -kernel: OVMF would prefer it to the CD
+        b.machine = "q35"; b.accel = .tcg; b.timeout = .seconds(180)
+        b.extraArguments = ["-drive", "if=pflash,format=raw,readonly=on,file=\(OVMF.code)", "-drive", "if=pflash,format=raw,file=\(dir)/vars.fd",
+                            "-cdrom", dir + "/probe.iso", "-boot", "d"]
+        let boot = b
+        let run = try await offPool { try QEMURunner.run(boot) }
+        let (r, v) = try OVMF.judged(run.serial, variant: c, cmdline: "BOOT_IMAGE=/efi-pe.bzImage console=ttyS0 hello", producer: "GRUB \(command)")
+        return (r, v, run.elapsed.seconds)
+    }
 }
 
 @Suite("EFIEntriesOVMF", .serialized)
@@ -317,5 +404,41 @@ struct EFIEntriesOVMFTests {
         let passed = Set(v.filter { $0.outcome == .pass }.map(\.rule))
         #expect(passed.isSuperset(of: ["BP-80", "BP-81", "BP-82", "BP-84", "BP-85", "BP-87", "BP-88", "BP-89"]), "\(v.filter { $0.rule >= "BP-80" })")
         print("OVMF legacy handover boot: \(String(format: "%.1f", seconds)) s")
+    }
+}
+
+@Suite("EFIEntriesGRUB", .serialized)
+struct EFIEntriesGRUBTests {
+    /// GRUB's `linuxefi` enters at L + handover_offset + 0x200 with boot services running and
+    /// passes the initrd in boot_params (no LoadFile2 device path). Recorded deviation: the
+    /// boot_params it hands over are not zero past the setup header: kernel_info_offset (0x268)
+    /// reads 2 instead of the image's value, and [0x270, 0x2D0) holds pointer-sized values
+    /// (BP-04, BP-10, BP-11, BP-83). Every other rule passes or is n/a.
+    @Test(.enabled(if: GRUBEFI.available, "\(GRUBEFI.reason)"), .timeLimit(.minutes(5)))
+    func grubLinuxefiHandover() async throws {
+        let (r, v, seconds) = try await GRUBEFI.boot(command: "linuxefi", initrdCommand: "initrdefi")
+        #expect(r.entryPoint == .efiHandover64)
+        let failed = Set(v.filter { $0.outcome == .fail }.map(\.rule))
+        #expect(failed == ["BP-04", "BP-10", "BP-11", "BP-83"], "\(v.filter { $0.outcome == .fail })")
+        #expect(v.first { $0.rule == "BP-10" }?.evidence.contains("kernel_info_offset at 0x268") == true)
+        let passed = Set(v.filter { $0.outcome == .pass }.map(\.rule))
+        #expect(passed.isSuperset(of: ["BP-80", "BP-81", "BP-82", "BP-84", "BP-85", "BP-87", "BP-88", "BP-89", "BP-90"]), "\(v.filter { $0.rule >= "BP-80" })")
+        print("GRUB linuxefi (handover) boot: \(String(format: "%.1f", seconds)) s")
+    }
+
+    /// GRUB's `linux` under EFI exits boot services itself and enters by the 32-bit protocol
+    /// with efi_info "EL64" (BP-91 passes; BP-11 counts efi_info and secure_boot as its
+    /// fields). Recorded deviations on the 32-bit protocol: boot_flag not copied (BP-10,
+    /// BP-51), CAN_USE_HEAP set (BP-14), kernel_alignment lowered below min_alignment (BP-21),
+    /// pref_address free but not used (BP-23), e820 type 20 (GRUB's own "firmware code" type,
+    /// BP-38).
+    @Test(.enabled(if: GRUBEFI.available, "\(GRUBEFI.reason)"), .timeLimit(.minutes(5)))
+    func grubLinuxUnderEFI() async throws {
+        let (r, v, seconds) = try await GRUBEFI.boot(command: "linux", initrdCommand: "initrd")
+        #expect(r.entryPoint == .protected32)
+        #expect(v.first { $0.rule == "BP-91" }?.outcome == .pass, "\(String(describing: v.first { $0.rule == "BP-91" }))")
+        let failed = Set(v.filter { $0.outcome == .fail }.map(\.rule))
+        #expect(failed == ["BP-10", "BP-14", "BP-21", "BP-23", "BP-38", "BP-51"], "\(v.filter { $0.outcome == .fail })")
+        print("GRUB linux (32-bit, EFI) boot: \(String(format: "%.1f", seconds)) s")
     }
 }

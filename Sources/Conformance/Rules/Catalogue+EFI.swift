@@ -1,8 +1,10 @@
 /// The EFI entries (docs/EFI.md, "4.14 EFI entries"): the EFI handover protocol (boot.rst
 /// "EFI Handover Protocol") and the PE/COFF entry of the kernel's EFI stub
-/// (drivers/firmware/efi/libstub/x86-stub.c `efi_pe_entry`), BP-80…BP-90. Written from the
+/// (drivers/firmware/efi/libstub/x86-stub.c `efi_pe_entry`), BP-80…BP-91. Written from the
 /// kernel's documentation and stub source and the UEFI specification, like the rest of the
-/// catalogue; every rule is n/a at the 16/32/64-bit and PVH entries.
+/// catalogue; BP-80…BP-90 are n/a at the 16/32/64-bit and PVH entries, BP-91 (efi_info of an
+/// EFI loader that enters by the 32/64-bit protocol) is n/a at every other entry and wherever
+/// efi_info is zero.
 extension RuleCatalogue {
     static let notEFI = Judgement.na("not an EFI entry")
     static let notHandover = Judgement.na("not an EFI handover entry")
@@ -47,6 +49,16 @@ extension RuleCatalogue {
         let units = utf16(raw)
         let end = units.firstIndex { $0 == 0 || $0 == 0x0A }
         return (Array(units[..<(end ?? units.count)]), size, end != nil && units[end!] == 0)
+    }
+
+    /// "EL64" or "EL32" at efi_info.efi_loader_signature (0x1C0), as arch/x86/kernel/setup.c
+    /// compares it; nil for anything else.
+    static func efiLoaderSignature(_ c: RuleContext) -> String? {
+        switch c.zp?.u32(0x1C0) {
+        case 0x3436_4C45: "EL64"
+        case 0x3233_4C45: "EL32"
+        default: nil
+        }
     }
 
     static let efi: [Rule] = [
@@ -99,7 +111,7 @@ extension RuleCatalogue {
             let info = Array(zp[0x1C0..<0x1E0])
             guard info.contains(where: { $0 != 0 }) else { return .pass("efi_info [0x1C0, 0x1E0) is zero") }
             let sig = String(decoding: info[0..<4].map { $0 >= 0x20 && $0 < 0x7F ? $0 : 0x3F }, as: UTF8.self)
-            return .fail("efi_info is not zero: signature \"\(sig)\" at 0x1C0, efi_systab \(hex(UInt64(info.u32(4)!) | UInt64(info.u32(0x14)!) << 32)), memmap \(hex(UInt64(info.u32(0x10)!) | UInt64(info.u32(0x1C)!) << 32)) size \(hex(UInt64(info.u32(0x0C)!)))")
+            return .fail("efi_info is not zero: signature \"\(sig)\" at 0x1C0, efi_systab \(hex(UInt64(info.u32(4)!) | UInt64(info.u32(0x18)!) << 32)), efi_memmap \(hex(UInt64(info.u32(0x10)!) | UInt64(info.u32(0x1C)!) << 32)) size \(hex(UInt64(info.u32(0x14)!)))")
         },
         Rule("BP-85", "handover: cmd_line_ptr and ramdisk filled", reference: "§4.14; BOOT \"EFI Handover Protocol\" (\"must fill out hdr.cmd_line_ptr, hdr.ramdisk_image, hdr.ramdisk_size\")",
              statement: "cmd_line_ptr (with ext_cmd_line_ptr) points at the exact command line, NUL-terminated; with an initrd, ramdisk_image/ramdisk_size (with their ext halves) describe exactly its bytes.") { c in
@@ -221,6 +233,22 @@ extension RuleCatalogue {
                 conds.append((false, "no EFI memory map to check the footprint [L, L+\(hex(footprint))) against"))
             }
             return .check(conds, ok: "L \(hex(c.L)) aligned to \(hex(align)); footprint \(hex(footprint)) bytes allocated")
+        },
+        Rule("BP-91", "efi_info of an EFI loader at the 32/64-bit entry", reference: "§4.14; BOOT efi_info; arch/x86/kernel/setup.c (EFI_BOOT, EFI_64BIT); arch/x86/platform/efi/efi.c efi_init, efi_memblock_x86_reserve_range; x86-stub.c exit_boot_func",
+             statement: "A loader that exited boot services itself and enters by the 32- or 64-bit protocol fills efi_info as the stub would: signature \"EL64\" for 64-bit firmware or \"EL32\" for 32-bit firmware (the firmware's width, not the entry's), efi_systab pointing at \"IBI SYST\", efi_memmap nonzero, efi_memdesc_version 1, efi_memdesc_size ≥ 40 and a multiple of 8, efi_memmap_size a positive multiple of it; with \"EL32\" the _hi halves are zero. n/a when efi_info is zero (no EFI).") { c in
+            guard c.entryPoint == .long64 || c.entryPoint == .protected32 else { return .na("not the 32- or 64-bit entry (the handover entry: BP-84)") }
+            guard let zp = c.zp else { return noZeroPage }
+            let info = Array(zp[0x1C0..<0x1E0])
+            guard info.contains(where: { $0 != 0 }) else { return .na("efi_info is zero: not booted through EFI") }
+            guard let sig = efiLoaderSignature(c) else { return .fail("efi_info is set but efi_loader_signature at 0x1C0 is \(hex(UInt64(info.u32(0)!))), not \"EL64\" or \"EL32\": the kernel ignores it (no EFI_BOOT)") }
+            let st = UInt64(info.u32(4)!) | UInt64(info.u32(0x18)!) << 32, mm = UInt64(info.u32(0x10)!) | UInt64(info.u32(0x1C)!) << 32
+            let ds = UInt64(info.u32(8)!), ver = info.u32(0xC)!, size = UInt64(info.u32(0x14)!)
+            var conds: [(Bool, String)] = [(st != 0, "efi_systab is 0"), (mm != 0, "efi_memmap is 0"), (ver == 1, "efi_memdesc_version \(ver), expected 1"),
+                                           (ds >= 40 && ds % 8 == 0, "efi_memdesc_size \(ds) is not ≥ 40 and a multiple of 8"),
+                                           (size > 0 && ds > 0 && size % max(ds, 1) == 0, "efi_memmap_size \(hex(size)) is not a positive multiple of efi_memdesc_size \(ds)")]
+            if sig == "EL32" { conds.append((info.u32(0x18)! == 0 && info.u32(0x1C)! == 0, "\"EL32\" with nonzero efi_systab_hi/efi_memmap_hi")) }
+            if st != 0, let t = c.memory.bytes(at: st, count: 8) { conds.append((t.u64(0)! == systemTableSignature, "efi_systab \(hex(st)) holds \(hex(t.u64(0)!)), not \"IBI SYST\"")) }
+            return .check(conds, ok: "\(sig): system table \(hex(st)), memory map \(hex(mm)) (\(hex(size)) bytes of \(ds)-byte descriptors, version 1)")
         },
     ]
 }

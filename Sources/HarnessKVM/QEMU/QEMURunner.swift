@@ -16,6 +16,8 @@ public enum QEMUAccel: String, Sendable, CaseIterable {
 
 /// One QEMU boot: a machine, a kernel and how long to wait.
 public struct QEMUBoot: Sendable {
+    /// The `-kernel` image; empty for none (the firmware boots a disk given in `extraArguments`,
+    /// as a GRUB ISO under OVMF).
     public var kernel: String
     public var initrd: String? = nil
     public var append: String? = nil
@@ -43,7 +45,8 @@ public struct QEMUBoot: Sendable {
     /// no default devices, no display, no reboot.
     public func arguments(accel resolved: QEMUAccel) -> [String] {
         var a = ["-accel", resolved.rawValue, "-M", machine, "-m", String(memoryMiB), "-smp", "1", "-nodefaults", "-display", "none",
-                 "-no-reboot", "-monitor", "none", "-serial", "stdio", "-device", "isa-debug-exit,iobase=0x501,iosize=2", "-kernel", kernel]
+                 "-no-reboot", "-monitor", "none", "-serial", "stdio", "-device", "isa-debug-exit,iobase=0x501,iosize=2"]
+        if !kernel.isEmpty { a += ["-kernel", kernel] }
         if let initrd { a += ["-initrd", initrd] }
         if let append { a += ["-append", append] }
         if let bios { a += ["-bios", bios] }
@@ -131,7 +134,7 @@ public enum QEMURunner {
         .map { unsafeBitCast($0, to: AddCloseFrom.self) }
 
     public static func run(_ boot: QEMUBoot) throws(QEMUError) -> QEMUReport {
-        for f in [boot.kernel, boot.initrd, boot.bios].compactMap({ $0 }) where access(f, R_OK) != 0 { throw .unreadableInput(f) }
+        for f in [boot.kernel.isEmpty ? nil : boot.kernel, boot.initrd, boot.bios].compactMap({ $0 }) where access(f, R_OK) != 0 { throw .unreadableInput(f) }
         let exe = try executable(boot.executable)
         let accel = boot.accel.resolved()
         let argv = [exe] + boot.arguments(accel: accel)
