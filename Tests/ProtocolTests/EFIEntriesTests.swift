@@ -111,12 +111,19 @@ enum EFIFixture {
         switch k.entry {
         case .efiStub: e.rcx = handle; e.rdx = systab; e.rip = k.rip ?? k.L + 0x430
         case .efiHandover64: e.rdi = handle; e.rsi = systab; e.rdx = bootParams; e.rip = k.rip ?? k.L + handoverOffset + 0x200
+        case .efiHandover32:
+            // cdecl: return address, handle, system table, boot_params on the stack; paging off.
+            e.rip = k.rip ?? k.L + handoverOffset; e.cr0 = 0x11; e.cr4 = 0; e.efer = 0
+            e.cs = SegmentRegister(selector: 0x10, descriptor: 0x00CF_9B00_0000_FFFF)
         default: e.rsi = bootParams; e.rip = k.rip ?? k.L + 0x200
         }
+        var stack = [UInt8](repeating: 0, count: 16)
+        stack.put32(0x3E00_1234, 0); stack.put32(UInt32(handle), 4); stack.put32(UInt32(systab), 8); stack.put32(UInt32(bootParams), 12)
         var li = [UInt8](repeating: 0, count: 0x60)
         li.put32(UInt32(k.loadOptions.count), 0x30); li.put64(options, 0x38); li.put64(imageBase, 0x40); li.put64(sizeOfImage, 0x48)
         var pieces: [(start: UInt64, bytes: [UInt8])] = [(systab, k.systemTable), (loadedImage, li), (options, k.loadOptions), (initrdAt, k.initrdBytes), (memmap, k.map)]
         pieces += pageTables.map { (start: $0.0, bytes: $0.1) }
+        if k.entry == .efiHandover32 { pieces.append((k.rsp, stack)) }
         let zp = k.zeroPage ?? (k.entry == .efiStub ? nil : handoverZeroPage(header: k.header))
         if let zp { pieces.append((bootParams, zp)); pieces.append((cmdlineAt, Array(commandLine.utf8) + [0])) }
         var s = BootSnapshot(producer: "hand-made", image: image, inputs: inputs, entry: e, kernelAddress: k.L, memory: CapturedMemory(pieces: pieces), regions: [])
@@ -201,6 +208,20 @@ struct EFIEntriesTests {
     func violationFails(_ c: EFIViolation) {
         let v = EFIFixture.verdict(c.rule, c.knobs())
         #expect(v.outcome == .fail, "\(v)")
+    }
+
+    /// The 32-bit handover entry: L + handover_offset, arguments on the stack (cdecl), only
+    /// with XLF_EFI_HANDOVER_32 (bit 2).
+    @Test func handover32() {
+        var k = EFIFixture.Knobs(); k.entry = .efiHandover32; k.facts = EFIFixture.goodFacts
+        k.header = EFIFixture.header(xloadflags: 0x0F); k.zeroPage = EFIFixture.handoverZeroPage(header: k.header)
+        for id in ["BP-80", "BP-81", "BP-82", "BP-83", "BP-84", "BP-85"] {
+            #expect(EFIFixture.verdict(id, k).outcome == .pass, "\(EFIFixture.verdict(id, k))")
+        }
+        var wrong = k; wrong.rip = EFIFixture.L + EFIFixture.handoverOffset + 0x200
+        #expect(EFIFixture.verdict("BP-80", wrong).outcome == .fail, "entered at the 64-bit address")
+        var noFlag = k; noFlag.header = EFIFixture.header(xloadflags: 0x0B); noFlag.zeroPage = EFIFixture.handoverZeroPage(header: noFlag.header)
+        #expect(EFIFixture.verdict("BP-81", noFlag).outcome == .fail, "XLF_EFI_HANDOVER_32 clear")
     }
 
     /// BP-91: an EFI loader entering by the 64-bit protocol with efi_info as x86-stub.c's
