@@ -215,7 +215,8 @@ extension RuleCatalogue {
             guard c.entryPoint.isEFI else { return notEFI }
             guard let pe = PECOFF.Summary.parse(c.s.image.headerBytes) else { return .na("the image has no PE/COFF header (the footprint is then only what the file holds)") }
             let align = UInt64(max(pe.sectionAlignment, 1))
-            let footprint = UInt64(pe.sizeOfImage) &- UInt64(pe.sizeOfHeaders)
+            guard pe.sizeOfHeaders <= pe.sizeOfImage else { return .na("the image's PE header is inconsistent: SizeOfHeaders \(hex(UInt64(pe.sizeOfHeaders))) > SizeOfImage \(hex(UInt64(pe.sizeOfImage)))") }
+            let footprint = UInt64(pe.sizeOfImage) - UInt64(pe.sizeOfHeaders)
             var conds: [(Bool, String)] = [(c.L % align == 0, "L = \(hex(c.L)) is not aligned to SectionAlignment \(hex(align))")]
             if c.entryPoint == .efiStub {
                 if let efi = c.s.efi, let li = c.memory.bytes(at: efi.loadedImage, count: 0x50) {
@@ -235,12 +236,14 @@ extension RuleCatalogue {
             return .check(conds, ok: "L \(hex(c.L)) aligned to \(hex(align)); footprint \(hex(footprint)) bytes allocated")
         },
         Rule("BP-91", "efi_info of an EFI loader at the 32/64-bit entry", reference: "§4.14; BOOT efi_info; arch/x86/kernel/setup.c (EFI_BOOT, EFI_64BIT); arch/x86/platform/efi/efi.c efi_init, efi_memblock_x86_reserve_range; x86-stub.c exit_boot_func",
-             statement: "A loader that exited boot services itself and enters by the 32- or 64-bit protocol fills efi_info as the stub would: signature \"EL64\" for 64-bit firmware or \"EL32\" for 32-bit firmware (the firmware's width, not the entry's), efi_systab pointing at \"IBI SYST\", efi_memmap nonzero, efi_memdesc_version 1, efi_memdesc_size ≥ 40 and a multiple of 8, efi_memmap_size a positive multiple of it; with \"EL32\" the _hi halves are zero. n/a when efi_info is zero (no EFI).") { c in
+             statement: "A loader that exited boot services itself and enters by the 32- or 64-bit protocol fills efi_info as the stub would: signature \"EL64\" for 64-bit firmware or \"EL32\" for 32-bit firmware (the firmware's width, not the entry's), efi_systab pointing at \"IBI SYST\", efi_memmap nonzero, efi_memdesc_version 1, efi_memdesc_size ≥ 40 and a multiple of 8, efi_memmap_size a positive multiple of it; with \"EL32\" the _hi halves are zero. n/a when efi_info is zero or has neither signature (no EFI; BP-11 judges stray bytes).") { c in
             guard c.entryPoint == .long64 || c.entryPoint == .protected32 else { return .na("not the 32- or 64-bit entry (the handover entry: BP-84)") }
             guard let zp = c.zp else { return noZeroPage }
             let info = Array(zp[0x1C0..<0x1E0])
             guard info.contains(where: { $0 != 0 }) else { return .na("efi_info is zero: not booted through EFI") }
-            guard let sig = efiLoaderSignature(c) else { return .fail("efi_info is set but efi_loader_signature at 0x1C0 is \(hex(UInt64(info.u32(0)!))), not \"EL64\" or \"EL32\": the kernel ignores it (no EFI_BOOT)") }
+            // Without a signature the kernel ignores efi_info (no EFI_BOOT); those bytes are not an
+            // EFI loader's, and BP-11 judges them as stray.
+            guard let sig = efiLoaderSignature(c) else { return .na("efi_loader_signature at 0x1C0 is \(hex(UInt64(info.u32(0)!))), not \"EL64\" or \"EL32\": not an EFI loader's efi_info (stray bytes are BP-11's)") }
             let st = UInt64(info.u32(4)!) | UInt64(info.u32(0x18)!) << 32, mm = UInt64(info.u32(0x10)!) | UInt64(info.u32(0x1C)!) << 32
             let ds = UInt64(info.u32(8)!), ver = info.u32(0xC)!, size = UInt64(info.u32(0x14)!)
             var conds: [(Bool, String)] = [(st != 0, "efi_systab is 0"), (mm != 0, "efi_memmap is 0"), (ver == 1, "efi_memdesc_version \(ver), expected 1"),
