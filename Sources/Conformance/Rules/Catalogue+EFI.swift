@@ -62,7 +62,7 @@ extension RuleCatalogue {
     }
 
     static let efi: [Rule] = [
-        Rule("BP-80", "handover entry address", reference: "§4.14; BOOT \"EFI Handover Protocol\", handover_offset",
+        Rule("BP-80", "handover entry address", reference: "docs/EFI.md §4.14; BOOT \"EFI Handover Protocol\", handover_offset",
              statement: "The 64-bit handover entry is L + handover_offset + 0x200, the 32-bit one L + handover_offset (\"handover_offset bytes from the beginning of startup_{32,64}\").") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard c.isBz, c.version >= 0x020B, let hov = c.img(0x264, 4) else { return .fail("the image has no handover_offset (protocol \(ProtocolVersion(rawValue: c.version)), needs 2.11)") }
@@ -70,7 +70,7 @@ extension RuleCatalogue {
             return c.entry.rip == want ? .pass("RIP = L + \(hex(hov))\(c.entryPoint == .efiHandover64 ? " + 0x200" : "") = \(hex(want))")
                 : .fail("RIP = \(hex(c.entry.rip)), expected L + handover_offset\(c.entryPoint == .efiHandover64 ? " + 0x200" : "") = \(hex(want)) (L = \(hex(c.L)), handover_offset \(hex(hov)) at 0x264)")
         },
-        Rule("BP-81", "handover only where the kernel offers it", reference: "§4.14; BOOT handover_offset, xloadflags",
+        Rule("BP-81", "handover only where the kernel offers it", reference: "docs/EFI.md §4.14; BOOT handover_offset, xloadflags",
              statement: "Protocol ≥ 2.11 and handover_offset ≠ 0; from 2.12 (xloadflags), XLF_EFI_HANDOVER_64 (bit 3) for the 64-bit entry, XLF_EFI_HANDOVER_32 (bit 2) for the 32-bit one.") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard c.isBz else { return .fail("the handover entry of an image that is not a bzImage") }
@@ -80,7 +80,7 @@ extension RuleCatalogue {
             if c.version >= 0x020C { conds.append((c.xloadflags & bit != 0, "xloadflags at 0x236 = \(hex(c.xloadflags)) lacks \(bit == 0x8 ? "XLF_EFI_HANDOVER_64 (0x8)" : "XLF_EFI_HANDOVER_32 (0x4)")")) }
             return .check(conds, ok: "protocol \(ProtocolVersion(rawValue: c.version)), handover_offset \(hex(hov)), xloadflags \(hex(c.xloadflags))")
         },
-        Rule("BP-82", "image handle and system table", reference: "§4.14; BOOT \"EFI Handover Protocol\"; x86-stub.c efi_pe_entry, efi_stub_entry; UEFI 2.10 §4.1, §4.3",
+        Rule("BP-82", "image handle and system table", reference: "docs/EFI.md §4.14; BOOT \"EFI Handover Protocol\"; x86-stub.c efi_pe_entry, efi_stub_entry; UEFI 2.10 §4.1, §4.3",
              statement: "The entry receives a nonzero image handle and the EFI system table, whose header signature is \"IBI SYST\" (the stub exits with EFI_INVALID_PARAMETER otherwise) and whose BootServices pointer is nonzero: boot services still run.") { c in
             guard c.entryPoint.isEFI else { return notEFI }
             guard let (handle, st) = efiArguments(c) else { return .fail("the arguments on the stack at ESP \(hex(c.entry.rsp)) + 4 are not in the snapshot") }
@@ -90,7 +90,7 @@ extension RuleCatalogue {
                            (bs != 0, "system table at \(hex(st)): BootServices (+0x60) is 0")],
                           ok: "handle \(hex(handle)), system table \(hex(st)) (\"IBI SYST\", revision \(hex(UInt64(t.u32(8)!))), BootServices \(hex(bs)))")
         },
-        Rule("BP-83", "handover boot_params: zeroed, header copied", reference: "§4.14; BOOT \"EFI Handover Protocol\"; x86-stub.c efi_stub_entry",
+        Rule("BP-83", "handover boot_params: zeroed, header copied", reference: "docs/EFI.md §4.14; BOOT \"EFI Handover Protocol\"; x86-stub.c efi_stub_entry",
              statement: "boot_params is a page the loader allocated: every byte outside the setup header [0x1F1, 0x202+byte[0x201]) is zero except ext_ramdisk_image/size and ext_cmd_line_ptr (0x0C0–0x0CB) and secure_boot (0x1EC); the header is the image's (the stub reads initrd_addr_max and updates xloadflags in it), so boot_flag, \"HdrS\", version and initrd_addr_max equal the image's.") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard let zp = c.zp, let b = c.B else { return .fail("no 4096-byte boot_params readable at the third argument (\(c.B.map { hex($0) } ?? "unreadable"))") }
@@ -104,7 +104,7 @@ extension RuleCatalogue {
             }
             return .check(conds, ok: "boot_params at \(hex(b)): zero outside the header [0x1F1, \(hex(UInt64(hdrEnd)))) and the loader's fields; header copied")
         },
-        Rule("BP-84", "efi_info left to the stub", reference: "§4.14; BOOT \"EFI Handover Protocol\" (\"All other fields should be zero\"); x86-stub.c exit_boot_func",
+        Rule("BP-84", "efi_info left to the stub", reference: "docs/EFI.md §4.14; BOOT \"EFI Handover Protocol\" (\"All other fields should be zero\"); x86-stub.c exit_boot_func",
              statement: "At the handover entry efi_info (0x1C0–0x1DF: efi_loader_signature, efi_systab, efi_memdesc_size/version, efi_memmap, efi_memmap_size and the high halves) is zero: the stub itself writes \"EL64\"/\"EL32\", the system table and the memory map there at ExitBootServices.") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard let zp = c.zp else { return noZeroPage }
@@ -113,7 +113,7 @@ extension RuleCatalogue {
             let sig = String(decoding: info[0..<4].map { $0 >= 0x20 && $0 < 0x7F ? $0 : 0x3F }, as: UTF8.self)
             return .fail("efi_info is not zero: signature \"\(sig)\" at 0x1C0, efi_systab \(hex(UInt64(info.u32(4)!) | UInt64(info.u32(0x18)!) << 32)), efi_memmap \(hex(UInt64(info.u32(0x10)!) | UInt64(info.u32(0x1C)!) << 32)) size \(hex(UInt64(info.u32(0x14)!)))")
         },
-        Rule("BP-85", "handover: cmd_line_ptr and ramdisk filled", reference: "§4.14; BOOT \"EFI Handover Protocol\" (\"must fill out hdr.cmd_line_ptr, hdr.ramdisk_image, hdr.ramdisk_size\")",
+        Rule("BP-85", "handover: cmd_line_ptr and ramdisk filled", reference: "docs/EFI.md §4.14; BOOT \"EFI Handover Protocol\" (\"must fill out hdr.cmd_line_ptr, hdr.ramdisk_image, hdr.ramdisk_size\")",
              statement: "cmd_line_ptr (with ext_cmd_line_ptr) points at the exact command line, NUL-terminated; with an initrd, ramdisk_image/ramdisk_size (with their ext halves) describe exactly its bytes.") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard c.zp != nil else { return noZeroPage }
@@ -130,7 +130,7 @@ extension RuleCatalogue {
             }
             return .check(conds, ok: "cmd_line_ptr \(c.commandLineAddress.map { hex($0) } ?? "-") holds the command line" + (c.s.inputs.initrdSize.map { ", ramdisk holds the \(hex($0))-byte initrd" } ?? ""))
         },
-        Rule("BP-86", "LoadOptions hold the command line", reference: "§4.14; x86-stub.c efi_pe_entry; efi-stub-helper.c efi_convert_cmdline; UEFI 2.10 §9.1 EFI_LOADED_IMAGE_PROTOCOL",
+        Rule("BP-86", "LoadOptions hold the command line", reference: "docs/EFI.md §4.14; x86-stub.c efi_pe_entry; efi-stub-helper.c efi_convert_cmdline; UEFI 2.10 §9.1 EFI_LOADED_IMAGE_PROTOCOL",
              statement: "At the PE/COFF entry the image handle carries EFI_LOADED_IMAGE_PROTOCOL, and its LoadOptions (LoadOptionsSize bytes of UTF-16, read up to the first NUL or newline) are exactly the command line; LoadOptionsSize is even.") { c in
             guard c.entryPoint == .efiStub else { return notStub }
             guard let efi = c.s.efi else { return .fail("the report has no EFI facts") }
@@ -142,7 +142,7 @@ extension RuleCatalogue {
                            (text == want, "LoadOptions read \"\(got)\", expected \"\(String(decoding: c.s.inputs.commandLine, as: UTF8.self))\"")],
                           ok: "LoadOptions (\(size) bytes\(terminated ? ", NUL-terminated" : "")) = \"\(got)\"")
         },
-        Rule("BP-87", "initrd through LoadFile2 (or initrd=)", reference: "§4.14; efi-stub-helper.c efi_load_initrd_dev_path, efi_load_initrd; file.c handle_cmdline_files; BOOT \"EFI Handover Protocol\" NOTE",
+        Rule("BP-87", "initrd through LoadFile2 (or initrd=)", reference: "docs/EFI.md §4.14; efi-stub-helper.c efi_load_initrd_dev_path, efi_load_initrd; file.c handle_cmdline_files; BOOT \"EFI Handover Protocol\" NOTE",
              statement: "When the loader installs LoadFile2 on the LINUX_EFI_INITRD_MEDIA_GUID vendor media device path, LoadFile(BufferSize = 0, Buffer = NULL) returns EFI_BUFFER_TOO_SMALL with the initrd's size and LoadFile into that many bytes returns EFI_SUCCESS with exactly the initrd given; without an initrd there is no such path. At the PE entry without the path, an initrd is named by initrd= in LoadOptions.") { c in
             guard c.entryPoint.isEFI else { return notEFI }
             guard let efi = c.s.efi else { return .fail("the report has no EFI facts") }
@@ -165,7 +165,7 @@ extension RuleCatalogue {
             }
             return .check(conds, ok: "LoadFile2 on LINUX_EFI_INITRD_MEDIA_GUID: EFI_BUFFER_TOO_SMALL with \(hex(size)), then exactly the initrd's bytes")
         },
-        Rule("BP-88", "memory map from GetMemoryMap", reference: "§4.14; UEFI 2.10 §7.2 GetMemoryMap(); x86-stub.c exit_boot, setup_e820",
+        Rule("BP-88", "memory map from GetMemoryMap", reference: "docs/EFI.md §4.14; UEFI 2.10 §7.2 GetMemoryMap(); x86-stub.c exit_boot, setup_e820",
              statement: "Boot services still run, so GetMemoryMap succeeds: descriptor version 1, descriptor size ≥ 40 and a multiple of 8, the map a whole number of descriptors, at least one; every descriptor page-aligned with NumberOfPages > 0 and no two overlapping (the stub turns this map into e820).") { c in
             guard c.entryPoint.isEFI else { return notEFI }
             guard let efi = c.s.efi else { return .fail("the report has no EFI facts") }
@@ -185,7 +185,7 @@ extension RuleCatalogue {
             for (a, b) in zip(sorted, sorted.dropFirst()) where b.start < a.end { conds.append((false, "descriptors \(a) and \(b) overlap")) }
             return .check(conds, ok: "\(ds.count) descriptors of \(efi.descriptorSize) bytes, version 1, page-aligned, disjoint")
         },
-        Rule("BP-89", "CPU state of the UEFI x64 handoff", reference: "§4.14; UEFI 2.10 §2.3.4 (x64 platforms); BOOT \"EFI Handover Protocol\" (handoff state)",
+        Rule("BP-89", "CPU state of the UEFI x64 handoff", reference: "docs/EFI.md §4.14; UEFI 2.10 §2.3.4 (x64 platforms); BOOT \"EFI Handover Protocol\" (handoff state)",
              statement: "64-bit EFI entries run in long mode (CR0.PE, CR0.PG, CR4.PAE, EFER.LME, EFER.LMA) on 64-bit code, with RFLAGS.DF = 0 and memory identity-mapped: the image [L, L+len), the system table and the stack (and boot_params at the handover entry); at the PE entry RSP + 8 is 16-byte aligned (the stack was aligned before the call). 32-bit handover: protected mode with flat 32-bit code, identity mapping when paging is on.") { c in
             guard c.entryPoint.isEFI else { return notEFI }
             let e = c.entry
@@ -210,7 +210,7 @@ extension RuleCatalogue {
             }
             return .check(conds, ok: "CR0 \(hex(e.cr0)), CR4 \(hex(e.cr4)), EFER \(hex(e.efer)), CS \(hex(e.cs.selector)), DF = 0, image/system table/stack identity-mapped")
         },
-        Rule("BP-90", "PE/COFF metadata respected", reference: "§4.14; BOOT \"EFI Handover Protocol\" (\"MUST respect the kernel's PE/COFF metadata ... section alignment, the memory footprint\"); UEFI 2.10 §7.4 LoadImage; spec §6.3",
+        Rule("BP-90", "PE/COFF metadata respected", reference: "docs/EFI.md §4.14; BOOT \"EFI Handover Protocol\" (\"MUST respect the kernel's PE/COFF metadata ... section alignment, the memory footprint\"); UEFI 2.10 §7.4 LoadImage; spec §6.3",
              statement: "The protected-mode image lies at an address aligned to SectionAlignment, and its whole memory footprint (SizeOfImage − SizeOfHeaders from L) is memory the loader allocated (EfiLoaderCode/EfiLoaderData, not free memory) in the EFI memory map. At the PE entry, L = ImageBase + the entry section's VirtualAddress, and ImageBase (LOADED_IMAGE) is SectionAlignment-aligned with ImageSize ≥ SizeOfImage.") { c in
             guard c.entryPoint.isEFI else { return notEFI }
             guard let pe = PECOFF.Summary.parse(c.s.image.headerBytes) else { return .na("the image has no PE/COFF header (the footprint is then only what the file holds)") }
@@ -235,7 +235,7 @@ extension RuleCatalogue {
             }
             return .check(conds, ok: "L \(hex(c.L)) aligned to \(hex(align)); footprint \(hex(footprint)) bytes allocated")
         },
-        Rule("BP-91", "efi_info of an EFI loader at the 32/64-bit entry", reference: "§4.14; BOOT efi_info; arch/x86/kernel/setup.c (EFI_BOOT, EFI_64BIT); arch/x86/platform/efi/efi.c efi_init, efi_memblock_x86_reserve_range; x86-stub.c exit_boot_func",
+        Rule("BP-91", "efi_info of an EFI loader at the 32/64-bit entry", reference: "docs/EFI.md §4.14; BOOT efi_info; arch/x86/kernel/setup.c (EFI_BOOT, EFI_64BIT); arch/x86/platform/efi/efi.c efi_init, efi_memblock_x86_reserve_range; x86-stub.c exit_boot_func",
              statement: "A loader that exited boot services itself and enters by the 32- or 64-bit protocol fills efi_info as the stub would: signature \"EL64\" for 64-bit firmware or \"EL32\" for 32-bit firmware (the firmware's width, not the entry's), efi_systab pointing at \"IBI SYST\", efi_memmap nonzero, efi_memdesc_version 1, efi_memdesc_size ≥ 40 and a multiple of 8, efi_memmap_size a positive multiple of it; with \"EL32\" the _hi halves are zero. n/a when efi_info is zero or has neither signature (no EFI; BP-11 judges stray bytes).") { c in
             guard c.entryPoint == .long64 || c.entryPoint == .protected32 else { return .na("not the 32- or 64-bit entry (the handover entry: BP-84)") }
             guard let zp = c.zp else { return noZeroPage }
