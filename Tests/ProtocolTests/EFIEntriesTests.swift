@@ -224,6 +224,22 @@ struct EFIEntriesTests {
         #expect(EFIFixture.verdict("BP-81", noFlag).outcome == .fail, "XLF_EFI_HANDOVER_32 clear")
     }
 
+    /// Found by the probe-report fuzz target: a handover report judged against an image whose
+    /// header is too short (here an ELF's, none at all) made BP-83 build the range
+    /// 0x1F1..<0 and trap. It must fail with evidence instead.
+    @Test func handoverAgainstAnImageWithoutHeader() {
+        var k = EFIFixture.Knobs(); k.entry = .efiHandover64; k.facts = EFIFixture.goodFacts
+        k.zeroPage = EFIFixture.handoverZeroPage(header: k.header)
+        k.header = []
+        let s = EFIFixture.snapshot(k)
+        var elf = s; elf.image = ImageRecord(format: .elf, fileSize: 0x1000, sha256: "elf")
+        for snap in [s, elf] {
+            let v = judge(snap)
+            #expect(v.first { $0.rule == "BP-83" }?.outcome == .fail, "\(String(describing: v.first { $0.rule == "BP-83" }))")
+            #expect(v.first { $0.rule == "BP-80" }?.outcome == .fail)
+        }
+    }
+
     /// BP-91: an EFI loader entering by the 64-bit protocol with efi_info as x86-stub.c's
     /// exit_boot_func writes it ("EL64", system table, memory map of 48-byte version-1
     /// descriptors) passes, and BP-11 counts efi_info and secure_boot as its fields.

@@ -94,7 +94,9 @@ extension RuleCatalogue {
              statement: "boot_params is a page the loader allocated: every byte outside the setup header [0x1F1, 0x202+byte[0x201]) is zero except ext_ramdisk_image/size and ext_cmd_line_ptr (0x0C0–0x0CB) and secure_boot (0x1EC); the header is the image's (the stub reads initrd_addr_max and updates xloadflags in it), so boot_flag, \"HdrS\", version and initrd_addr_max equal the image's.") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard let zp = c.zp, let b = c.B else { return .fail("no 4096-byte boot_params readable at the third argument (\(c.B.map { hex($0) } ?? "unreadable"))") }
-            let hdrEnd = c.imageHeaderEnd
+            // The image's declared end, or none at all (an ELF or a header cut short): never a
+            // range that ends before it starts.
+            let hdrEnd = max(0x1F1, c.imageHeaderEnd)
             var stray: [Int] = []
             for i in 0..<4096 where zp[i] != 0 && !(0x1F1..<hdrEnd).contains(i) && !(0x0C0..<0x0CC).contains(i) && i != 0x1EC { stray.append(i) }
             var conds: [(Bool, String)] = [(stray.isEmpty, "\(stray.count) nonzero bytes outside the header and the loader's fields, first at \(stray.prefix(4).map { "\(hex(UInt64($0)))=\(hex(UInt64(zp[$0])))" }.joined(separator: ", "))")]
