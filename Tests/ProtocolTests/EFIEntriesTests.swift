@@ -302,6 +302,21 @@ struct EFIEntriesTests {
         #expect(offeredEntries(kernel: [0x4D, 0x5A]) == [])
     }
 
+    /// The packager's EFI variants: `efi-pe` is a PE32+ EFI application whose entry is the
+    /// probe's efi_pe_entry and offers the 64-bit handover entry at efi_handover64;
+    /// `efi-handover` offers only the handover entry.
+    @Test func probeEFIVariants() throws {
+        let build = try Probe.require()
+        let pe = try #require(Probe.variants.first { $0.id == "efi-pe" }), ho = try #require(Probe.variants.first { $0.id == "efi-handover" })
+        #expect(offeredEntries(kernel: pe.image).map(\.rawValue) == ["16", "32", "64", "efi-handover-64", "efi-stub"])
+        #expect(offeredEntries(kernel: ho.image).map(\.rawValue) == ["16", "32", "64", "efi-handover-64"])
+        #expect(PECOFF.entryPoint(of: pe.image) == UInt32(0x1000 + build.efiPEEntry))
+        #expect(pe.image.u32(0x264) == UInt32(build.efiHandover64 - 0x200))
+        let summary = try #require(PECOFF.Summary.parse(pe.image))
+        #expect(summary.sectionAlignment == 0x1000 && summary.sizeOfHeaders == 0x1000 && summary.entrySectionAddress == 0x1000)
+        #expect(pe.image.u16(0x1FE) == 0xAA55 && pe.image.u32(0x202) == 0x5372_6448, "the setup header is still in place")
+    }
+
     /// The report's `efi` lines reach the snapshot; unknown keys are ignored, missing ones stay "not called".
     @Test func efiLinesParse() throws {
         let body = "BOOTPROBE 1\nvariant efi-pe\nentry efi-stub\nefi handle=0x5 systab=0x3f5eb018 future_key=0x1\nefi lf2_locate_status=0x800000000000000e desc_size=0x30\n"
