@@ -26,7 +26,7 @@ objcopy -O binary "$out/setup16.elf" "$out/setup16.bin"
 sym() { nm "$out/probe.elf" | awk -v s="$1" '$3 == s { print "0x" $1 }'; }
 cat > "$out/probe.json" <<JSON
 {"format": "probe-build/1",
- "pvh_start": "$(sym pvh_start)", "pvh_base_imm": "$(sym pvh_base_imm)", "startup_64": "$(sym startup_64)", "variant": "$(sym probe_variant)", "tail": "$(sym probe_tail)",
+ "pvh_start": "$(sym pvh_start)", "efi_pe_entry": "$(sym efi_pe_entry)", "efi_handover64": "$(sym efi_handover64)", "pvh_base_imm": "$(sym pvh_base_imm)", "startup_64": "$(sym startup_64)", "variant": "$(sym probe_variant)", "tail": "$(sym probe_tail)",
  "scratch_start": "$(sym probe_scratch_start)", "scratch_end": "$(sym probe_scratch_end)", "image_end": "$(sym probe_image_end)", "memory_size": "$(sym probe_scratch_end)",
  "probe_sha256": "$(sha256sum "$out/probe.bin" | cut -d' ' -f1)", "setup16_sha256": "$(sha256sum "$out/setup16.bin" | cut -d' ' -f1)"}
 JSON

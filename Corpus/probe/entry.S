@@ -10,6 +10,67 @@
  */
 #include "layout.h"
 
+/* Records every register of a 64-bit entry in probe_save, then the entry kind and base.
+   Uses RAX, RCX, RDX and RDI after saving them; with \stack set, moves to the probe's own stack first
+   (the EFI entries keep the firmware's stack: they still call boot services on it). */
+.macro SAVE64 kind, stack
+	movq %rax, probe_save+SAVE_RAX(%rip)
+	movq %rbx, probe_save+SAVE_RBX(%rip)
+	movq %rcx, probe_save+SAVE_RCX(%rip)
+	movq %rdx, probe_save+SAVE_RDX(%rip)
+	movq %rsi, probe_save+SAVE_RSI(%rip)
+	movq %rdi, probe_save+SAVE_RDI(%rip)
+	movq %rbp, probe_save+SAVE_RBP(%rip)
+	movq %rsp, probe_save+SAVE_RSP(%rip)
+	movq %r8, probe_save+SAVE_R8+0(%rip)
+	movq %r9, probe_save+SAVE_R8+8(%rip)
+	movq %r10, probe_save+SAVE_R8+16(%rip)
+	movq %r11, probe_save+SAVE_R8+24(%rip)
+	movq %r12, probe_save+SAVE_R8+32(%rip)
+	movq %r13, probe_save+SAVE_R8+40(%rip)
+	movq %r14, probe_save+SAVE_R8+48(%rip)
+	movq %r15, probe_save+SAVE_R8+56(%rip)
+	.if \stack
+	leaq probe_stack_top(%rip), %rsp
+	.else
+	andq $-16, %rsp
+	.endif
+	pushfq
+	/* The save area is scratch the loader never wrote: clear the rest of it before the
+	   partial stores below (selectors, table registers) leave old bytes beside them. */
+	leaq probe_save+SAVE_RFLAGS(%rip), %rdi
+	movl $(SAVE_SIZE - SAVE_RFLAGS) / 8, %ecx
+	xorl %eax, %eax
+	cld
+	rep stosq
+	popq probe_save+SAVE_RFLAGS(%rip)
+	.if \stack
+	cli
+	.endif
+	movq %cr0, %rax
+	movq %rax, probe_save+SAVE_CR0(%rip)
+	movq %cr3, %rax
+	movq %rax, probe_save+SAVE_CR3(%rip)
+	movq %cr4, %rax
+	movq %rax, probe_save+SAVE_CR4(%rip)
+	sgdt probe_save+SAVE_GDTR(%rip)
+	sidt probe_save+SAVE_IDTR(%rip)
+	movw %cs, probe_save+SAVE_SEL+0(%rip)
+	movw %ds, probe_save+SAVE_SEL+8(%rip)
+	movw %es, probe_save+SAVE_SEL+16(%rip)
+	movw %ss, probe_save+SAVE_SEL+24(%rip)
+	movw %fs, probe_save+SAVE_SEL+32(%rip)
+	movw %gs, probe_save+SAVE_SEL+40(%rip)
+	str probe_save+SAVE_SEL+48(%rip)
+	movl $0xc0000080, %ecx          /* IA32_EFER */
+	rdmsr
+	movl %eax, probe_save+SAVE_EFER(%rip)
+	movl %edx, probe_save+SAVE_EFER+4(%rip)
+	movq $\kind, probe_save+SAVE_KIND(%rip)
+	leaq startup_32(%rip), %rax
+	movq %rax, probe_save+SAVE_BASE(%rip)
+.endm
+
 	.section .text.entry32, "ax"
 	.code32
 	.globl startup_32
@@ -34,60 +95,38 @@ startup_32:
 	.code64
 	.globl startup_64
 startup_64:
-	movq %rax, probe_save+SAVE_RAX(%rip)
-	movq %rbx, probe_save+SAVE_RBX(%rip)
-	movq %rcx, probe_save+SAVE_RCX(%rip)
-	movq %rdx, probe_save+SAVE_RDX(%rip)
-	movq %rsi, probe_save+SAVE_RSI(%rip)
-	movq %rdi, probe_save+SAVE_RDI(%rip)
-	movq %rbp, probe_save+SAVE_RBP(%rip)
-	movq %rsp, probe_save+SAVE_RSP(%rip)
-	movq %r8, probe_save+SAVE_R8+0(%rip)
-	movq %r9, probe_save+SAVE_R8+8(%rip)
-	movq %r10, probe_save+SAVE_R8+16(%rip)
-	movq %r11, probe_save+SAVE_R8+24(%rip)
-	movq %r12, probe_save+SAVE_R8+32(%rip)
-	movq %r13, probe_save+SAVE_R8+40(%rip)
-	movq %r14, probe_save+SAVE_R8+48(%rip)
-	movq %r15, probe_save+SAVE_R8+56(%rip)
-	leaq probe_stack_top(%rip), %rsp
-	pushfq
-	/* The save area is scratch the loader never wrote: clear the rest of it before the
-	   partial stores below (selectors, table registers) leave old bytes beside them. */
-	leaq probe_save+SAVE_RFLAGS(%rip), %rdi
-	movl $(SAVE_SIZE - SAVE_RFLAGS) / 8, %ecx
-	xorl %eax, %eax
-	cld
-	rep stosq
-	popq probe_save+SAVE_RFLAGS(%rip)
-	cli
-	movq %cr0, %rax
-	movq %rax, probe_save+SAVE_CR0(%rip)
-	movq %cr3, %rax
-	movq %rax, probe_save+SAVE_CR3(%rip)
-	movq %cr4, %rax
-	movq %rax, probe_save+SAVE_CR4(%rip)
-	sgdt probe_save+SAVE_GDTR(%rip)
-	sidt probe_save+SAVE_IDTR(%rip)
-	movw %cs, probe_save+SAVE_SEL+0(%rip)
-	movw %ds, probe_save+SAVE_SEL+8(%rip)
-	movw %es, probe_save+SAVE_SEL+16(%rip)
-	movw %ss, probe_save+SAVE_SEL+24(%rip)
-	movw %fs, probe_save+SAVE_SEL+32(%rip)
-	movw %gs, probe_save+SAVE_SEL+40(%rip)
-	str probe_save+SAVE_SEL+48(%rip)
-	movl $0xc0000080, %ecx          /* IA32_EFER */
-	rdmsr
-	movl %eax, probe_save+SAVE_EFER(%rip)
-	movl %edx, probe_save+SAVE_EFER+4(%rip)
-	movq $KIND_64, probe_save+SAVE_KIND(%rip)
-	leaq startup_32(%rip), %rax
-	movq %rax, probe_save+SAVE_BASE(%rip)
+	SAVE64 KIND_64, 1
 	leaq probe_save(%rip), %rdi
 	call probe_main64
 2:	cli
 	hlt
 	jmp 2b
+
+
+	/* EFI handover entry, 64-bit (boot.rst "EFI Handover Protocol"): the loader jumps to
+	   L + handover_offset + 0x200 with RDI = handle, RSI = system table, RDX = boot_params,
+	   boot services still running. The packager sets handover_offset = this - 0x200. */
+	.globl efi_handover64
+	.balign 16
+efi_handover64:
+	SAVE64 KIND_EFI_H64, 0
+	leaq probe_save(%rip), %rdi
+	call probe_efi
+6:	cli
+	hlt
+	jmp 6b
+
+	/* The PE/COFF entry (AddressOfEntryPoint): efi_main(ImageHandle, SystemTable) with the
+	   Microsoft x64 convention, RCX = handle, RDX = system table. */
+	.globl efi_pe_entry
+	.balign 16
+efi_pe_entry:
+	SAVE64 KIND_EFI_STUB, 0
+	leaq probe_save(%rip), %rdi
+	call probe_efi
+7:	cli
+	hlt
+	jmp 7b
 
 	.section .text.entrypvh, "ax"
 	.code32
@@ -259,6 +298,9 @@ probe_pt:
 	.globl probe_save
 probe_save:
 	.fill SAVE_SIZE, 1, 0
+	.globl probe_efi_facts
+probe_efi_facts:
+	.fill EFI_FACTS_SIZE, 1, 0
 	.globl probe_gdtr
 probe_gdtr:
 	.fill 16, 1, 0

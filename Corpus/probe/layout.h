@@ -25,6 +25,9 @@
 #define KIND_32 32
 #define KIND_64 64
 #define KIND_PVH 0x68
+#define KIND_EFI_STUB 0x65   /* 'e': PE/COFF entry, efi_main(handle, systab) */
+#define KIND_EFI_H64 0x66    /* EFI handover, 64-bit */
+#define EFI_FACTS_SIZE 256
 
 /* The 16-bit setup entry hands over to startup_32 with EBP = this and EDI = its save area. */
 #define RM_MAGIC 0x36314d52 /* "RM16" */

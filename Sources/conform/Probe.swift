@@ -12,6 +12,7 @@ func writeProbeIndex(_ cases: [CorpusCase], to dir: String) throws {
                                 "cmdline": c.options.commandLine, "memory": hex(c.options.memorySize),
                                 "entry": c.options.entry?.rawValue ?? "default", "high": c.options.highPlacement]
         if c.initrd != nil { e["initrd"] = "\(c.id).initrd" }
+        e["entries"] = offeredEntries(kernel: c.image).map(\.rawValue)
         if let k = c.options.kernelAddress { e["kernelAddress"] = hex(k) }
         entries.append(e)
     }
@@ -39,7 +40,7 @@ struct Boot: ParsableCommand {
         var o = LoadOptions()
         o.memorySize = try size(memory, option: "--memory")
         if let entry {
-            guard let e = EntryPoint(rawValue: entry) else { throw fail("--entry '\(entry)' is not one of 64, 32, 16, pvh") }
+            guard let e = EntryPoint(rawValue: entry), !e.isEFI else { throw fail("--entry '\(entry)' is not one of 64, 32, 16, pvh (the EFI entries need firmware: boot under OVMF)") }
             o.entry = e
         }
         o.commandLine = cmdline

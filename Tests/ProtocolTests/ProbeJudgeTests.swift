@@ -225,8 +225,8 @@ extension ProbeJudgeTests {
         return (dir, try ProbeIndex.read(dir + "/index.json"))
     }
 
-    static func report(variant: String, segmentHash: UInt64) throws -> ProbeReport {
-        try ProbeReport.parse(serial: HarnessUnitsTests.report("variant \(variant)\n" + HarnessUnitsTests.essentials + "hash64 segment 0x1000000 0x3000 \(hex(segmentHash))\n"))
+    static func report(variant: String, segmentHash: UInt64, segmentLength: Int = 0x3000) throws -> ProbeReport {
+        try ProbeReport.parse(serial: HarnessUnitsTests.report("variant \(variant)\n" + HarnessUnitsTests.essentials + "hash64 segment 0x1000000 \(hex(UInt64(segmentLength))) \(hex(segmentHash))\n"))
     }
 
     /// BP-19 (issue 12, item 6): a variant name the index lacks, with a probe image whose
@@ -245,8 +245,10 @@ extension ProbeJudgeTests {
         // A name the index lacks on an intact image is that image's variant.
         let c = try #require(Probe.variants.first { $0.id == "bz-2.15" })
         let bz = try BzImage(source: MemorySource(name: c.id, bytes: c.image))
-        let intact = ProbeHash64.of(c.image[Int(bz.protectedModeOffset)..<Int(bz.protectedModeOffset) + 0x3000])
-        guard case .sameImage(let same) = index.identify(try Self.report(variant: "renamed", segmentHash: intact)) else { Issue.record("an intact image is not recognised"); return }
+        // The probe's file image (its "segment" line): everything before its scratch.
+        let length = Int(try Probe.require().scratch.lowerBound)
+        let intact = ProbeHash64.of(c.image[Int(bz.protectedModeOffset)..<Int(bz.protectedModeOffset) + length])
+        guard case .sameImage(let same) = index.identify(try Self.report(variant: "renamed", segmentHash: intact, segmentLength: length)) else { Issue.record("an intact image is not recognised"); return }
         #expect(same.id == "bz-2.15")
         if case .named(let n) = index.identify(try Self.report(variant: "bz-2.10", segmentHash: 0)) { #expect(n.id == "bz-2.10") } else { Issue.record("an indexed name is not taken as is") }
     }

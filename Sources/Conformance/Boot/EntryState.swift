@@ -8,6 +8,18 @@ public enum EntryPoint: String, Sendable, CaseIterable, Codable {
     case long64 = "64"
     /// PVH 32-bit entry from the ELF note (BP-60…BP-69).
     case pvh
+    /// EFI handover, 32-bit: pm start + handover_offset, cdecl (handle, system table,
+    /// boot_params) on the stack (boot.rst "EFI Handover Protocol"; BP-80…).
+    case efiHandover32 = "efi-handover-32"
+    /// EFI handover, 64-bit: pm start + handover_offset + 0x200, RDI = handle, RSI = system
+    /// table, RDX = boot_params (BP-80…).
+    case efiHandover64 = "efi-handover-64"
+    /// The PE/COFF entry the firmware (or an EFI loader) calls: AddressOfEntryPoint with the
+    /// Microsoft x64 convention, RCX = image handle, RDX = system table; no boot_params (BP-80…).
+    case efiStub = "efi-stub"
+
+    /// Entered by UEFI firmware or an EFI loader with boot services running.
+    public var isEFI: Bool { self == .efiHandover32 || self == .efiHandover64 || self == .efiStub }
 }
 
 /// A segment register as the CPU caches it (what KVM's `kvm_segment` holds).

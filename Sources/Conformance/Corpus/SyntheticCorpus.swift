@@ -59,8 +59,21 @@ public enum SyntheticCorpus {
                 out.append(try parse(f))
             }
         }
+        if let probe { for c in efiProbeVariants { out.append(try parse(Fields(id: c["id"] as? String ?? "", d: c), probe: probe)) } }
         return out
     }
+
+    /// Probe variants for the EFI entries (issue 12), built only around the probe kernel: its
+    /// EFI code is what the PE header and handover_offset point at. Setup is 7 sectors, so the
+    /// protected-mode image starts at 0x1000 = SectionAlignment, as the PE section table needs.
+    static var efiProbeVariants: [[String: Any]] { [
+        ["id": "efi-pe", "about": "PE/COFF EFI application and bzImage in one (EFI stub entry), with the 64-bit handover entry too",
+         "image": ["kind": "bzImage", "setupSects": 7, "efi": ["pe": true, "handover64": true]] as [String: Any],
+         "initrd": "0x5000", "expect": ["fail": [String]()]],
+        ["id": "efi-handover", "about": "64-bit EFI handover entry, no PE header: OVMF's -kernel falls back to its legacy (handover) loader",
+         "image": ["kind": "bzImage", "setupSects": 7, "efi": ["handover64": true]] as [String: Any],
+         "initrd": "0x5000", "expect": ["fail": [String]()]],
+    ] }
 
     /// Recipe keys that change bytes the probe's code lives in, or entry addresses it relies on.
     static let probeBreakingKeys = ["patch", "truncateTo", "syssize", "headerEnd", "entry", "phoff", "phentsize", "phnum", "reloc"]

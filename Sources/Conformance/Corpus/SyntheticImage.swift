@@ -8,7 +8,9 @@ public enum SyntheticImage {
 
     /// A bzImage. Recipe keys (all optional): version, setupSects, pmSize, relocatable,
     /// kernelAlignment, minAlignment, prefAddress, initSize, xloadflags, loadflags, cmdlineSize,
-    /// initrdAddrMax, setupTypeMax, handoverOffset, syssize, headerEnd, truncateTo, patch.
+    /// initrdAddrMax, setupTypeMax, handoverOffset, syssize, headerEnd, truncateTo, patch;
+    /// probe variants only: efi {pe, handover64} (a PE/COFF header whose entry is the probe's
+    /// efi_pe_entry; handover_offset and XLF_EFI_HANDOVER_64 for its efi_handover64).
     static func bzImage(_ r: Fields, probe: ProbeBuild? = nil) throws(ManifestError) -> [UInt8] {
         guard let v = ProtocolVersion(string: r.str("version") ?? "2.15") else { throw .badValue(caseID: r.id, key: "version", found: r.str("version") ?? "") }
         let sects = try r.size("setupSects", 4, max: 255)
@@ -36,6 +38,10 @@ public enum SyntheticImage {
             // The 16-bit entry: a near jump at the header's end to the setup code at 0x400.
             f[end] = 0xE9; f.put16(UInt16(0x400 - (end + 3)), at: end + 1)
             f.put(bytes: s16, at: 0x400)
+            // The rest of the sector before the setup code: recognisable bytes, as a real
+            // kernel's setup code is there, so a loader that copies the file past the header's
+            // end into boot_params shows (BP-04, BP-11, BP-83).
+            f.put(bytes: patternBytes(count: 0x400 - (end + 3), seed: r.id + "/setup"), at: end + 3)
         }
         set("header", UInt64(BzImage.headerMagic))
         set("version", UInt64(v.rawValue))
@@ -77,6 +83,19 @@ public enum SyntheticImage {
             ki.put32(UInt32(truncatingIfNeeded: try r.num("setupTypeMax", 0x8000_0009)), at: 12)
             f.put(bytes: ki, at: pm + kio)
             set("kernel_info_offset", UInt64(kio))
+        }
+        if let efi = r.sub("efi") {
+            guard let probe else { throw .badValue(caseID: r.id, key: "efi", found: "an EFI recipe needs the probe kernel (its EFI entries)") }
+            if efi.bool("handover64") == true {
+                guard v >= ProtocolVersion(2, 11), let x = SetupHeaderLayout.field("xloadflags"), x.end <= end else { throw .badValue(caseID: r.id, key: "efi.handover64", found: "protocol \(v) has no handover_offset (2.11+) or xloadflags (2.12+)") }
+                set("handover_offset", probe.efiHandover64 - 0x200)
+                f.put16(f.u16(x.offset)! | 0x8, at: x.offset)      // XLF_EFI_HANDOVER_64
+            }
+            if efi.bool("pe") == true {
+                let layout = PECOFF.Layout(setupSize: UInt32(setupSize), imageFileSize: UInt32(pmSize),
+                                           imageMemorySize: UInt32(probe.scratch.upperBound), entryPoint: UInt32(setupSize) + UInt32(probe.efiPEEntry))
+                do { f.put(bytes: try PECOFF.header(layout), at: 0) } catch { throw .badValue(caseID: r.id, key: "efi.pe", found: error.description) }
+            }
         }
         try applyPatches(&f, r)
         return f

@@ -109,6 +109,8 @@ struct Builder {
             // memory map and the kernel's setup code builds boot_params.
             guard h.bytes.u32(0x202) == BzImage.headerMagic else { throw .placement(rule: "BP-03", message: "the 16-bit entry needs a setup header (\"HdrS\" at 0x202)") }
             entry = .setup16
+        case .efiHandover32?, .efiHandover64?, .efiStub?:
+            throw .placement(rule: "BP-59", message: "the EFI entries (--entry \(options.entry?.rawValue ?? "")) need UEFI boot services; the reference loader is a VMM loader (use 32 or 64)")
         }
         // BP-07: anything above 4 GiB needs the 64-bit entry and XLF_CAN_BE_LOADED_ABOVE_4G.
         let mayGoHigh = entry == .long64 && h.xloadFlags.contains(.canBeLoadedAbove4G)
@@ -312,6 +314,7 @@ struct Builder {
         case .long64, .pvh: break
         case .protected32: throw .placement(rule: "BP-47", message: "an ELF vmlinux has no 32-bit boot-protocol entry; use --entry 64 or --entry pvh")
         case .setup16: throw .placement(rule: "BP-45", message: "an ELF vmlinux has no 16-bit setup code")
+        case .efiHandover32, .efiHandover64, .efiStub: throw .placement(rule: "BP-59", message: "an ELF vmlinux has no EFI entry (the EFI stub is in the bzImage)")
         }
         if entry == .pvh, elf.pvhEntry == nil {
             throw .placement(rule: "BP-60", message: "no PVH entry note (owner \"Xen\", type 18) in the ELF notes; this image cannot be entered through PVH")

@@ -52,8 +52,10 @@ extension ProbeReport {
     public func snapshot(image: ImageRecord, inputs: InputRecord, known: [KnownContent], producer: String) -> BootSnapshot {
         // The firmware's map is what the kernel's setup code will read at the 16-bit entry; a
         // walk that did not finish is no map a rule can judge.
-        BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entryState, kernelAddress: base, memory: memory(known: known), regions: [],
-                     firmwareMemoryMap: entryPoint == .setup16 && firmwareMapStatus == .complete ? firmwareMap : nil)
+        var s = BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entryState, kernelAddress: base, memory: memory(known: known), regions: [],
+                             firmwareMemoryMap: entryPoint == .setup16 && firmwareMapStatus == .complete ? firmwareMap : nil)
+        if entryPoint.isEFI || !efi.isEmpty { s.efi = EFIFacts(reported: efi) }
+        return s
     }
 }
 

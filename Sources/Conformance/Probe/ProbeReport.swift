@@ -23,6 +23,8 @@ public struct ProbeReport: Sendable {
     public var firmwareMapStatus: FirmwareMapStatus? = nil
     public var firmwareMap: [E820Entry] = []
     var firmwareMapCount = 0
+    /// What the EFI entries found through boot services (`efi` lines, merged): see EFIFacts.
+    public var efi: [String: UInt64] = [:]
     public var pieces: [Piece] = []
     public var hashes: [Hash] = []
     /// Page-table pages as the guest found them, rebuilt from their runs.
@@ -232,6 +234,7 @@ extension ProbeReport {
             firmwareMap.append(E820Entry(address: try need("addr"), size: try need("size"), type: E820Type(rawValue: UInt32(t))))
         case "unreadable": unreadable.append(words.dropFirst().joined(separator: " "))
         case "truncated": truncated = true
+        case "efi": efi.merge(kv) { _, new in new }
         default: break   // newer report lines are skipped, not refused
         }
     }

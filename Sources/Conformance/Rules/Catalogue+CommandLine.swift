@@ -47,6 +47,7 @@ extension RuleCatalogue {
                 if let u = c.firstUnmapped(r) { conds.append((false, "command line \(r) not identity-mapped at \(hex(u))")) }
                 return .check(conds, ok: "command line \(r) identity-mapped")
             case .pvh: return .na("PVH: see BP-65")
+            case .efiHandover32, .efiHandover64, .efiStub: return .na("EFI entry: the stub reads the command line with boot services running (BP-84, BP-85)")
             }
         },
         Rule("BP-29", "command-line buffer is RAM outside W", reference: "§4.4 (derived); H64C copy_bootdata; ident_map_64.c",

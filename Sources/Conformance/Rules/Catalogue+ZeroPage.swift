@@ -1,7 +1,11 @@
 extension RuleCatalogue {
     /// Zero-page ranges a loader may fill besides the copied header (BP-11).
     static func loaderFields(_ c: RuleContext, headerEnd: Int, e820Count: Int) -> [Range<Int>] {
-        [0x000..<0x040,           // screen_info (ext_mem_k, cl_magic/cl_offset)
+        // efi_info, when an EFI loader that exited boot services enters by the 32/64-bit
+        // protocol (judged by BP-91); at the handover entry it is the stub's (BP-84).
+        // With it, secure_boot (0x1EC), which the stub takes from the loader when it is set.
+        let efiInfo = c.entryPoint.isEFI ? [] : (efiLoaderSignature(c) != nil ? [0x1C0..<0x1E0, 0x1EC..<0x1ED] : [])
+        return efiInfo + [0x000..<0x040,           // screen_info (ext_mem_k, cl_magic/cl_offset)
          0x070..<0x078,           // acpi_rsdp_addr
          0x0C0..<0x0CC,           // ext_ramdisk_image/size, ext_cmd_line_ptr
          0x1E0..<0x1E4,           // alt_mem_k

@@ -51,7 +51,8 @@ public struct Rule: Sendable, Identifiable {
 
     public func judge(_ c: RuleContext) -> Verdict {
         guard entries.contains(c.entryPoint) else {
-            return Verdict(rule: id, outcome: .notApplicable, evidence: "applies to the \(RuleEntries.list(entries)) \(entries.count == 1 ? "entry" : "entries"); this boot entered at \(c.entryPoint.rawValue)")
+            let why = RuleEntries.reason(id, at: c.entryPoint) ?? "applies to the \(RuleEntries.list(entries)) \(entries.count == 1 ? "entry" : "entries"); this boot entered at \(c.entryPoint.rawValue)"
+            return Verdict(rule: id, outcome: .notApplicable, evidence: why)
         }
         let j = check(c)
         return Verdict(rule: id, outcome: j.outcome, evidence: j.evidence)

@@ -78,7 +78,10 @@ public struct RuleContext: Sendable {
         switch e.entryPoint {
         case .long64, .protected32: b = e.rsi
         case .setup16: b = UInt64(e.cs.selector &- 0x20) << 4
-        case .pvh: b = nil
+        case .pvh, .efiStub: b = nil
+        case .efiHandover64: b = e.rdx
+        // cdecl: [ESP] return address, then handle, system table, boot_params.
+        case .efiHandover32: b = s.memory.bytes(at: e.rsp &+ 12, count: 4)?.u32(0).map { UInt64($0) }
         }
         B = b
         let partial = s.memory.isPartialView

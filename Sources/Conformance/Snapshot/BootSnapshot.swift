@@ -95,6 +95,8 @@ public struct BootSnapshot: Sendable {
     /// kernel's setup code will read), as the probe asked for it before anything changed.
     /// nil when unknown; empty when the firmware gave none.
     public var firmwareMemoryMap: [E820Entry]?
+    /// What an EFI entry learned from the firmware (probe reports only; nil otherwise).
+    public var efi: EFIFacts? = nil
 
     public init(producer: String, image: ImageRecord, inputs: InputRecord, entry: EntryState, kernelAddress: UInt64, memory: any GuestMemoryReading, regions: [Region], warnings: [Warning] = [],
                 firmwareMemoryMap: [E820Entry]? = nil) {
