@@ -376,51 +376,26 @@ enum OVMF {
 /// (needs xorriso and mtools): `linuxefi` uses the 64-bit handover entry, `linux` exits boot
 /// services itself and enters by the 32-bit protocol with efi_info filled.
 enum GRUBEFI {
-    static let modules = "/usr/lib/grub/x86_64-efi"
-    static func tool(_ name: String) -> String? {
-        ["/usr/bin/", "/bin/", "/usr/sbin/"].map { $0 + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-    static var available: Bool {
-        OVMF.available && FileManager.default.fileExists(atPath: modules + "/linuxefi.mod") && tool("grub-mkrescue") != nil && tool("xorriso") != nil && tool("mformat") != nil
-    }
-    static let reason = "needs qemu-system-x86, ovmf, grub-efi-amd64-bin, xorriso and mtools"
+    static var available: Bool { OVMF.available && GrubMedium.efi.unavailable == nil }
+    static var reason: String { OVMF.available ? (GrubMedium.efi.unavailable ?? "") : OVMF.reason }
 
-    /// Boots the efi-pe variant through GRUB's `command` / `initrdCommand`; GRUB puts
-    /// "BOOT_IMAGE=/efi-pe.bzImage " before the command line.
-    static func boot(command: String, initrdCommand: String) async throws -> (ProbeReport, [Verdict], Double) {
+    /// Boots the efi-pe variant through GRUB's `command` (its initrd command goes with it); GRUB
+    /// puts "BOOT_IMAGE=/boot/efi-pe.bzImage " before the command line.
+    static func boot(command: String) async throws -> (ProbeReport, [Verdict], Double) {
         _ = try Probe.require()
         guard let c = Probe.variants.first(where: { $0.id == "efi-pe" }) else { throw OVMF.Failure("no probe variant efi-pe") }
         let dir = try Scratch.directory("grub-efi")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let iso = dir + "/iso"
-        try FileManager.default.createDirectory(atPath: iso + "/boot/grub", withIntermediateDirectories: true)
-        try Data(c.image).write(to: URL(fileURLWithPath: iso + "/efi-pe.bzImage"))
-        try Data(c.initrd ?? []).write(to: URL(fileURLWithPath: iso + "/efi-pe.initrd"))
-        let cfg = """
-            serial --unit=0 --speed=115200
-            terminal_input serial
-            terminal_output serial
-            set timeout=0
-            menuentry probe {
-              \(command) /efi-pe.bzImage console=ttyS0 hello
-              \(initrdCommand) /efi-pe.initrd
-            }
-
-            """
-        try Data(cfg.utf8).write(to: URL(fileURLWithPath: iso + "/boot/grub/grub.cfg"))
-        let mk = Process()
-        mk.executableURL = URL(fileURLWithPath: tool("grub-mkrescue")!)
-        mk.arguments = ["-d", modules, "-o", dir + "/probe.iso", iso]
-        mk.standardOutput = FileHandle.nullDevice; mk.standardError = FileHandle.nullDevice
-        try mk.run(); mk.waitUntilExit()
-        guard mk.terminationStatus == 0 else { throw OVMF.Failure("grub-mkrescue exited with \(mk.terminationStatus)") }
+        let files = try ProbeFiles.write(c, to: dir)
+        let entry = MediumEntry(id: "probe", kernel: files.kernel, initrd: files.initrd, commandLine: "console=ttyS0 hello", command: command)
+        try GrubMedium.efi.buildISO([entry], work: dir, iso: dir + "/probe.iso")
         try FileManager.default.copyItem(atPath: OVMF.vars, toPath: dir + "/vars.fd")
         var b = QEMUBoot(cdrom: dir + "/probe.iso")   // no -kernel: OVMF would prefer it to the CD
         b.machine = "q35"; b.accel = .tcg; b.timeout = .seconds(180)
         b.extraArguments = ["-drive", "if=pflash,format=raw,readonly=on,file=\(OVMF.code)", "-drive", "if=pflash,format=raw,file=\(dir)/vars.fd"]
         let boot = b
         let run = try await offPool { try QEMURunner.run(boot) }
-        let (r, v) = try OVMF.judged(run.serial, variant: c, cmdline: "BOOT_IMAGE=/efi-pe.bzImage console=ttyS0 hello", producer: "GRUB \(command)")
+        let (r, v) = try OVMF.judged(run.serial, variant: c, cmdline: entry.grubCommandLine, producer: "GRUB \(command)")
         return (r, v, run.elapsed.seconds)
     }
 }
@@ -472,7 +447,7 @@ struct EFIEntriesGRUBTests {
     /// (BP-04, BP-10, BP-11, BP-83). Every other rule passes or is n/a.
     @Test(.enabled(if: GRUBEFI.available, "\(GRUBEFI.reason)"), .timeLimit(.minutes(5)))
     func grubLinuxefiHandover() async throws {
-        let (r, v, seconds) = try await GRUBEFI.boot(command: "linuxefi", initrdCommand: "initrdefi")
+        let (r, v, seconds) = try await GRUBEFI.boot(command: "linuxefi")
         #expect(r.entryPoint == .efiHandover64)
         let failed = Set(v.filter { $0.outcome == .fail }.map(\.rule))
         #expect(failed == ["BP-04", "BP-10", "BP-11", "BP-83"], "\(v.filter { $0.outcome == .fail })")
@@ -490,7 +465,7 @@ struct EFIEntriesGRUBTests {
     /// BP-38).
     @Test(.enabled(if: GRUBEFI.available, "\(GRUBEFI.reason)"), .timeLimit(.minutes(5)))
     func grubLinuxUnderEFI() async throws {
-        let (r, v, seconds) = try await GRUBEFI.boot(command: "linux", initrdCommand: "initrd")
+        let (r, v, seconds) = try await GRUBEFI.boot(command: "linux")
         #expect(r.entryPoint == .protected32)
         #expect(v.first { $0.rule == "BP-91" }?.outcome == .pass, "\(String(describing: v.first { $0.rule == "BP-91" }))")
         let failed = Set(v.filter { $0.outcome == .fail }.map(\.rule))

@@ -86,12 +86,12 @@ struct GrubBIOSTests {
                 do { f = try ProbeFiles.write(c, to: dir) } catch { throw HostToolError("\(error)") }
                 for cmd in ["linux16", "linux"] { entries.append(MediumEntry(id: "\(cmd)-\(c.id)", kernel: f.kernel, initrd: f.initrd, commandLine: c.options.commandLine, command: cmd)) }
             }
-            try GrubBIOS.buildISO(entries, work: dir, iso: dir + "/probes.iso")
+            try GrubMedium.bios.buildISO(entries, work: dir, iso: dir + "/probes.iso")
             return (dir + "/probes.iso", try QEMUPoison.files(in: dir))
         }
     }()
 
-    @Test(.enabled(if: QEMU.installed && GrubBIOS.unavailable == nil, "\(QEMU.why); \(GrubBIOS.unavailable ?? "")"), .hangGuard, arguments: runs)
+    @Test(.enabled(if: QEMU.installed && GrubMedium.bios.unavailable == nil, "\(QEMU.why); \(GrubMedium.bios.unavailable ?? "")"), .hangGuard, arguments: runs)
     func grubBootsTheProbe(_ run: Run) async throws {
         _ = try Probe.require()
         let c = try #require(ProbeFiles.bzVariants.first { $0.id == run.variant })

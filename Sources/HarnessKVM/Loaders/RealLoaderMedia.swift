@@ -9,7 +9,8 @@ public struct MediumEntry: Sendable {
     public let kernel: String
     public let initrd: String?
     public let commandLine: String
-    /// GRUB's command: `linux` (its 32-bit boot) or `linux16` (the 16-bit entry).
+    /// GRUB's command: `linux` (its 32-bit boot), `linux16` (the 16-bit entry), `linuxefi`
+    /// (Debian's EFI handover command).
     public let command: String
     public init(id: String, kernel: String, initrd: String?, commandLine: String, command: String) {
         self.id = id; self.kernel = kernel; self.initrd = initrd; self.commandLine = commandLine; self.command = command
@@ -18,35 +19,46 @@ public struct MediumEntry: Sendable {
     public var grubCommandLine: String { "BOOT_IMAGE=/boot/\((kernel as NSString).lastPathComponent) " + commandLine }
 }
 
-/// GRUB 2 for BIOS (Debian's grub-pc-bin): one ISO from grub-mkrescue holding every entry; the
-/// entry to boot is read from SMBIOS type 11 string 4, which QEMU sets per run, so one medium
-/// serves every variant (shared/notes/real-loader-recipes.md).
-public enum GrubBIOS {
-    public static let modules = "/usr/lib/grub/i386-pc"
-    public static let packages = "grub-pc-bin xorriso"
+/// GRUB 2 boot media (Debian's grub-pc-bin for BIOS, grub-efi-amd64-bin for EFI): one ISO from
+/// grub-mkrescue holding every entry; the entry to boot is read from SMBIOS type 11 string 4,
+/// which QEMU sets per run (`-smbios type=11,value=ID`), so one medium serves every variant
+/// (shared/notes/real-loader-recipes.md). Without the string GRUB boots the first entry.
+public struct GrubMedium: Sendable {
+    /// grub-mkrescue's module directory for the platform.
+    public let modules: String
+    public let packages: String
+
+    public static let bios = GrubMedium(modules: "/usr/lib/grub/i386-pc", packages: "grub-pc-bin xorriso")
+    public static let efi = GrubMedium(modules: "/usr/lib/grub/x86_64-efi", packages: "grub-efi-amd64-bin xorriso mtools")
 
     /// Why the medium cannot be built here, or nil.
-    public static var unavailable: String? {
-        if HostTools.find("grub-mkrescue") == nil || access(modules + "/linux16.mod", R_OK) != 0 { return "GRUB for BIOS is not installed (apt-get install \(packages))" }
+    public var unavailable: String? {
+        if HostTools.find("grub-mkrescue") == nil || access(modules + "/normal.mod", R_OK) != 0 { return "GRUB (\(modules)) is not installed (apt-get install \(packages))" }
         if HostTools.find("xorriso") == nil { return "xorriso is not installed (apt-get install xorriso)" }
+        if self.modules == Self.efi.modules, HostTools.find("mformat") == nil { return "mtools is not installed (apt-get install mtools)" }
         return nil
+    }
+
+    /// The initrd command that goes with a kernel command.
+    static func initrdCommand(for command: String) -> String {
+        switch command { case "linux16": "initrd16"; case "linuxefi": "initrdefi"; default: "initrd" }
     }
 
     /// grub.cfg for `entries`: serial console, no menu delay, the SMBIOS-selected default.
     public static func configuration(_ entries: [MediumEntry]) -> String {
-        var out = ["insmod smbios", "smbios --type 11 --get-string 4 --set sel", "set default=\"$sel\"", "set timeout=0",
+        var out = ["insmod smbios", "smbios --type 11 --get-string 4 --set sel", "if [ -n \"$sel\" ]; then set default=\"$sel\"; fi", "set timeout=0",
                    "serial --unit=0 --speed=115200", "terminal_input serial", "terminal_output serial", ""]
         for e in entries {
             let file = (e.kernel as NSString).lastPathComponent
             var body = "  \(e.command) /boot/\(file) \(e.commandLine)\n"
-            if let rd = e.initrd { body += "  \(e.command == "linux16" ? "initrd16" : "initrd") /boot/\((rd as NSString).lastPathComponent)\n" }
+            if let rd = e.initrd { body += "  \(initrdCommand(for: e.command)) /boot/\((rd as NSString).lastPathComponent)\n" }
             out.append("menuentry '\(e.id)' --id \(e.id) {\n\(body)  boot\n}")
         }
         return out.joined(separator: "\n") + "\n"
     }
 
     /// Writes the ISO at `iso` (the files are copied into a tree under `work`).
-    public static func buildISO(_ entries: [MediumEntry], work: String, iso: String) throws(HostToolError) {
+    public func buildISO(_ entries: [MediumEntry], work: String, iso: String) throws(HostToolError) {
         let tree = work + "/grub-tree", boot = tree + "/boot"
         do {
             try FileManager.default.createDirectory(atPath: boot + "/grub", withIntermediateDirectories: true)
@@ -54,7 +66,7 @@ public enum GrubBIOS {
                 let to = boot + "/" + (f as NSString).lastPathComponent
                 if !FileManager.default.fileExists(atPath: to) { try FileManager.default.copyItem(atPath: f, toPath: to) }
             }
-            try configuration(entries).write(toFile: boot + "/grub/grub.cfg", atomically: true, encoding: .utf8)
+            try Self.configuration(entries).write(toFile: boot + "/grub/grub.cfg", atomically: true, encoding: .utf8)
         } catch { throw HostToolError("cannot write the GRUB tree in \(work): \(error.localizedDescription)") }
         try HostTools.run("grub-mkrescue", package: packages, ["-d", modules, "-o", iso, tree])
     }
