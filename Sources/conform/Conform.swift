@@ -11,7 +11,7 @@ struct Conform: ParsableCommand {
         With no subcommand, runs the conformance suite on the default corpus (Corpus/): every \
         synthetic case and every real kernel built by tools/build-corpus.sh.
         """,
-        subcommands: [Run.self, Inspect.self, Load.self, Rules.self, Boot.self, Judge.self, Bench.self, ProbeBench.self, CorpusCommand.self, BundleCommand.self, BootKernel.self, GateCommand.self, DiffCommand.self, BootBench.self, SoakCommand.self, Benchmark.self],
+        subcommands: [Run.self, Inspect.self, Load.self, Rules.self, Boot.self, Judge.self, Bench.self, ProbeBench.self, CorpusCommand.self, BundleCommand.self, BootKernel.self, GateCommand.self, DiffCommand.self, BootBench.self, SoakCommand.self, Benchmark.self, Matrix.self],
         defaultSubcommand: Run.self
     )
 }

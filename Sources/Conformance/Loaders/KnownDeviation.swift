@@ -40,7 +40,7 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
 }
 
 public enum KnownDeviations {
-    public static let all: [KnownDeviation] = qemu + grubBIOS
+    public static let all: [KnownDeviation] = qemu + grubBIOS + qboot + efi
 
     // QEMU 7.2, pc-bios/optionrom/linuxboot_dma.c, load_kernel(): "if (readw_addr32(setup_addr +
     // 0x206) < 0x203) writel_addr32(setup_addr + 0x22c, 0x37ffffff)". initrd_addr_max (0x22C)
@@ -119,6 +119,52 @@ public enum KnownDeviations {
                        evidence: "grub 2.06 grub-core/lib/cmdline.c grub_create_loader_cmdline, grub-core/loader/i386/pc/linux.c; spec §4.4 BP-27") { i, inputs in
             inputs.commandLine.count > KnownDeviation.cmdlineSize(i)
         },
+    ]
+
+    // qboot, the firmware of QEMU's `microvm` machine, at the PVH entry (an ELF with the PVH
+    // note). Seen in every run of the microvm rows; qboot allocates its boot structures with
+    // malloc_fseg, in its own BIOS area (bonzini/qboot fw_cfg.c, pvh/linuxboot code).
+    static let qboot: [KnownDeviation] = [
+        KnownDeviation(loader: "qemu-microvm", rule: "BP-66",
+                       what: "places start_info in its BIOS area (0xF31E0), which its own memory map does not list as RAM; Linux's pvh_start_xen writes there (a 4-byte stack)",
+                       evidence: "observed: EBX = 0xF31E0, memmap RAM ends at 0x9FC00 below 1 MiB; qboot malloc_fseg (bonzini/qboot); spec §4.11 BP-66") { i, _ in i.format == .elf },
+        KnownDeviation(loader: "qemu-microvm", rule: "BP-64",
+                       what: "hands over a PVH memory map whose last entry has type 0, which is no ACPI address-range type",
+                       evidence: "observed: memmap entry 5 type 0 in every microvm PVH boot; spec §4.11 BP-64 (types 1–7, Xen's 0xF000000x)") { i, _ in i.format == .elf },
+        KnownDeviation(loader: "qemu-microvm", rule: "BP-65",
+                       what: "leaves the module list entry's reserved word uncleared",
+                       evidence: "observed: module 0 reserved = 0x965000000 (not 0); start_info.h hvm_modlist_entry.reserved; spec §4.11 BP-65") { i, inputs in i.format == .elf },
+    ]
+
+    // OVMF 2022.11 and GRUB 2.06 EFI (Debian 12), docs/EFI.md "Deviations found, with evidence".
+    static let efi: [KnownDeviation] = [
+        KnownDeviation(loader: "ovmf-kernel", rule: "BP-83",
+                       what: "its legacy handover loader keeps the image's bytes up to 0x2ED in boot_params: it takes the header's end from the jump's opcode byte (0xEB) instead of its offset byte",
+                       evidence: "OvmfPkg/Library/LoadLinuxLib/Linux.c LoadLinuxInitializeKernelSetup (SetupEnd = 0x202 + (hdr.jump & 0xff)); docs/EFI.md §4.14 BP-83") { i, _ in
+            offeredEntries(kernel: i.headerBytes).contains(.efiHandover64) && !offeredEntries(kernel: i.headerBytes).contains(.efiStub)
+        },
+        KnownDeviation(loader: "ovmf-kernel", rule: "BP-11",
+                       what: "the same bytes past 0x290, outside every field a loader fills",
+                       evidence: "OvmfPkg/Library/LoadLinuxLib/Linux.c LoadLinuxInitializeKernelSetup; spec §4.2 BP-11") { i, _ in
+            offeredEntries(kernel: i.headerBytes).contains(.efiHandover64) && !offeredEntries(kernel: i.headerBytes).contains(.efiStub)
+        },
+        KnownDeviation(loader: "grub-efi-handover", rule: "BP-83",
+                       what: "boot_params at the handover entry hold stray values at 0x268–0x2CF (kernel_info_offset 2, pointer-like words), identical from run to run",
+                       evidence: "observed in every run (docs/EFI.md); Debian's linuxefi patch, grub-core/loader/i386/efi/linux.c, not traced further; docs/EFI.md §4.14 BP-83") { _, _ in true },
+        KnownDeviation(loader: "grub-efi-handover", rule: "BP-11", what: "the same stray values, outside every loader field",
+                       evidence: "as for BP-83; spec §4.2 BP-11") { _, _ in true },
+        KnownDeviation(loader: "grub-efi-handover", rule: "BP-04", what: "the same stray values, past the header's declared end",
+                       evidence: "as for BP-83; spec §4.1 BP-04") { _, _ in true },
+        KnownDeviation(loader: "grub-efi-handover", rule: "BP-10", what: "kernel_info_offset (0x268, read-only) reaches the kernel as 2",
+                       evidence: "as for BP-83; spec §1.2 kernel_info_offset (R), §4.1 BP-10") { i, _ in KnownDeviation.version(i) >= 0x020F },
+        KnownDeviation(loader: "grub-efi-linux", rule: "BP-10", what: "clears boot_flag in boot_params (as GRUB for BIOS)",
+                       evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux (ps_mouse/padding10 = 0); spec §4.1 BP-10") { _, _ in true },
+        KnownDeviation(loader: "grub-efi-linux", rule: "BP-21", what: "writes kernel_alignment 0x100000, below 1 << min_alignment",
+                       evidence: "observed (docs/EFI.md); grub 2.06 grub-core/loader/i386/linux.c allocate_pages; spec §4.3 BP-21") { _, _ in true },
+        KnownDeviation(loader: "grub-efi-linux", rule: "BP-23", what: "does not load at a free pref_address",
+                       evidence: "observed (docs/EFI.md); grub 2.06 allocate_pages under EFI; spec §4.3 BP-23") { _, _ in true },
+        KnownDeviation(loader: "grub-efi-linux", rule: "BP-38", what: "passes e820 type 20, GRUB's own internal memory type, for OVMF's runtime-services region",
+                       evidence: "observed (docs/EFI.md); grub-core/mmap/efi/mmap.c type translation; spec §4.6 BP-38") { _, _ in true },
     ]
 
     /// The deviations of `loader` that show with `image` and `inputs`.

@@ -53,7 +53,7 @@ extension RuleCatalogue {
         Rule("BP-29", "command-line buffer is RAM outside W", reference: "§4.4 (derived); H64C copy_bootdata; ident_map_64.c",
              statement: "The kernel copies max(2048, cmdline_size+1) bytes from C, so that range is e820 RAM outside W.") { c in
             guard let b = c.commandLineBuffer, c.zp != nil else { return .na("no command line in a zero page") }
-            var conds: [(Bool, String)] = [(c.isRAM(b), "buffer \(b) is not all e820 RAM")]
+            var conds: [(Bool, String)] = c.inRAM(b, "buffer")
             if let w = c.window { conds.append((!b.overlaps(w), "buffer \(b) overlaps W \(w)")) }
             return .check(conds, ok: "buffer \(b) is RAM outside W")
         },

@@ -29,7 +29,7 @@ extension RuleCatalogue {
         Rule("BP-34", "initrd in RAM, clear of W and boot data", reference: "§4.5; KASLR mem_avoid",
              statement: "The initrd is in e820 RAM and overlaps neither W, boot_params, the command line nor setup_data.") { c in
             guard let r = c.initrd, !r.isEmpty else { return .na("no initrd") }
-            var conds: [(Bool, String)] = [(c.isRAM(r), "initrd \(r) is not inside e820 RAM")]
+            var conds: [(Bool, String)] = c.inRAM(r, "initrd")
             if let w = c.window { conds.append((!r.overlaps(w), "initrd \(r) overlaps W \(w)")) }
             for (name, o) in c.bootObjects where name != "initrd" { conds.append((!r.overlaps(o), "initrd \(r) overlaps \(name) \(o)")) }
             return .check(conds, ok: "initrd \(r) in RAM and clear")

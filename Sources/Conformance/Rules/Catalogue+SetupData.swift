@@ -16,7 +16,7 @@ extension RuleCatalogue {
             if let p = c.setupWalkProblem { conds.append((false, p)) }
             for n in c.setupNodes {
                 guard let r = AddressRange.make(n.address, length: 16 + UInt64(n.length)) else { conds.append((false, "node \(hex(n.address)) length wraps")); continue }
-                conds.append((c.isRAM(r), "node \(r) not in e820 RAM"))
+                conds += c.inRAM(r, "node")
                 if let w = c.window { conds.append((!r.overlaps(w), "node \(r) overlaps W \(w)")) }
             }
             return .check(conds, ok: "\(c.setupNodes.count) node(s): \(c.setupNodes.map { "\(SetupDataType(rawValue: $0.type)) at \(hex($0.address))" }.joined(separator: ", "))")
@@ -34,7 +34,7 @@ extension RuleCatalogue {
                 conds.append((t & 0x8000_0000 != 0 && x != 0, "indirect type \(hex(t)) is not SETUP_INDIRECT|X with X ≠ 0"))
                 conds.append((d.u32(4)! == 0, "indirect reserved = \(hex(d.u32(4)!))"))
                 if let r = AddressRange.make(d.u64(16)!, length: d.u64(8)!) {
-                    conds.append((c.isRAM(r), "indirect payload \(r) not in RAM"))
+                    conds += c.inRAM(r, "indirect payload")
                     if let w = c.window { conds.append((!r.overlaps(w), "indirect payload \(r) overlaps W")) }
                 } else { conds.append((false, "indirect payload range wraps")) }
             }

@@ -95,7 +95,7 @@ extension RuleCatalogue {
         Rule("BP-17", "boot_params in RAM, clear of W, initrd, setup_data", reference: "§4.2; CH64; KASLR; MISC",
              statement: "boot_params lives in e820 RAM and does not overlap W, the initrd or setup_data.") { c in
             guard let zr = c.zeroPageRange, c.zp != nil else { return noZeroPage(c) }
-            var conds: [(Bool, String)] = [(c.isRAM(zr), "zero page \(zr) is not inside e820 RAM")]
+            var conds: [(Bool, String)] = c.inRAM(zr, "zero page")
             if let w = c.window { conds.append((!zr.overlaps(w), "zero page \(zr) overlaps W \(w)")) }
             if let r = c.initrd { conds.append((!zr.overlaps(r), "zero page \(zr) overlaps initrd \(r)")) }
             for r in c.setupRanges { conds.append((!zr.overlaps(r), "zero page \(zr) overlaps setup_data \(r)")) }

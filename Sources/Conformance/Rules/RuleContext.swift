@@ -254,6 +254,13 @@ public struct RuleContext: Sendable {
 
     // MARK: helpers for rules
 
+    /// The condition "`r` is e820 RAM", or none when the memory map was not seen (a probe
+    /// that could not read it, a firmware that did not answer INT 15h): no failure for data the
+    /// judge never saw.
+    public func inRAM(_ r: AddressRange, _ what: String) -> [(Bool, String)] {
+        memoryMapUnseen == nil ? [(isRAM(r), "\(what) \(r) is not inside e820 RAM")] : []
+    }
+
     public func isRAM(_ r: AddressRange) -> Bool { r.isEmpty || ram.contains { $0.contains(r) } }
     public func z(_ o: Int, _ w: Int) -> UInt64? { zp?.le(o, w) }
     /// An image header field, only if it lies inside the declared header.

@@ -47,6 +47,8 @@ public protocol LoaderAdapter: Sendable {
     var packages: [String] { get }
     /// nil when the loader can run here; else why not, naming what to install.
     var unavailable: String? { get }
+    /// The loader's version for the report (default: the first package's Debian version).
+    var version: String { get }
     /// Whether this loader boots `variant` at all (an ELF for a PVH loader, a bzImage for a
     /// BIOS bootloader). A variant it is given but refuses is a result, not a skip.
     func accepts(_ variant: MatrixVariant) -> Bool

@@ -17,6 +17,9 @@ public struct MatrixResult: Sendable {
     public var failures: [Verdict] = []
     public var explained: [String: KnownDeviation] = [:]
     public var notes: [String] = []
+    /// The command line judged against (what the loader legitimately passes).
+    public var expectedCommandLine = ""
+    var _expected: [KnownDeviation] = []
     public init(loader: String, variant: String) { self.loader = loader; self.variant = variant }
     /// Failures no recorded deviation explains.
     public var unexplained: [String] { fail.filter { explained[$0] == nil } }
@@ -38,6 +41,7 @@ public enum LoaderMatrix {
     public static func judge(_ run: LoaderRun, variant v: MatrixVariant, loader: String) -> MatrixResult {
         var r = MatrixResult(loader: loader, variant: v.id)
         r.seconds = run.seconds
+        r.expectedCommandLine = run.expectedCommandLine
         r.notes = run.notes
         if let why = run.refused { r.notes.append("refused: \(why)"); return r }
         r.booted = true
@@ -71,4 +75,145 @@ public enum LoaderMatrix {
         } catch { r.notes.append("cannot judge: \(error)") }
         return r
     }
+}
+
+/// A loader as the matrix reports it.
+public struct MatrixLoader: Sendable {
+    public let id: String, version: String, package: String
+    /// Why it did not run here (package missing), or nil.
+    public let skipped: String?
+}
+
+/// A whole run: the loaders, every cell, and the wall time.
+public struct MatrixReport: Sendable {
+    public var loaders: [MatrixLoader] = []
+    public var results: [MatrixResult] = []
+    public var seconds: Double = 0
+    public init() {}
+
+    /// Certain recorded deviations that apply to a cell that reported, but did not show there.
+    public var vanished: [(MatrixResult, KnownDeviation)] {
+        var out: [(MatrixResult, KnownDeviation)] = []
+        for r in results where r.report {
+            for d in r.expectedDeviations where d.certain && !d.preventsReport && !r.fail.contains(d.rule) { out.append((r, d)) }
+        }
+        return out
+    }
+    /// What fails CI: a failure no record explains, a cell without a report that nothing
+    /// explains, or a certain record that no longer shows.
+    public var changes: [String] {
+        var out: [String] = []
+        for r in results {
+            for f in r.unexplained { out.append("\(r.loader) × \(r.variant): \(f) fails (\(r.failures.first { $0.rule == f }?.evidence ?? ""))") }
+            if r.booted && !r.report && r.explained.isEmpty { out.append("\(r.loader) × \(r.variant): no report (\(r.notes.joined(separator: "; ")))") }
+        }
+        for (r, d) in vanished { out.append("\(r.loader) × \(r.variant): recorded deviation \(d.rule) (\(d.what)) no longer shows") }
+        return out
+    }
+}
+
+extension MatrixResult {
+    /// The loader's recorded deviations for this cell's image and inputs (set by the runner).
+    public var expectedDeviations: [KnownDeviation] { _expected }
+}
+
+extension LoaderMatrix {
+    /// Runs every (adapter, variant) pair the adapter accepts: each adapter's `prepare` once,
+    /// then the boots on `parallel` threads (one QEMU per core), each bounded by `timeout`.
+    /// `progress` is called once per finished cell, from the worker threads.
+    public static func run(adapters: [any LoaderAdapter], variants: [MatrixVariant], parallel: Int, timeout: Duration, work: String,
+                           include: (String, String) -> Bool = { _, _ in true }, progress: (@Sendable (MatrixResult) -> Void)? = nil) -> MatrixReport {
+        let clock = ContinuousClock(), start = clock.now
+        var report = MatrixReport()
+        var jobs: [(any LoaderAdapter, MatrixVariant, String)] = []
+        for a in adapters {
+            if let why = a.unavailable {
+                report.loaders.append(MatrixLoader(id: a.id, version: "", package: a.packages.joined(separator: " "), skipped: why)); continue
+            }
+            let dir = work + "/" + a.id
+            let mine = variants.filter { a.accepts($0) && include(a.id, $0.id) }
+            if mine.isEmpty { continue }
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                try a.prepare(mine, work: dir)
+            } catch {
+                report.loaders.append(MatrixLoader(id: a.id, version: a.version, package: a.packages.joined(separator: " "), skipped: "cannot prepare its boot medium: \(error)")); continue
+            }
+            report.loaders.append(MatrixLoader(id: a.id, version: a.version, package: a.packages.joined(separator: " "), skipped: nil))
+            jobs += mine.map { (a, $0, dir) }
+        }
+        let box = ResultBox(count: jobs.count)
+        let next = Counter()
+        let all = jobs
+        let threads = max(1, min(parallel, all.count))
+        let group = DispatchGroup()
+        for _ in 0..<threads {
+            group.enter()
+            let t = Thread {
+                while let i = next.take(below: all.count) {
+                    let (a, v, dir) = all[i]
+                    var r: MatrixResult
+                    do { r = judge(try a.boot(v, work: dir, timeout: timeout), variant: v, loader: a.id) } catch {
+                        r = MatrixResult(loader: a.id, variant: v.id); r.notes.append("could not run: \(error)")
+                    }
+                    r._expected = expected(loader: a.id, variant: v, commandLine: r.expectedCommandLine)
+                    box.set(i, r)
+                    progress?(r)
+                }
+                group.leave()
+            }
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        group.wait()
+        report.results = box.all
+        report.seconds = (clock.now - start).seconds
+        return report
+    }
+
+    static func expected(loader: String, variant v: MatrixVariant, commandLine: String) -> [KnownDeviation] {
+        guard let k = try? FileSource(path: v.kernel), let image = try? ImageRecord.record(try KernelImage(source: k), source: k),
+              let inputs = try? InputRecord.of(commandLine: commandLine, initrd: nil) else { return [] }
+        return KnownDeviations.of(loader: loader, image: image, inputs: inputs)
+    }
+}
+
+/// Results by job index, filled from the worker threads.
+final class ResultBox: @unchecked Sendable {
+    // @unchecked: every access holds `lock`.
+    private let lock = NSLock()
+    private var items: [MatrixResult?]
+    init(count: Int) { items = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ r: MatrixResult) { lock.lock(); items[i] = r; lock.unlock() }
+    var all: [MatrixResult] { lock.lock(); defer { lock.unlock() }; return items.compactMap { $0 } }
+}
+
+final class Counter: @unchecked Sendable {
+    // @unchecked: every access holds `lock`.
+    private let lock = NSLock()
+    private var n = 0
+    func take(below limit: Int) -> Int? { lock.lock(); defer { lock.unlock() }; guard n < limit else { return nil }; n += 1; return n - 1 }
+}
+
+extension LoaderMatrix {
+    /// The adapters issue 13 names that this build has, in matrix order; the reference rows
+    /// need the corpus cases the variants were built from.
+    public static func standardAdapters(cases: [CorpusCase]) -> [any LoaderAdapter] {
+        var a: [any LoaderAdapter] = [QEMUPCAdapter(), QEMUPVHAdapter(), QEMUMicrovmAdapter(),
+                                      GrubAdapter.biosLinux, GrubAdapter.biosLinux16, GrubAdapter.efiLinux, GrubAdapter.efiHandover, OVMFKernelAdapter()]
+        a += extraAdapters
+        a += [ReferenceAdapter(.harness, cases: cases), ReferenceAdapter(.bundle, cases: cases)]
+        return a
+    }
+    /// Adapters kept in files of their own (ISOLINUX, iPXE, U-Boot, systemd-boot, kexec).
+    static var extraAdapters: [any LoaderAdapter] { [] }
+
+    /// `--quick`: one or two cells per loader, about a minute on two cores (CI).
+    public static let quick: Set<String> = [
+        "qemu-pc/bz-2.15", "qemu-pc/bz-2.01-initrd-quiet", "qemu-pvh/pvh-desc8", "qemu-microvm/bz-2.12", "qemu-microvm/pvh-desc8",
+        "grub-bios-linux/bz-2.15", "grub-bios-linux16/bz-2.15", "grub-efi-linux/efi-pe", "grub-efi-handover/efi-pe",
+        "ovmf-kernel/efi-pe", "ovmf-kernel/efi-handover", "reference-harnesskvm/bz-2.15", "reference-harnesskvm/bz-16bit-entry",
+        "reference-bundle/bz-2.15", "isolinux/bz-2.15", "ipxe/bz-2.15", "u-boot/bz-2.15", "systemd-boot/efi-pe",
+        "kexec-load/bz-2.15", "kexec-file/bz-2.15",
+    ]
 }

@@ -41,6 +41,10 @@ public struct QEMUBoot: Sendable {
     public var serialBudget: Int? = nil
     public var extraArguments: [String] = []
     public var executable: String? = nil
+    /// Another program in QEMU's place (a loader's own VMM, run by `CommandAdapter`): this
+    /// argument vector is run instead of QEMU's, with the same time limit, marker, bounded
+    /// capture of its stdout, and kill on every way out.
+    public var command: [String]? = nil
 
     public init(kernel: String, initrd: String? = nil, append: String? = nil) {
         self.kernel = kernel; self.initrd = initrd; self.append = append
@@ -110,11 +114,14 @@ public struct QEMUReport: Sendable {
 
 public enum QEMUError: Error, CustomStringConvertible, Equatable {
     case notInstalled(searched: [String])
+    /// A loader command's program (`QEMUBoot.command`) is not on PATH.
+    case programNotFound(String, searched: [String])
     case cannotStart(String, errno: Int32)
     case unreadableInput(String)
 
     public var description: String {
         switch self {
+        case let .programNotFound(p, s): "\(p) not found (looked in \(s.joined(separator: ", ")))"
         case .notInstalled(let s): "qemu-system-x86_64 not found (looked in \(s.joined(separator: ", "))); install it with: apt-get install qemu-system-x86"
         case let .cannotStart(exe, e): "cannot start \(exe): \(String(cString: strerror(e)))"
         case .unreadableInput(let p): "\(p): not a readable file"
@@ -145,9 +152,15 @@ public enum QEMURunner {
 
     public static func run(_ boot: QEMUBoot) throws(QEMUError) -> QEMUReport {
         for f in [boot.kernel, boot.initrd, boot.bios, boot.cdrom].compactMap({ $0 }) + boot.preload.map(\.file) where access(f, R_OK) != 0 { throw .unreadableInput(f) }
-        let exe = try executable(boot.executable)
         let accel = boot.accel.resolved()
-        let argv = [exe] + boot.arguments(accel: accel)
+        let argv: [String]
+        if let command = boot.command, let first = command.first {
+            guard let exe = first.contains("/") ? first : HostTools.find(first) else { throw .programNotFound(first, searched: HostTools.searched(first)) }
+            argv = [exe] + command.dropFirst()
+        } else {
+            argv = [try executable(boot.executable)] + boot.arguments(accel: accel)
+        }
+        let exe = argv[0]
 
         var out: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
         guard pipe(&out) == 0 else { throw .cannotStart(exe, errno: errno) }
