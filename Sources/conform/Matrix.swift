@@ -51,7 +51,7 @@ struct Matrix: ParsableCommand {
     func boot() throws -> MatrixReport {
         let index: ProbeIndex
         do { index = try ProbeIndex.read(probeImages + "/index.json") } catch { throw fail("\(error) (run tools/build-corpus.sh, or give --probe-images)") }
-        let all = LoaderMatrix.variants(index)
+        let all = LoaderMatrix.variants(index, probe: try? ProbeBuild.load())
         for v in variants where !all.contains(where: { $0.id == v }) { throw fail("--variant \(v): no such variant in \(index.file)") }
         let chosen = variants.isEmpty ? all : all.filter { variants.contains($0.id) }
         var adapters: [any LoaderAdapter]

@@ -133,7 +133,7 @@ public enum KnownDeviations {
                        evidence: "observed: memmap entry 5 type 0 in every microvm PVH boot; spec §4.11 BP-64 (types 1–7, Xen's 0xF000000x)") { i, _ in i.format == .elf },
         KnownDeviation(loader: "qemu-microvm", rule: "BP-65",
                        what: "leaves the module list entry's reserved word uncleared",
-                       evidence: "observed: module 0 reserved = 0x965000000 (not 0); start_info.h hvm_modlist_entry.reserved; spec §4.11 BP-65") { i, inputs in i.format == .elf },
+                       evidence: "observed: module 0 reserved = 0x965000000 (not 0); start_info.h hvm_modlist_entry.reserved; spec §4.11 BP-65") { i, inputs in i.format == .elf && inputs.initrdSize != nil },
     ]
 
     // OVMF 2022.11 and GRUB 2.06 EFI (Debian 12), docs/EFI.md "Deviations found, with evidence".
@@ -160,9 +160,21 @@ public enum KnownDeviations {
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-10", what: "clears boot_flag in boot_params (as GRUB for BIOS)",
                        evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux (ps_mouse/padding10 = 0); spec §4.1 BP-10") { _, _ in true },
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-21", what: "writes kernel_alignment 0x100000, below 1 << min_alignment",
-                       evidence: "observed (docs/EFI.md); grub 2.06 grub-core/loader/i386/linux.c allocate_pages; spec §4.3 BP-21") { _, _ in true },
+                       evidence: "observed (docs/EFI.md); grub 2.06 grub-core/loader/i386/linux.c allocate_pages; spec §4.3 BP-21") { i, _ in
+            KnownDeviation.version(i) >= 0x0205 && (i.headerBytes.u8(0x234) ?? 0) != 0 && (i.headerBytes.u32(0x230) ?? 0) > 0x10_0000
+        },
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-23", what: "does not load at a free pref_address",
-                       evidence: "observed (docs/EFI.md); grub 2.06 allocate_pages under EFI; spec §4.3 BP-23") { _, _ in true },
+                       evidence: "observed (docs/EFI.md); grub 2.06 allocate_pages under EFI; spec §4.3 BP-23") { i, _ in
+            KnownDeviation.version(i) >= 0x020A && (i.headerBytes.u8(0x234) ?? 0) != 0
+        },
+        KnownDeviation(loader: "grub-efi-linux", rule: "BP-04", what: "writes kernel_alignment (0x230) for protocols 2.03 and 2.04 (as GRUB for BIOS)",
+                       evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux; spec §1.2 kernel_alignment (2.05+), §4.1 BP-04") { i, _ in
+            let v = KnownDeviation.version(i); return v >= 0x0203 && KnownDeviation.headerEnd(i) <= 0x230
+        },
+        KnownDeviation(loader: "grub-efi-linux", rule: "BP-27", what: "passes up to 127 command-line bytes whatever cmdline_size says (as GRUB for BIOS)",
+                       evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux (maximal_cmdline_size floor of 128); spec §4.4 BP-27") { i, inputs in
+            KnownDeviation.cmdlineSize(i) < 127 && inputs.commandLine.count > KnownDeviation.cmdlineSize(i)
+        },
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-38", what: "passes e820 type 20, GRUB's own internal memory type, for OVMF's runtime-services region",
                        evidence: "observed (docs/EFI.md); grub-core/mmap/efi/mmap.c type translation; spec §4.6 BP-38") { _, _ in true },
     ]

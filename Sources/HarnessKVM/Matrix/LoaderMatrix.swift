@@ -26,12 +26,19 @@ public struct MatrixResult: Sendable {
 }
 
 public enum LoaderMatrix {
-    /// The variants of a probe index as files, with the entries each image offers.
-    public static func variants(_ index: ProbeIndex) -> [MatrixVariant] {
+    /// The variants of a probe index as files, with the entries each image offers. A header
+    /// may declare a handover entry where the probe has none (the corpus case `bz-handover`
+    /// tests the header, not the entry): with the probe build given, a handover entry counts
+    /// only where handover_offset + 0x200 is the probe's `efi_handover64`.
+    public static func variants(_ index: ProbeIndex, probe: ProbeBuild? = nil) -> [MatrixVariant] {
         index.variants.map { v in
             let path = index.imagePath(v)
             let bytes = (FileManager.default.contents(atPath: path)).map { [UInt8]($0) } ?? []
-            return MatrixVariant(id: v.id, kernel: path, initrd: index.initrdPath(v), commandLine: v.commandLine, entries: offeredEntries(kernel: bytes))
+            var entries = offeredEntries(kernel: bytes)
+            if let probe, let hov = bytes.u32(0x264), UInt64(hov) + 0x200 != probe.efiHandover64 {
+                entries.removeAll { $0 == .efiHandover64 || $0 == .efiHandover32 }
+            }
+            return MatrixVariant(id: v.id, kernel: path, initrd: index.initrdPath(v), commandLine: v.commandLine, entries: entries)
         }
     }
 
@@ -173,7 +180,7 @@ extension LoaderMatrix {
 
     static func expected(loader: String, variant v: MatrixVariant, commandLine: String) -> [KnownDeviation] {
         guard let k = try? FileSource(path: v.kernel), let image = try? ImageRecord.record(try KernelImage(source: k), source: k),
-              let inputs = try? InputRecord.of(commandLine: commandLine, initrd: nil) else { return [] }
+              let inputs = try? InputRecord.of(commandLine: commandLine, initrd: v.initrd.flatMap { try? FileSource(path: $0) }) else { return [] }
         return KnownDeviations.of(loader: loader, image: image, inputs: inputs)
     }
 }

@@ -40,6 +40,8 @@ extension MatrixReport {
             for f in x.fail where x.notes.contains(where: { $0.hasPrefix(f + ":") && $0.contains("known ") }) {
                 if let d = KnownDeviations.all.first(where: { $0.loader == loader && $0.rule == f }) { x.explained[f] = d }
             }
+            // A boot without a report that a recorded deviation explains says so in its notes.
+            if !x.report, let d = KnownDeviations.all.first(where: { d in d.loader == loader && d.preventsReport && x.notes.contains { $0.contains(d.what) } }) { x.explained[d.rule] = d }
             m.results.append(x)
         }
         return m
