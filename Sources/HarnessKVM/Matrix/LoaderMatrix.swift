@@ -206,7 +206,7 @@ extension LoaderMatrix {
     /// The adapters issue 13 names that this build has, in matrix order; the reference rows
     /// need the corpus cases the variants were built from.
     public static func standardAdapters(cases: [CorpusCase]) -> [any LoaderAdapter] {
-        var a: [any LoaderAdapter] = [QEMUPCAdapter(), QEMUPVHAdapter(), QEMUMicrovmAdapter(),
+        var a: [any LoaderAdapter] = [QEMUKernelAdapter.pc, QEMUKernelAdapter.pvhELF, QEMUKernelAdapter.microvm,
                                       GrubAdapter.biosLinux, GrubAdapter.biosLinux16, GrubAdapter.efiLinux, GrubAdapter.efiHandover, OVMFKernelAdapter()]
         a += extraAdapters
         a += [ReferenceAdapter(.harness, cases: cases), ReferenceAdapter(.bundle, cases: cases)]

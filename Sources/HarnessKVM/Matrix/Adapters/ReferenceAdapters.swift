@@ -19,7 +19,7 @@ public struct ReferenceAdapter: LoaderAdapter {
     public var unavailable: String? {
         switch path {
         case .harness: let a = KVMAvailability.check(); return a.isUsable ? nil : "HarnessKVM needs /dev/kvm: \(a.reason)"
-        case .bundle: return QEMUPCAdapter().unavailable
+        case .bundle: return QEMUKernelAdapter.pc.unavailable
         }
     }
     public func accepts(_ v: MatrixVariant) -> Bool {
