@@ -21,13 +21,22 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     /// loader ran (a test then does not require it to show).
     public let certain: Bool
 
-    public init(loader: String, rule: String, what: String, evidence: String, preventsReport: Bool = false, certain: Bool = true,
+    /// Whether any Linux of the last decade reads what the loader got wrong at the entry it
+    /// uses (false), or not (true); nil where that was not decided.
+    public let harmless: Bool?
+
+    public init(loader: String, rule: String, what: String, evidence: String, preventsReport: Bool = false, certain: Bool = true, harmless: Bool? = nil,
                 applies: @escaping @Sendable (ImageRecord, InputRecord) -> Bool) {
         self.loader = loader; self.rule = rule; self.what = what; self.evidence = evidence
-        self.preventsReport = preventsReport; self.certain = certain; self.applies = applies
+        self.preventsReport = preventsReport; self.certain = certain; self.harmless = harmless; self.applies = applies
     }
 
-    public var description: String { "known \(loader) deviation (\(rule)): \(what) [\(evidence)]" }
+    /// The loader versions the record was made against (KnownDeviations.versions).
+    public var version: String { KnownDeviations.versions[loader] ?? "" }
+
+    public var description: String {
+        "known \(loader) deviation (\(rule)\(version.isEmpty ? "" : ", " + version)): \(what)\(harmless == true ? " (harmless)" : "") [\(evidence)]"
+    }
 
     /// The protocol version of a bzImage record (0 without "HdrS").
     static func version(_ i: ImageRecord) -> UInt16 {
@@ -41,6 +50,15 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
 
 public enum KnownDeviations {
     public static let all: [KnownDeviation] = qemu + grubBIOS + qboot + efi
+
+    /// The versions the records were made against: Debian 12's packages on 2026-12-01. A
+    /// record that stops showing on a newer version is a change the matrix reports.
+    public static let versions: [String: String] = [
+        "qemu-pc": "QEMU 1:7.2+dfsg-7+deb12u18 (SeaBIOS, linuxboot_dma)", "qemu-microvm": "QEMU 1:7.2+dfsg-7+deb12u18 (qboot)",
+        "grub-bios-linux": "GRUB 2.06-13+deb12u2", "grub-bios-linux16": "GRUB 2.06-13+deb12u2",
+        "grub-efi-linux": "GRUB 2.06-13+deb12u2, OVMF 2022.11-6+deb12u2", "grub-efi-handover": "GRUB 2.06-13+deb12u2, OVMF 2022.11-6+deb12u2",
+        "ovmf-kernel": "OVMF 2022.11-6+deb12u2",
+    ]
 
     // QEMU 7.2, pc-bios/optionrom/linuxboot_dma.c, load_kernel(): "if (readw_addr32(setup_addr +
     // 0x206) < 0x203) writel_addr32(setup_addr + 0x22c, 0x37ffffff)". initrd_addr_max (0x22C)
@@ -58,7 +76,7 @@ public enum KnownDeviations {
         // real 2.02 kernel's setup code is corrupted the same way.
         KnownDeviation(loader: "qemu-pc", rule: "BP-04",
                        what: "writes initrd_addr_max at X+0x22C over the first instruction after a 2.02 header: the setup code never runs, no report",
-                       evidence: "qemu pc-bios/optionrom/linuxboot_dma.c load_kernel(); spec §1.2 initrd_addr_max (2.03+), §4.1 BP-04", preventsReport: true) { i, _ in
+                       evidence: "qemu pc-bios/optionrom/linuxboot_dma.c load_kernel(); spec §1.2 initrd_addr_max (2.03+), §4.1 BP-04", preventsReport: true, harmless: false) { i, _ in
             let v = KnownDeviation.version(i); return v >= 0x0200 && v < 0x0203 && KnownDeviation.headerEnd(i) + 3 > 0x22C
         },
     ]
@@ -72,7 +90,7 @@ public enum KnownDeviations {
         // 0xAA55) reaches the kernel as 0. Linux does not read it there, so it is harmless.
         KnownDeviation(loader: "grub-bios-linux", rule: "BP-10",
                        what: "clears boot_flag (0x1FE) in boot_params, a read-only header field, under GRUB's old names padding10/ps_mouse",
-                       evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux, include/grub/i386/linux.h struct linux_kernel_params; spec §1.2 boot_flag (R), §4.1 BP-10") { i, _ in
+                       evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux, include/grub/i386/linux.h struct linux_kernel_params; spec §1.2 boot_flag (R), §4.1 BP-10", harmless: true) { i, _ in
             KnownDeviation.version(i) >= 0x0203
         },
         // struct linux_kernel_params ends at 0x3FC (e820_map[(0x400 - 0x2d0) / 20]); GRUB builds
@@ -81,14 +99,14 @@ public enum KnownDeviations {
         // sector at +0x800). Whether it shows depends on that memory.
         KnownDeviation(loader: "grub-bios-linux", rule: "BP-11",
                        what: "builds boot_params in a structure that ends at 0x3FC and does not clear the rest of the 4 KiB page",
-                       evidence: "grub 2.06 include/grub/i386/linux.h struct linux_kernel_params (e820_map ends at 0x3FC); spec §2.4 step 1, §4.2 BP-11", certain: false) { i, _ in
+                       evidence: "grub 2.06 include/grub/i386/linux.h struct linux_kernel_params (e820_map ends at 0x3FC); spec §2.4 step 1, §4.2 BP-11", certain: false, harmless: true) { i, _ in
             KnownDeviation.version(i) >= 0x0203
         },
         // grub_cmd_linux: "linux_params.kernel_alignment = (1 << align)" for every protocol;
         // kernel_alignment (0x230) exists from 2.05, so a 2.03/2.04 header ends before it.
         KnownDeviation(loader: "grub-bios-linux", rule: "BP-04",
                        what: "writes kernel_alignment (0x230) for protocols 2.03 and 2.04, whose header ends before it",
-                       evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux; spec §1.2 kernel_alignment (2.05+), §4.1 BP-04") { i, _ in
+                       evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux; spec §1.2 kernel_alignment (2.05+), §4.1 BP-04", harmless: true) { i, _ in
             let v = KnownDeviation.version(i); return v >= 0x0203 && KnownDeviation.headerEnd(i) <= 0x230
         },
         // allocate_pages() first asks the relocator for exactly preferred_address (pref_address
@@ -96,7 +114,7 @@ public enum KnownDeviations {
         // pref_address is used as it is.
         KnownDeviation(loader: "grub-bios-linux", rule: "BP-21",
                        what: "loads a relocatable kernel at pref_address even when pref_address is not a multiple of kernel_alignment",
-                       evidence: "grub 2.06 grub-core/loader/i386/linux.c allocate_pages (grub_relocator_alloc_chunk_addr at preferred_address first); spec §4.3 BP-21") { i, _ in
+                       evidence: "grub 2.06 grub-core/loader/i386/linux.c allocate_pages (grub_relocator_alloc_chunk_addr at preferred_address first); spec §4.3 BP-21", harmless: false) { i, _ in
             let h = i.headerBytes
             guard KnownDeviation.version(i) >= 0x020A, (h.u8(0x234) ?? 0) != 0, let pref = h.u64(0x258), let align = h.u32(0x230), align != 0 else { return false }
             return pref % UInt64(align) != 0
@@ -140,7 +158,7 @@ public enum KnownDeviations {
     static let efi: [KnownDeviation] = [
         KnownDeviation(loader: "ovmf-kernel", rule: "BP-83",
                        what: "its legacy handover loader keeps the image's bytes up to 0x2ED in boot_params: it takes the header's end from the jump's opcode byte (0xEB) instead of its offset byte",
-                       evidence: "OvmfPkg/Library/LoadLinuxLib/Linux.c LoadLinuxInitializeKernelSetup (SetupEnd = 0x202 + (hdr.jump & 0xff)); docs/EFI.md §4.14 BP-83") { i, _ in
+                       evidence: "OvmfPkg/Library/LoadLinuxLib/Linux.c LoadLinuxInitializeKernelSetup (SetupEnd = 0x202 + (hdr.jump & 0xff)); docs/EFI.md §4.14 BP-83", harmless: true) { i, _ in
             offeredEntries(kernel: i.headerBytes).contains(.efiHandover64) && !offeredEntries(kernel: i.headerBytes).contains(.efiStub)
         },
         KnownDeviation(loader: "ovmf-kernel", rule: "BP-11",
