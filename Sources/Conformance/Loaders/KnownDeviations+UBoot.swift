@@ -1,0 +1,3 @@
+extension KnownDeviations {
+    public static let uboot: [KnownDeviation] = []
+}

@@ -1,0 +1,81 @@
+import Conformance
+import Foundation
+import HarnessKVM
+import Testing
+
+/// The probe variants as the loader matrix sees them (`MatrixVariant`: files, command line,
+/// offered entries), written once per process into a scratch directory from the probe build,
+/// so the suites do not depend on a `conform corpus --probe` run.
+enum MatrixFiles {
+    static let variants: Result<[MatrixVariant], HostToolError> = {
+        Result { () throws(HostToolError) in
+            guard case .success = Probe.build else { throw HostToolError("probe kernel unavailable: run Corpus/probe/build.sh") }
+            let dir: String
+            do { dir = try Scratch.directory("matrix-variants") } catch { throw HostToolError("\(error)") }
+            var out: [MatrixVariant] = []
+            for c in Probe.variants {
+                let ext = c.kind == "bzImage" ? "bzImage" : "elf"
+                let k = dir + "/\(c.id).\(ext)"
+                var rd: String? = nil
+                do {
+                    try Data(c.image).write(to: URL(fileURLWithPath: k))
+                    if let bytes = c.initrd { rd = dir + "/\(c.id).initrd"; try Data(bytes).write(to: URL(fileURLWithPath: rd!)) }
+                } catch { throw HostToolError("cannot write \(k): \(error)") }
+                out.append(MatrixVariant(id: c.id, kernel: k, initrd: rd, commandLine: c.options.commandLine, entries: offeredEntries(kernel: c.image)))
+            }
+            return out
+        }
+    }()
+
+    /// The ids of the variants `adapter` accepts (empty without a probe build).
+    static func ids(_ adapter: some LoaderAdapter) -> [String] { ((try? variants.get()) ?? []).filter { adapter.accepts($0) }.map(\.id) }
+
+    /// A prepared work directory per adapter, built once.
+    static func prepare(_ adapter: some LoaderAdapter) throws -> (work: String, variants: [MatrixVariant]) {
+        let all = try variants.get()
+        let work = try Scratch.directory("matrix-\(adapter.id)")
+        let mine = all.filter { adapter.accepts($0) }
+        try adapter.prepare(mine, work: work)
+        return (work, mine)
+    }
+}
+
+/// A matrix cell checked the way the entry-path suites check a loader: the probe reported, the
+/// only failures are the loader's recorded deviations (matched here against `records` too, the
+/// list this suite's loader keeps outside `KnownDeviations.all`), and each certain record that
+/// applies shows.
+func expectConforming(_ r: MatrixResult, variant v: MatrixVariant, records: [KnownDeviation]) throws {
+    let kernel = try FileSource(path: v.kernel)
+    let image = try ImageRecord.record(try KernelImage(source: kernel), source: kernel)
+    let inputs = try InputRecord.of(commandLine: v.commandLine, initrd: nil)
+    let applying = records.filter { $0.applies(image, inputs) }
+    let unexplained = r.unexplained.filter { rule in !applying.contains { $0.rule == rule } }
+    #expect(unexplained.isEmpty, "\(r.loader) \(v.id): \(unexplained) fail: \(r.failures.filter { unexplained.contains($0.rule) }.map { "\($0.rule): \($0.evidence)" })")
+    for d in applying where d.certain && !d.preventsReport {
+        #expect(r.fail.contains(d.rule), "\(d) no longer shows: update KnownDeviations")
+    }
+}
+
+/// U-Boot 2023.01 for x86 (Debian's u-boot-qemu, qemu-x86 `u-boot.rom` as QEMU's -bios),
+/// typed at over COM1: every bzImage variant is read from QEMU's FAT disk and booted with
+/// `zboot` (the 32-bit entry). Select with `swift test --filter MatrixUBoot`.
+@Suite("MatrixUBoot", .serialized)
+struct MatrixUBootTests {
+    static let adapter = UBootAdapter()
+    static let prepared: Result<(work: String, variants: [MatrixVariant]), any Error> = Result { try MatrixFiles.prepare(adapter) }
+
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: MatrixFiles.ids(adapter))
+    func ubootZbootsTheProbe(_ id: String) async throws {
+        _ = try Probe.require()
+        let (work, variants) = try Self.prepared.get()
+        let v = try #require(variants.first { $0.id == id })
+        let adapter = Self.adapter
+        let run = try await offPool { try adapter.boot(v, work: work, timeout: .seconds(120)) }
+        let r = LoaderMatrix.judge(run, variant: v, loader: adapter.id)
+        print("u-boot \(id): \(String(format: "%.2f", run.seconds)) s, \(run.outcome); fail \(r.fail) notes \(r.notes)")
+        #expect(run.refused == nil, "U-Boot refused \(id): \(run.refused ?? "")")
+        #expect(r.report, "\(id): no report: \(r.notes)")
+        #expect(r.entry == "32", "zboot enters at the 32-bit entry")
+        try expectConforming(r, variant: v, records: KnownDeviations.uboot)
+    }
+}
