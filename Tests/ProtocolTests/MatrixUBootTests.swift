@@ -72,10 +72,44 @@ struct MatrixUBootTests {
         let adapter = Self.adapter
         let run = try await offPool { try adapter.boot(v, work: work, timeout: .seconds(120)) }
         let r = LoaderMatrix.judge(run, variant: v, loader: adapter.id)
-        print("u-boot \(id): \(String(format: "%.2f", run.seconds)) s, \(run.outcome); fail \(r.fail) notes \(r.notes)")
+        print("u-boot \(id): \(String(format: "%.2f", run.seconds)) s, \(run.outcome); pass \(r.pass.count) warn \(r.warn) n/a \(r.na.count) fail \(r.fail) notes \(r.notes)")
         #expect(run.refused == nil, "U-Boot refused \(id): \(run.refused ?? "")")
         #expect(r.report, "\(id): no report: \(r.notes)")
         #expect(r.entry == "32", "zboot enters at the 32-bit entry")
         try expectConforming(r, variant: v, records: KnownDeviations.uboot)
+    }
+}
+
+/// systemd-boot 252 (Debian's systemd-boot-efi) under OVMF: each variant offering an EFI entry
+/// is a Type #1 loader entry on an ESP QEMU makes from a directory, chosen by loader.conf's
+/// `default`. The PE/COFF variant (`efi-pe`) is started at its PE entry with LoadOptions
+/// "initrd=\PATH OPTIONS" and the initrd on LoadFile2 too; a bzImage that is not a PE image is
+/// refused by LoadImage. Select with `swift test --filter MatrixSystemdBoot`.
+@Suite("MatrixSystemdBoot", .serialized)
+struct MatrixSystemdBootTests {
+    static let adapter = SystemdBootAdapter()
+    static let prepared: Result<(work: String, variants: [MatrixVariant]), any Error> = Result { try MatrixFiles.prepare(adapter) }
+
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: MatrixFiles.ids(adapter))
+    func systemdBootStartsTheProbe(_ id: String) async throws {
+        _ = try Probe.require()
+        let (work, variants) = try Self.prepared.get()
+        let v = try #require(variants.first { $0.id == id })
+        let adapter = Self.adapter
+        let run = try await offPool { try adapter.boot(v, work: work, timeout: .seconds(180)) }
+        let r = LoaderMatrix.judge(run, variant: v, loader: adapter.id)
+        print("systemd-boot \(id): \(String(format: "%.2f", run.seconds)) s, \(run.outcome); refused \(run.refused ?? "no"); pass \(r.pass.count) warn \(r.warn) n/a \(r.na.count) fail \(r.fail) notes \(r.notes)")
+        guard v.entries.contains(.efiStub) else {
+            // Not a PE image: the firmware's LoadImage refuses it and systemd-boot says so.
+            let why = try #require(run.refused, "systemd-boot should refuse \(id), which is not an EFI application: \(run.outcome)")
+            #expect(why.contains("Error loading") && why.contains("Unsupported"), "\(why)")
+            return
+        }
+        #expect(run.refused == nil, "systemd-boot refused \(id): \(run.refused ?? "")")
+        #expect(r.report, "\(id): no report: \(r.notes)")
+        #expect(r.entry == "efi-stub", "systemd-boot starts the kernel as an EFI application")
+        // The EFI rules were judged, not skipped.
+        for rule in ["BP-82", "BP-86", "BP-87", "BP-88", "BP-89", "BP-90"] { #expect(r.pass.contains(rule), "\(rule) did not pass: \(r.failures.filter { $0.rule == rule })") }
+        try expectConforming(r, variant: v, records: KnownDeviations.systemdBoot)
     }
 }

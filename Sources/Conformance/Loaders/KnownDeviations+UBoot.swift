@@ -1,3 +1,4 @@
 extension KnownDeviations {
     public static let uboot: [KnownDeviation] = []
+    public static let systemdBoot: [KnownDeviation] = []
 }

@@ -53,9 +53,10 @@ public struct QEMUBoot: Sendable {
     /// Firmware boots `cdrom` (no `-kernel`).
     public init(cdrom: String) { self.cdrom = cdrom }
 
-    /// Firmware alone (`-bios`, no `-kernel`, no CD): what it boots comes from a disk in
-    /// `extraArguments` or from what is typed at its console (`serialInput`).
-    public init(bios: String) { self.bios = bios }
+    /// Firmware alone, no `-kernel` and no CD: `bios` (nil: the machine's default, or pflash
+    /// drives in `extraArguments`); what it boots comes from a disk in `extraArguments` or from
+    /// what is typed at its console (`serialInput`).
+    public init(bios: String?) { self.bios = bios }
 
     /// The argument vector (after the executable): COM1 on stdout, isa-debug-exit at 0x501,
     /// no default devices, no display, no reboot.

@@ -59,6 +59,7 @@ public struct UBootAdapter: LoaderAdapter {
                 try "bootargs=\(v.commandLine)\n".write(toFile: fat + "/\(stem).env", atomically: true, encoding: .utf8)
             }
         } catch let e as HostToolError { throw e } catch { throw HostToolError("cannot write U-Boot's FAT directory \(fat): \(error.localizedDescription)") }
+        _ = try QEMUPoison.files(in: work)
     }
 
     static func copy(_ from: String, to: String) throws {
@@ -83,6 +84,9 @@ public struct UBootAdapter: LoaderAdapter {
         guard access(fat + "/\(Self.fileStem(v)).env", R_OK) == 0 else { throw HostToolError("\(v.id): not prepared in \(fat) (call prepare first)") }
         var b = QEMUBoot(bios: Self.rom)
         b.machine = "pc"; b.timeout = timeout
+        // Memory nobody wrote holds the poison pattern, as real RAM holds whatever it held
+        // (QEMUPoison; the files are prepare's).
+        b.preload = QEMUPoison.ranges.indices.map { (file: work + "/poison-\($0).bin", address: QEMUPoison.ranges[$0].start) }
         // snapshot=on: QEMU's FAT emulation never writes back to the directory.
         b.extraArguments = ["-drive", "if=ide,format=raw,snapshot=on,file=fat:\(fat)"]
         b.serialInput = Self.commands(v)
@@ -104,7 +108,7 @@ public struct UBootAdapter: LoaderAdapter {
 
     static func notes(_ r: QEMUReport) -> [String] {
         var n: [String] = []
-        if let line = r.serialText.components(separatedBy: "\n").first(where: { $0.hasPrefix("Kernel command line:") }) {
+        if let line = r.serialText.replacingOccurrences(of: "\r", with: "").components(separatedBy: "\n").first(where: { $0.hasPrefix("Kernel command line:") }) {
             n.append("U-Boot: " + line.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         return n
