@@ -113,3 +113,85 @@ struct MatrixSystemdBootTests {
         try expectConforming(r, variant: v, records: KnownDeviations.systemdBoot)
     }
 }
+
+/// `QEMUBoot.serialInput`, the typing U-Boot's adapter relies on: the script alone, and
+/// through `QEMURunner` with a stand-in process for QEMU (a shell script that prompts on
+/// stdout and reads stdin), so no guest and no machine speed is involved.
+@Suite("MatrixUBootSerialInput")
+struct MatrixUBootSerialInputTests {
+    @Test func stepsFireInOrderAcrossChunks() {
+        var s = SerialInputScript([(after: "Hit any key", send: " "), (after: "=> ", send: "ide reset\r"), (after: "=> ", send: "zboot\r")])
+        #expect(s.feed(Array("U-Boot 2023.01\nHit any ".utf8)).isEmpty)
+        #expect(String(decoding: s.feed(Array("key to stop autoboot: 2".utf8)), as: UTF8.self) == " ")
+        // One prompt, one step: the second "=> " must arrive after the first was answered.
+        #expect(String(decoding: s.feed(Array("\n=".utf8)), as: UTF8.self) == "")
+        #expect(String(decoding: s.feed(Array("> ".utf8)), as: UTF8.self) == "ide reset\r")
+        #expect(s.sent == 2 && !s.finished)
+        #expect(String(decoding: s.feed(Array("ide reset\nReset IDE: OK\n=> ".utf8)), as: UTF8.self) == "zboot\r")
+        #expect(s.finished)
+        #expect(s.feed(Array("=> => ".utf8)).isEmpty, "nothing is typed after the last step")
+    }
+
+    @Test func severalStepsInOneChunk() {
+        var s = SerialInputScript([(after: "a", send: "1"), (after: "b", send: "2"), (after: "b", send: "3")])
+        // "b" before "a" does not count for the second step; each "b" after "a" answers one step.
+        #expect(String(decoding: s.feed(Array("b a b b".utf8)), as: UTF8.self) == "123")
+    }
+
+    @Test func emptyAfterFiresAtOnceAndMemoryStaysBounded() {
+        var s = SerialInputScript([(after: "", send: "go\r"), (after: "never", send: "x")])
+        #expect(String(decoding: s.feed([0x41]), as: UTF8.self) == "go\r")
+        for _ in 0..<100 { _ = s.feed([UInt8](repeating: 0x6E, count: 10_000)) }   // "nnnn…": never a match
+        #expect(s.sent == 1)
+        #expect(s.pendingCount < "never".utf8.count, "what cannot be part of a match is dropped")
+    }
+
+    /// Writes a stand-in "QEMU" that prompts twice and echoes what it reads.
+    static func standIn(_ dir: String, _ body: String) -> String {
+        let script = dir + "/qemu-stand-in.sh"
+        FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\n\(body)\n".utf8), attributes: [.posixPermissions: 0o755])
+        return script
+    }
+
+    @Test(.hangGuard) func runnerTypesAfterEachPrompt() async throws {
+        let dir = try Scratch.directory("serial-input")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var b = QEMUBoot(bios: nil)
+        b.executable = Self.standIn(dir, "printf 'login: '; read a; printf 'got %s\\npassword: ' \"$a\"; read b; printf 'got %s\\n' \"$b\"; exit 3")
+        b.timeout = .seconds(60)
+        b.serialInput = [(after: "login: ", send: "root\n"), (after: "password: ", send: "secret\n")]
+        let run = b
+        let r = try await offPool { try QEMURunner.run(run) }
+        #expect(r.outcome == .exited(status: 3), "\(r.summary)")
+        #expect(r.serialText == "login: got root\npassword: got secret\n")
+        #expect(r.serialInputSent == 2)
+    }
+
+    /// Without serialInput stdin stays /dev/null (a read sees end of file at once), as before.
+    @Test(.hangGuard) func noInputMeansDevNull() async throws {
+        let dir = try Scratch.directory("serial-input")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var b = QEMUBoot(bios: nil)
+        b.executable = Self.standIn(dir, "if read a; then echo read; else echo eof; fi; readlink /proc/self/fd/0")
+        b.timeout = .seconds(60)
+        let run = b
+        let r = try await offPool { try QEMURunner.run(run) }
+        #expect(r.serialText == "eof\n/dev/null\n", "\(r.summary)")
+        #expect(r.serialInputSent == 0)
+    }
+
+    /// Typing at a process that has already exited neither raises SIGPIPE in this process nor
+    /// blocks: the text is dropped and the run ends as the process did.
+    @Test(.hangGuard) func typingAfterExitIsHarmless() async throws {
+        let dir = try Scratch.directory("serial-input")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var b = QEMUBoot(bios: nil)
+        b.executable = Self.standIn(dir, "exec 0<&-; printf 'prompt> '; exit 0")
+        b.timeout = .seconds(60)
+        b.serialInput = [(after: "prompt> ", send: String(repeating: "x", count: 1 << 20))]
+        let run = b
+        let r = try await offPool { try QEMURunner.run(run) }
+        #expect(r.outcome == .exited(status: 0), "\(r.summary)")
+        #expect(r.serialText == "prompt> ")
+    }
+}

@@ -150,6 +150,8 @@ public struct SerialInputScript: Sendable {
     public init(_ steps: [(after: String, send: String)]) { self.steps = steps.map { (Array($0.after.utf8), Array($0.send.utf8)) } }
 
     public var finished: Bool { sent == steps.count }
+    /// Bytes kept while waiting for the next step's text (fewer than its length).
+    public var pendingCount: Int { pending.count }
 
     /// Takes the next bytes of COM1; returns what to type now (possibly several steps' worth).
     public mutating func feed<C: Collection>(_ chunk: C) -> [UInt8] where C.Element == UInt8 {
