@@ -30,11 +30,12 @@ enum MatrixFiles {
     /// The ids of the variants `adapter` accepts (empty without a probe build).
     static func ids(_ adapter: some LoaderAdapter) -> [String] { ((try? variants.get()) ?? []).filter { adapter.accepts($0) }.map(\.id) }
 
-    /// A prepared work directory per adapter, built once.
-    static func prepare(_ adapter: some LoaderAdapter) throws -> (work: String, variants: [MatrixVariant]) {
+    /// A prepared work directory per adapter, built once; `extra` are variants made in the test
+    /// (a variant's image with other inputs).
+    static func prepare(_ adapter: some LoaderAdapter, extra: [MatrixVariant] = []) throws -> (work: String, variants: [MatrixVariant]) {
         let all = try variants.get()
         let work = try Scratch.directory("matrix-\(adapter.id)")
-        let mine = all.filter { adapter.accepts($0) }
+        let mine = all.filter { adapter.accepts($0) } + extra
         try adapter.prepare(mine, work: work)
         return (work, mine)
     }
@@ -62,7 +63,13 @@ func expectConforming(_ r: MatrixResult, variant v: MatrixVariant, records: [Kno
 @Suite("MatrixUBoot", .serialized)
 struct MatrixUBootTests {
     static let adapter = UBootAdapter()
-    static let prepared: Result<(work: String, variants: [MatrixVariant]), any Error> = Result { try MatrixFiles.prepare(adapter) }
+    /// bz-cmdline-at-limit's image (cmdline_size 32) asked to boot with a 48-byte line.
+    static let overLimitID = "bz-cmdline-over-limit"
+    static let prepared: Result<(work: String, variants: [MatrixVariant]), any Error> = Result {
+        let atLimit = try MatrixFiles.variants.get().first { $0.id == "bz-cmdline-at-limit" }
+        let extra = atLimit.map { [MatrixVariant(id: overLimitID, kernel: $0.kernel, initrd: nil, commandLine: String(repeating: "a", count: 48), entries: $0.entries)] } ?? []
+        return try MatrixFiles.prepare(adapter, extra: extra)
+    }
 
     @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: MatrixFiles.ids(adapter))
     func ubootZbootsTheProbe(_ id: String) async throws {
@@ -77,6 +84,23 @@ struct MatrixUBootTests {
         #expect(r.report, "\(id): no report: \(r.notes)")
         #expect(r.entry == "32", "zboot enters at the 32-bit entry")
         try expectConforming(r, variant: v, records: KnownDeviations.uboot)
+    }
+
+    /// BP-27: asked for a line longer than cmdline_size, U-Boot passes all of it (no
+    /// truncation, no refusal): its recorded deviation, which must show.
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard)
+    func ubootPassesAnOverlongCommandLine() async throws {
+        _ = try Probe.require()
+        let (work, variants) = try Self.prepared.get()
+        let v = try #require(variants.first { $0.id == Self.overLimitID }, "no bz-cmdline-at-limit variant")
+        let adapter = Self.adapter
+        let run = try await offPool { try adapter.boot(v, work: work, timeout: .seconds(120)) }
+        let r = LoaderMatrix.judge(run, variant: v, loader: adapter.id)
+        print("u-boot \(v.id): \(String(format: "%.2f", run.seconds)) s, \(run.outcome); fail \(r.fail) notes \(r.notes)")
+        #expect(r.report, "\(v.id): no report: \(r.notes)")
+        #expect(run.notes.contains { $0.contains(String(repeating: "a", count: 48)) }, "U-Boot printed the whole line: \(run.notes)")
+        try expectConforming(r, variant: v, records: KnownDeviations.uboot)
+        #expect(r.fail == ["BP-27"], "\(r.failures.map { "\($0.rule): \($0.evidence)" })")
     }
 }
 
