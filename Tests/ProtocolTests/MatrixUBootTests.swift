@@ -65,9 +65,14 @@ struct MatrixUBootTests {
     static let adapter = UBootAdapter()
     /// bz-cmdline-at-limit's image (cmdline_size 32) asked to boot with a 48-byte line.
     static let overLimitID = "bz-cmdline-over-limit"
+    static let notAKernelID = "not-a-kernel"
     static let prepared: Result<(work: String, variants: [MatrixVariant]), any Error> = Result {
         let atLimit = try MatrixFiles.variants.get().first { $0.id == "bz-cmdline-at-limit" }
-        let extra = atLimit.map { [MatrixVariant(id: overLimitID, kernel: $0.kernel, initrd: nil, commandLine: String(repeating: "a", count: 48), entries: $0.entries)] } ?? []
+        var extra = atLimit.map { [MatrixVariant(id: overLimitID, kernel: $0.kernel, initrd: nil, commandLine: String(repeating: "a", count: 48), entries: $0.entries)] } ?? []
+        // Bytes that are no kernel (an initrd): zboot must refuse them.
+        if let rd = try MatrixFiles.variants.get().compactMap(\.initrd).first {
+            extra.append(MatrixVariant(id: notAKernelID, kernel: rd, initrd: nil, commandLine: "console=ttyS0", entries: []))
+        }
         return try MatrixFiles.prepare(adapter, extra: extra)
     }
 
@@ -84,6 +89,31 @@ struct MatrixUBootTests {
         #expect(r.report, "\(id): no report: \(r.notes)")
         #expect(r.entry == "32", "zboot enters at the 32-bit entry")
         try expectConforming(r, variant: v, records: KnownDeviations.uboot)
+    }
+
+    /// A refusal ends the run at once (the typed `|| echo` marker) and is recorded with
+    /// U-Boot's words, not judged: zboot checks boot_flag first (load_zimage, kernel_magic_ok).
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard)
+    func ubootRefusalEndsTheRun() async throws {
+        _ = try Probe.require()
+        let (work, variants) = try Self.prepared.get()
+        let v = try #require(variants.first { $0.id == Self.notAKernelID })
+        let adapter = Self.adapter
+        let run = try await offPool { try adapter.boot(v, work: work, timeout: .seconds(120)) }
+        let why = try #require(run.refused, "zboot should refuse bytes without boot_flag: \(run.outcome)")
+        #expect(why.contains("Invalid Boot Flag") && why.contains("Kernel loading failed"), "\(why)")
+        #expect(run.outcome.contains("marker"), "the run ended on the failure marker, not the time limit: \(run.outcome)")
+        let r = LoaderMatrix.judge(run, variant: v, loader: adapter.id)
+        #expect(!r.booted && !r.report && r.notes.contains { $0.hasPrefix("refused: ") })
+    }
+
+    @Test func failedCommandIsReadFromTheConsole() {
+        let text = "=> fatload ide 0:1 ${loadaddr} x.bzImage" + UBootAdapter.failureEcho + "\r\n18944 bytes read\r\n=> zboot ${loadaddr} ${filesize}" + UBootAdapter.failureEcho
+            + "\r\nError: Invalid Boot Flag (found 0x0000, expected 0xaa55)\r\n## Kernel loading failed ...\r\n" + UBootAdapter.failureMarker + "\r\n=> "
+        let (command, output) = UBootAdapter.failedCommand(text)
+        #expect(command == "zboot ${loadaddr} ${filesize}")
+        #expect(output == "Error: Invalid Boot Flag (found 0x0000, expected 0xaa55) | ## Kernel loading failed ...")
+        #expect(UBootAdapter.failedCommand("no marker here").command == "")
     }
 
     /// BP-27: asked for a line longer than cmdline_size, U-Boot passes all of it (no

@@ -39,8 +39,8 @@ public struct UBootAdapter: LoaderAdapter {
 
     /// Printed by U-Boot's `echo` when a typed command fails. Typed as two quoted words, so the
     /// echo of the typed line does not contain it; the run ends on it.
-    static let failureMarker = "conform: u-boot stopped"
-    static let failureEcho = " || echo \"conform:\" \"u-boot stopped\""
+    public static let failureMarker = "conform: u-boot stopped"
+    public static let failureEcho = " || echo \"conform:\" \"u-boot stopped\""
 
     /// Writes every variant's kernel, initrd and `ID.env` (`bootargs=COMMAND LINE`, read with
     /// `env import -t`: any character, any length, no shell quoting) into one directory, and
@@ -116,7 +116,7 @@ public struct UBootAdapter: LoaderAdapter {
 
     /// The typed command that failed and what U-Boot printed for it (its lines before the
     /// failure marker), from the console text.
-    static func failedCommand(_ text: String) -> (command: String, output: String) {
+    public static func failedCommand(_ text: String) -> (command: String, output: String) {
         let lines = text.replacingOccurrences(of: "\r", with: "").components(separatedBy: "\n")
         guard let end = lines.lastIndex(where: { $0.hasPrefix(failureMarker) }),
               let start = lines[..<end].lastIndex(where: { $0.hasPrefix("=> ") }) else { return ("", "") }
