@@ -63,12 +63,14 @@ func expectConforming(_ r: MatrixResult, variant v: MatrixVariant, records: [Kno
 @Suite("MatrixUBoot", .serialized)
 struct MatrixUBootTests {
     static let adapter = UBootAdapter()
-    /// bz-cmdline-at-limit's image (cmdline_size 32) asked to boot with a 48-byte line.
+    /// bz-cmdline-at-limit's image (cmdline_size 32) asked to boot with a 48-byte line that
+    /// also holds what U-Boot's shell and `env import` would change if not escaped.
     static let overLimitID = "bz-cmdline-over-limit"
+    static let overLimitLine = #"a\b \w "q" ${x} 'y' ;# $(z)"# + String(repeating: "a", count: 21)
     static let notAKernelID = "not-a-kernel"
     static let prepared: Result<(work: String, variants: [MatrixVariant]), any Error> = Result {
         let atLimit = try MatrixFiles.variants.get().first { $0.id == "bz-cmdline-at-limit" }
-        var extra = atLimit.map { [MatrixVariant(id: overLimitID, kernel: $0.kernel, initrd: nil, commandLine: String(repeating: "a", count: 48), entries: $0.entries)] } ?? []
+        var extra = atLimit.map { [MatrixVariant(id: overLimitID, kernel: $0.kernel, initrd: nil, commandLine: overLimitLine, entries: $0.entries)] } ?? []
         // Bytes that are no kernel (an initrd): zboot must refuse them.
         if let rd = try MatrixFiles.variants.get().compactMap(\.initrd).first {
             extra.append(MatrixVariant(id: notAKernelID, kernel: rd, initrd: nil, commandLine: "console=ttyS0", entries: []))
@@ -107,6 +109,11 @@ struct MatrixUBootTests {
         #expect(!r.booted && !r.report && r.notes.contains { $0.hasPrefix("refused: ") })
     }
 
+    @Test func environmentFileEscapesBackslashes() {
+        #expect(UBootAdapter.environmentFile(#"a\b c\d"#) == #"bootargs=a\\b c\\d"# + "\n")
+        #expect(UBootAdapter.environmentFile("console=ttyS0") == "bootargs=console=ttyS0\n")
+    }
+
     @Test func failedCommandIsReadFromTheConsole() {
         let text = "=> fatload ide 0:1 ${loadaddr} x.bzImage" + UBootAdapter.failureEcho + "\r\n18944 bytes read\r\n=> zboot ${loadaddr} ${filesize}" + UBootAdapter.failureEcho
             + "\r\nError: Invalid Boot Flag (found 0x0000, expected 0xaa55)\r\n## Kernel loading failed ...\r\n" + UBootAdapter.failureMarker + "\r\n=> "
@@ -128,7 +135,8 @@ struct MatrixUBootTests {
         let r = LoaderMatrix.judge(run, variant: v, loader: adapter.id)
         print("u-boot \(v.id): \(String(format: "%.2f", run.seconds)) s, \(run.outcome); fail \(r.fail) notes \(r.notes)")
         #expect(r.report, "\(v.id): no report: \(r.notes)")
-        #expect(run.notes.contains { $0.contains(String(repeating: "a", count: 48)) }, "U-Boot printed the whole line: \(run.notes)")
+        #expect(Self.overLimitLine.utf8.count == 48)
+        #expect(run.notes.contains { $0.contains(Self.overLimitLine) }, "U-Boot printed the whole line: \(run.notes)")
         try expectConforming(r, variant: v, records: KnownDeviations.uboot)
         #expect(r.fail == ["BP-27"], "\(r.failures.map { "\($0.rule): \($0.evidence)" })")
     }

@@ -56,10 +56,16 @@ public struct UBootAdapter: LoaderAdapter {
                 }
                 try Self.copy(v.kernel, to: fat + "/\(stem).bzImage")
                 if let rd = v.initrd { try Self.copy(rd, to: fat + "/\(stem).initrd") }
-                try "bootargs=\(v.commandLine)\n".write(toFile: fat + "/\(stem).env", atomically: true, encoding: .utf8)
+                try Self.environmentFile(v.commandLine).write(toFile: fat + "/\(stem).env", atomically: true, encoding: .utf8)
             }
         } catch let e as HostToolError { throw e } catch { throw HostToolError("cannot write U-Boot's FAT directory \(fat): \(error.localizedDescription)") }
         _ = try QEMUPoison.files(in: work)
+    }
+
+    /// `bootargs=LINE` for `env import -t`, which takes a backslash as an escape (lib/hashtable.c
+    /// himport_r; measured: "a\\b c\d" imports as "a\b cd"), so each one is doubled.
+    public static func environmentFile(_ commandLine: String) -> String {
+        "bootargs=" + commandLine.replacingOccurrences(of: "\\", with: "\\\\") + "\n"
     }
 
     static func copy(_ from: String, to: String) throws {
