@@ -150,9 +150,17 @@ struct MatrixUBootTests {
 @Suite("MatrixSystemdBoot", .serialized)
 struct MatrixSystemdBootTests {
     static let adapter = SystemdBootAdapter()
-    static let prepared: Result<(work: String, variants: [MatrixVariant]), any Error> = Result { try MatrixFiles.prepare(adapter) }
+    /// efi-pe with a line systemd-boot's entry parser would change if it were written as it is
+    /// (blanks around it, quotes at both ends, a backslash).
+    static let oddLineID = "efi-pe-odd-line"
+    static let oddLine = #" "console=ttyS0 a\b 'c' "d" "#
+    static let prepared: Result<(work: String, variants: [MatrixVariant]), any Error> = Result {
+        let pe = try MatrixFiles.variants.get().first { $0.id == "efi-pe" }
+        let extra = pe.map { [MatrixVariant(id: oddLineID, kernel: $0.kernel, initrd: $0.initrd, commandLine: oddLine, entries: $0.entries)] } ?? []
+        return try MatrixFiles.prepare(adapter, extra: extra)
+    }
 
-    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: MatrixFiles.ids(adapter))
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: MatrixFiles.ids(adapter) + [oddLineID])
     func systemdBootStartsTheProbe(_ id: String) async throws {
         _ = try Probe.require()
         let (work, variants) = try Self.prepared.get()
@@ -173,6 +181,14 @@ struct MatrixSystemdBootTests {
         // The EFI rules were judged, not skipped.
         for rule in ["BP-82", "BP-86", "BP-87", "BP-88", "BP-89", "BP-90"] { #expect(r.pass.contains(rule), "\(rule) did not pass: \(r.failures.filter { $0.rule == rule })") }
         try expectConforming(r, variant: v, records: KnownDeviations.systemdBoot)
+    }
+
+    @Test func optionsSurviveTheEntryParser() {
+        #expect(SystemdBootAdapter.optionsValue("console=ttyS0 hello") == "console=ttyS0 hello")
+        #expect(SystemdBootAdapter.optionsValue(" a ") == "\" a \"")
+        #expect(SystemdBootAdapter.optionsValue("\"q\"") == "\"\"q\"\"")
+        #expect(SystemdBootAdapter.optionsValue("\"q") == "\"q")
+        #expect(SystemdBootAdapter.optionsValue("\"") == "\"\"\"")
     }
 }
 

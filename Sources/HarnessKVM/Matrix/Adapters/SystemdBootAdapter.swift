@@ -39,8 +39,18 @@ public struct SystemdBootAdapter: LoaderAdapter {
         let s = stem(v)
         var lines = ["title \(v.id)", "linux /\(s).bzImage"]
         if v.initrd != nil { lines.append("initrd /\(s).initrd") }
-        if !v.commandLine.isEmpty { lines.append("options \(v.commandLine)") }
+        if !v.commandLine.isEmpty { lines.append("options " + optionsValue(v.commandLine)) }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The `options` value that systemd-boot reads back as `line`: its parser
+    /// (`line_get_key_value`) trims spaces and tabs around the line and removes one pair of
+    /// double quotes around the value, so a line that has either gets quotes put around it.
+    public static func optionsValue(_ line: String) -> String {
+        let blank: Set<Character> = [" ", "\t"]
+        let padded = line.first.map { blank.contains($0) } == true || line.last.map { blank.contains($0) } == true
+        let quoted = line.count >= 1 && line.first == "\"" && line.last == "\""
+        return padded || quoted ? "\"" + line + "\"" : line
     }
 
     /// The LoadOptions systemd-boot 252 gives the kernel: "initrd=PATH" for each initrd (the
