@@ -224,11 +224,29 @@ struct MatrixUBootSerialInputTests {
         #expect(s.pendingCount < "never".utf8.count, "what cannot be part of a match is dropped")
     }
 
-    /// Writes a stand-in "QEMU" that prompts twice and echoes what it reads.
+    /// Writes a stand-in "QEMU" script. The file is written through a close-on-exec descriptor:
+    /// one inherited by a process another test spawns meanwhile would keep it open for writing,
+    /// and exec would then fail with ETXTBSY (status 126 from setpriv; seen in a full run).
     static func standIn(_ dir: String, _ body: String) -> String {
         let script = dir + "/qemu-stand-in.sh"
-        FileManager.default.createFile(atPath: script, contents: Data("#!/bin/sh\n\(body)\n".utf8), attributes: [.posixPermissions: 0o755])
+        let fd = open(script, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        if fd >= 0 {
+            let bytes = Array("#!/bin/sh\n\(body)\n".utf8)
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
         return script
+    }
+
+    /// Runs a stand-in; a run whose exec met ETXTBSY anyway (status 126, nothing printed: a
+    /// descriptor for the script held by some other process's fork) is tried again, twice.
+    static func runStandIn(_ b: QEMUBoot) async throws -> QEMUReport {
+        var r = try await offPool { try QEMURunner.run(b) }
+        for _ in 0..<2 where r.outcome == .exited(status: 126) && r.serial.isEmpty {
+            usleep(200_000)
+            r = try await offPool { try QEMURunner.run(b) }
+        }
+        return r
     }
 
     @Test(.hangGuard) func runnerTypesAfterEachPrompt() async throws {
@@ -238,8 +256,7 @@ struct MatrixUBootSerialInputTests {
         b.executable = Self.standIn(dir, "printf 'login: '; read a; printf 'got %s\\npassword: ' \"$a\"; read b; printf 'got %s\\n' \"$b\"; exit 3")
         b.timeout = .seconds(60)
         b.serialInput = [(after: "login: ", send: "root\n"), (after: "password: ", send: "secret\n")]
-        let run = b
-        let r = try await offPool { try QEMURunner.run(run) }
+        let r = try await Self.runStandIn(b)
         #expect(r.outcome == .exited(status: 3), "\(r.summary)")
         #expect(r.serialText == "login: got root\npassword: got secret\n")
         #expect(r.serialInputSent == 2)
@@ -252,8 +269,7 @@ struct MatrixUBootSerialInputTests {
         var b = QEMUBoot(bios: nil)
         b.executable = Self.standIn(dir, "if read a; then echo read; else echo eof; fi; readlink /proc/self/fd/0")
         b.timeout = .seconds(60)
-        let run = b
-        let r = try await offPool { try QEMURunner.run(run) }
+        let r = try await Self.runStandIn(b)
         #expect(r.serialText == "eof\n/dev/null\n", "\(r.summary)")
         #expect(r.serialInputSent == 0)
     }
@@ -267,8 +283,7 @@ struct MatrixUBootSerialInputTests {
         b.executable = Self.standIn(dir, "exec 0<&-; printf 'prompt> '; exit 0")
         b.timeout = .seconds(60)
         b.serialInput = [(after: "prompt> ", send: String(repeating: "x", count: 1 << 20))]
-        let run = b
-        let r = try await offPool { try QEMURunner.run(run) }
+        let r = try await Self.runStandIn(b)
         #expect(r.outcome == .exited(status: 0), "\(r.summary)")
         #expect(r.serialText == "prompt> ")
     }

@@ -216,10 +216,9 @@ public enum QEMURunner {
         // cannot raise SIGPIPE in this process when QEMU has already exited.
         var input: [Int32] = [-1, -1]
         if !boot.serialInput.isEmpty {
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &input) == 0 else {
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0, &input) == 0 else {
                 let e = errno; for fd in out + err { close(fd) }; throw .cannotStart(exe, errno: e)
             }
-            for fd in input { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
             _ = fcntl(input[0], F_SETFL, fcntl(input[0], F_GETFL) | O_NONBLOCK)
             posix_spawn_file_actions_adddup2(&actions, input[1], 0)
         } else {
