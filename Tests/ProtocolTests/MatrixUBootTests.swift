@@ -210,6 +210,13 @@ struct MatrixUBootSerialInputTests {
         #expect(s.feed(Array("=> => ".utf8)).isEmpty, "nothing is typed after the last step")
     }
 
+    /// `QEMUBoot(bios:)`: firmware alone, no -kernel, no CD; nil leaves the machine's own.
+    @Test func firmwareAloneHasNoKernel() {
+        let a = QEMUBoot(bios: "/x/u-boot.rom").arguments(accel: .tcg)
+        #expect(a.contains("-bios") && a.contains("/x/u-boot.rom") && !a.contains("-kernel") && !a.contains("-cdrom"))
+        #expect(!QEMUBoot(bios: nil).arguments(accel: .tcg).contains("-bios"))
+    }
+
     @Test func severalStepsInOneChunk() {
         var s = SerialInputScript([(after: "a", send: "1"), (after: "b", send: "2"), (after: "b", send: "3")])
         // "b" before "a" does not count for the second step; each "b" after "a" answers one step.
