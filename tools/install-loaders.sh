@@ -9,6 +9,7 @@
 # loader is missing.
 set -euo pipefail
 pkgs=(qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin xorriso mtools)
+pkgs+=(u-boot-qemu systemd-boot-efi)   # U-Boot for x86 (qemu-x86 u-boot.rom, zboot); systemd-boot under OVMF
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "install-loaders: all present (${pkgs[*]})"; exit 0; fi

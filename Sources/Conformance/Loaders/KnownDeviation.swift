@@ -49,7 +49,7 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
 }
 
 public enum KnownDeviations {
-    public static let all: [KnownDeviation] = qemu + grubBIOS + qboot + efi
+    public static let all: [KnownDeviation] = qemu + grubBIOS + qboot + efi + uboot + systemdBoot
 
     /// The versions the records were made against: Debian 12's packages on 2026-12-01. A
     /// record that stops showing on a newer version is a change the matrix reports.
@@ -58,6 +58,7 @@ public enum KnownDeviations {
         "grub-bios-linux": "GRUB 2.06-13+deb12u2", "grub-bios-linux16": "GRUB 2.06-13+deb12u2",
         "grub-efi-linux": "GRUB 2.06-13+deb12u2, OVMF 2022.11-6+deb12u2", "grub-efi-handover": "GRUB 2.06-13+deb12u2, OVMF 2022.11-6+deb12u2",
         "ovmf-kernel": "OVMF 2022.11-6+deb12u2",
+        "u-boot": "U-Boot 2023.01+dfsg-2+deb12u3 (qemu-x86)", "systemd-boot": "systemd-boot 252.39-1~deb12u2, OVMF 2022.11-6+deb12u2",
     ]
 
     // QEMU 7.2, pc-bios/optionrom/linuxboot_dma.c, load_kernel(): "if (readw_addr32(setup_addr +

@@ -45,6 +45,10 @@ public struct QEMUBoot: Sendable {
     /// argument vector is run instead of QEMU's, with the same time limit, marker, bounded
     /// capture of its stdout, and kill on every way out.
     public var command: [String]? = nil
+    /// Text typed into COM1 (QEMU's stdin), for loaders driven over their serial console
+    /// (U-Boot): each `send` is written once its `after` has appeared on COM1 after the previous
+    /// step's text, in order. Empty: stdin is /dev/null, as before.
+    public var serialInput: [(after: String, send: String)] = []
 
     public init(kernel: String, initrd: String? = nil, append: String? = nil) {
         self.kernel = kernel; self.initrd = initrd; self.append = append
@@ -52,6 +56,11 @@ public struct QEMUBoot: Sendable {
 
     /// Firmware boots `cdrom` (no `-kernel`).
     public init(cdrom: String) { self.cdrom = cdrom }
+
+    /// Firmware alone, no `-kernel` and no CD: `bios` (nil: the machine's default, or pflash
+    /// drives in `extraArguments`); what it boots comes from a disk in `extraArguments` or from
+    /// what is typed at its console (`serialInput`).
+    public init(bios: String?) { self.bios = bios }
 
     /// The argument vector (after the executable): COM1 on stdout, isa-debug-exit at 0x501,
     /// no default devices, no display, no reboot.
@@ -103,6 +112,8 @@ public struct QEMUReport: Sendable {
     public let command: [String]
     /// QEMU's own messages (its errors name the cause, e.g. a kernel it cannot load).
     public let stderr: String
+    /// How many `QEMUBoot.serialInput` steps were typed (their `after` text appeared).
+    public var serialInputSent: Int = 0
     public var serialText: String { String(decoding: serial, as: UTF8.self) }
     /// A one-line account for error messages.
     public var summary: String {
@@ -131,6 +142,50 @@ public enum QEMUError: Error, CustomStringConvertible, Equatable {
 
 extension Duration {
     public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// The serial-console typing of `QEMUBoot.serialInput`, apart from any process so it can be
+/// tested alone: fed COM1's bytes as they arrive, it returns the bytes to type. Each step's
+/// `after` is looked for only in what arrived after the previous step's match; memory stays
+/// bounded by the longest `after` (what cannot be part of a match is dropped).
+public struct SerialInputScript: Sendable {
+    private let steps: [(after: [UInt8], send: [UInt8])]
+    /// Steps typed so far.
+    public private(set) var sent = 0
+    private var pending: [UInt8] = []
+
+    public init(_ steps: [(after: String, send: String)]) { self.steps = steps.map { (Array($0.after.utf8), Array($0.send.utf8)) } }
+
+    public var finished: Bool { sent == steps.count }
+    /// Bytes kept while waiting for the next step's text (fewer than its length).
+    public var pendingCount: Int { pending.count }
+
+    /// Takes the next bytes of COM1; returns what to type now (possibly several steps' worth).
+    public mutating func feed<C: Collection>(_ chunk: C) -> [UInt8] where C.Element == UInt8 {
+        guard !finished else { return [] }
+        pending += chunk
+        var out: [UInt8] = []
+        while sent < steps.count {
+            let needle = steps[sent].after
+            guard let end = Self.end(of: needle, in: pending) else {
+                if pending.count >= needle.count, needle.count > 0 { pending.removeFirst(pending.count - needle.count + 1) }
+                break
+            }
+            out += steps[sent].send
+            pending.removeFirst(end)
+            sent += 1
+        }
+        if finished { pending = [] }
+        return out
+    }
+
+    /// The index just past the first occurrence of `needle` in `hay` (0 for an empty needle).
+    static func end(of needle: [UInt8], in hay: [UInt8]) -> Int? {
+        guard !needle.isEmpty else { return 0 }
+        guard hay.count >= needle.count else { return nil }
+        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && hay[i..<i + needle.count].elementsEqual(needle) { return i + needle.count }
+        return nil
+    }
 }
 
 /// Starts qemu-system-x86_64, reads COM1 from its stdout, enforces the time limit and always
@@ -170,7 +225,18 @@ public enum QEMURunner {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // Typed input goes through a socket pair rather than a pipe: `send` with MSG_NOSIGNAL
+        // cannot raise SIGPIPE in this process when QEMU has already exited.
+        var input: [Int32] = [-1, -1]
+        if !boot.serialInput.isEmpty {
+            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0, &input) == 0 else {
+                let e = errno; for fd in out + err { close(fd) }; throw .cannotStart(exe, errno: e)
+            }
+            _ = fcntl(input[0], F_SETFL, fcntl(input[0], F_GETFL) | O_NONBLOCK)
+            posix_spawn_file_actions_adddup2(&actions, input[1], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
         // QEMU gets 0, 1 and 2 and nothing else: no descriptor the caller opened without
@@ -195,13 +261,15 @@ public enum QEMURunner {
         let start = ContinuousClock.now
         let rc = posix_spawn(&pid, spawnArgv[0], &actions, &attr, cargs, environ)
         close(out[1]); close(err[1])
-        guard rc == 0 else { close(out[0]); close(err[0]); throw .cannotStart(exe, errno: rc) }
+        if input[1] >= 0 { close(input[1]) }
+        guard rc == 0 else { close(out[0]); close(err[0]); if input[0] >= 0 { close(input[0]) }; throw .cannotStart(exe, errno: rc) }
 
         var reaped = false
         var waitStatus: Int32 = 0
         defer {
             if !reaped { kill(pid, SIGKILL); while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {} }
             close(out[0]); close(err[0])
+            if input[0] >= 0 { close(input[0]) }
         }
 
         var serial: [UInt8] = [], dropped = 0, stderrBytes: [UInt8] = []
@@ -213,6 +281,18 @@ public enum QEMURunner {
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var outcome: QEMUOutcome? = nil
         let deadline = start + boot.timeout
+        var script = SerialInputScript(boot.serialInput)
+        var typed: [UInt8] = []
+        /// Writes what is due without blocking; what the socket does not take waits for the
+        /// next turn of the loop. A write error (QEMU gone) drops the rest.
+        func flushTyped() {
+            while !typed.isEmpty {
+                let n = typed.withUnsafeBytes { send(input[0], $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if n > 0 { typed.removeFirst(n); continue }
+                if n < 0 && (errno == EAGAIN || errno == EINTR) { return }
+                typed.removeAll(); return
+            }
+        }
 
         func exitedNow() -> Bool {
             let r = waitpid(pid, &waitStatus, WNOHANG)
@@ -229,7 +309,8 @@ public enum QEMURunner {
                 if exitedNow() { break }
                 usleep(2000); continue
             }
-            let n = poll(&fds, nfds_t(fds.count), 50)
+            if !typed.isEmpty { flushTyped() }
+            let n = poll(&fds, nfds_t(fds.count), typed.isEmpty ? 50 : 10)
             if n < 0 && errno != EINTR { break }
             for i in fds.indices where fds[i].fd >= 0 && fds[i].revents != 0 {
                 let got = buffer.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
@@ -239,6 +320,7 @@ public enum QEMURunner {
                     if stderrBytes.count < 1 << 16 { stderrBytes += chunk.prefix((1 << 16) - stderrBytes.count) }
                     continue
                 }
+                if input[0] >= 0 { typed += script.feed(chunk); flushTyped() }
                 let keep = min(got, max(0, boot.serialLimit - serial.count))
                 serial += chunk.prefix(keep); dropped += got - keep
                 if let budget = boot.serialBudget, serial.count + dropped >= budget { outcome = .serialBudgetReached }
@@ -256,7 +338,8 @@ public enum QEMURunner {
         }
         let elapsed = ContinuousClock.now - start
         return QEMUReport(outcome: outcome!, markerSeen: markerAt != nil, serial: serial, serialDropped: dropped, toMarker: markerAt, elapsed: elapsed,
-                          accel: accel, command: argv, stderr: String(decoding: stderrBytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                          accel: accel, command: argv, stderr: String(decoding: stderrBytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines),
+                          serialInputSent: script.sent)
     }
 
     /// Boots a reference-loader bundle on QEMU's pc machine through its -bios stub (no
