@@ -9,15 +9,22 @@ struct MatrixMedium: Sendable {
     let variants: [MatrixVariant]
 
     /// Writes every bzImage variant into a scratch directory and runs the adapter's `prepare`.
-    static func build(_ adapter: some LoaderAdapter, kind: String) -> Result<MatrixMedium, HostToolError> {
+    /// `commandLines` replaces a variant's command line; `extra` adds files that are no probe
+    /// (id, bytes), booted with "console=ttyS0".
+    static func build(_ adapter: some LoaderAdapter, kind: String, only: Set<String>? = nil, commandLines: [String: String] = [:], extra: [(String, [UInt8])] = []) -> Result<MatrixMedium, HostToolError> {
         Result { () throws(HostToolError) in
             let work: String
             do { work = try Scratch.directory(kind) } catch { throw HostToolError("cannot make a scratch directory: \(error)") }
             var variants: [MatrixVariant] = []
-            for c in ProbeFiles.bzVariants {
+            for c in ProbeFiles.bzVariants where only?.contains(c.id) ?? true {
                 let f: (kernel: String, initrd: String?)
                 do { f = try ProbeFiles.write(c, to: work) } catch { throw HostToolError("cannot write \(c.id): \(error)") }
-                variants.append(MatrixVariant(id: c.id, kernel: f.kernel, initrd: f.initrd, commandLine: c.options.commandLine, entries: offeredEntries(kernel: c.image)))
+                variants.append(MatrixVariant(id: c.id, kernel: f.kernel, initrd: f.initrd, commandLine: commandLines[c.id] ?? c.options.commandLine, entries: offeredEntries(kernel: c.image)))
+            }
+            for (id, bytes) in extra {
+                let k = work + "/\(id).bin"
+                guard FileManager.default.createFile(atPath: k, contents: Data(bytes)) else { throw HostToolError("cannot write \(k)") }
+                variants.append(MatrixVariant(id: id, kernel: k, initrd: nil, commandLine: "console=ttyS0", entries: []))
             }
             do { try adapter.prepare(variants, work: work) } catch let e as HostToolError { throw e } catch { throw HostToolError("\(adapter.id) prepare: \(error)") }
             return MatrixMedium(work: work, variants: variants)
@@ -27,10 +34,34 @@ struct MatrixMedium: Sendable {
     func variant(_ id: String) throws -> MatrixVariant { try #require(variants.first { $0.id == id }, "no variant \(id) on the medium") }
 }
 
+/// A rule the judge gets wrong for a loader's run: the failure is the judge's, not the loader's.
+/// Reported on issue 13 and left for the rule's owner to fix; until then the test expects the
+/// failure, and says so once it no longer shows.
+struct JudgeBug: Sendable {
+    let rule: String
+    let why: String
+    let applies: @Sendable (_ version: UInt16, _ loadFlags: UInt8) -> Bool
+
+    /// BP-45 fails a protocol 2.00/2.01 bzImage (LOADED_HIGH) whose real-mode code is not at
+    /// 0x90000. The spec's own §1.2 (setup_move_size: "For 2.00/2.01: bytes … that the kernel
+    /// moves to 0x90000; must cover the command line") and §3 (2.00: "The real-mode part may
+    /// load elsewhere but the kernel copies it to 0x90000 … Use setup_move_size to have the
+    /// command line moved with it"), like Linux's boot.rst setup_move_size ("if the real mode
+    /// kernel is not loaded at 0x90000, it gets moved there later in the loading sequence"),
+    /// allow it; 0x90000 is required only for old (no "HdrS") and zImage kernels. ISOLINUX
+    /// (load_linux.c: real_mode_base 0x10000 when LOAD_HIGH, old_cmd_line_magic and
+    /// setup_move_size set) and iPXE (bzimage.c: rm_kernel_seg 0x1000 for a bzImage, cmdline
+    /// magic and setup_move_size set) do exactly that; BP-30 passes for both.
+    static let oldBzImageElsewhere = JudgeBug(rule: "BP-45", why: "BP-45 requires X = 0x90000 for a 2.00/2.01 bzImage, which the spec (§1.2 setup_move_size, §3 2.00) lets load elsewhere") { v, flags in
+        v >= 0x0200 && v < 0x0202 && flags & 1 != 0
+    }
+}
+
 /// Judges one run the way the matrix does, with `recorded` (this loader's deviations, until
 /// they are part of KnownDeviations.all) explaining failures too: no unexplained failure, and
-/// each certain recorded deviation that applies still shows.
-func expectMatrixCell(_ run: LoaderRun, variant v: MatrixVariant, image c: CorpusCase, loader: String, recorded: [KnownDeviation], entry: EntryPoint) throws {
+/// each certain recorded deviation that applies still shows. `judgeBugs` are failures the judge
+/// gets wrong: expected, and reported when they stop showing.
+func expectMatrixCell(_ run: LoaderRun, variant v: MatrixVariant, image c: CorpusCase, loader: String, recorded: [KnownDeviation], judgeBugs: [JudgeBug] = [], entry: EntryPoint) throws {
     let result = LoaderMatrix.judge(run, variant: v, loader: loader)
     #expect(result.booted, "\(loader) \(v.id): \(result.notes)")
     #expect(result.report, "\(loader) \(v.id): no probe report: \(result.notes); \(run.outcome); serial: \(String(decoding: run.serial.suffix(300), as: UTF8.self))")
@@ -41,11 +72,17 @@ func expectMatrixCell(_ run: LoaderRun, variant v: MatrixVariant, image c: Corpu
     let image = try ImageRecord.record(try KernelImage(source: MemorySource(name: c.id, bytes: c.image)), source: MemorySource(name: c.id, bytes: c.image))
     let inputs = try InputRecord.of(commandLine: run.expectedCommandLine, initrd: nil)
     let mine = recorded.filter { $0.loader == loader && $0.applies(image, inputs) }
-    let unexplained = result.unexplained.filter { rule in !mine.contains { $0.rule == rule } }
+    let hdrS = c.image.u32(0x202) == 0x5372_6448 // "HdrS"
+    let bugs = judgeBugs.filter { $0.applies(hdrS ? c.image.u16(0x206) ?? 0 : 0, hdrS && c.image.count > 0x211 ? c.image[0x211] : 0) }
+    let unexplained = result.unexplained.filter { rule in !mine.contains { $0.rule == rule } && !bugs.contains { $0.rule == rule } }
     #expect(unexplained.isEmpty, "\(loader) \(v.id): unexplained failures \(unexplained): \(result.failures.filter { unexplained.contains($0.rule) })")
     for d in mine where !d.preventsReport && d.certain {
         #expect(result.fail.contains(d.rule), "\(d) no longer shows: update KnownDeviations")
     }
+    for b in bugs {
+        #expect(result.fail.contains(b.rule), "the judge bug (\(b.why)) no longer shows: remove it from the test")
+    }
+    print("matrix \(loader) \(v.id): entry \(result.entry), \(String(format: "%.2f", run.seconds)) s, failing \(result.fail)")
 }
 
 /// ISOLINUX 6.04 (Debian's isolinux and syslinux-common) boots every bzImage variant from one
@@ -68,7 +105,30 @@ struct MatrixISOLINUXTests {
         let run = try await offPool { try Self.adapter.boot(v, work: m.work, timeout: .seconds(60)) }
         #expect(run.refused == nil, "ISOLINUX refused \(c.id): \(run.refused ?? "")")
         #expect(run.outcome.hasPrefix("QEMU exited with status 1"), "\(run.outcome)")
+        try expectMatrixCell(run, variant: v, image: c, loader: Self.adapter.id, recorded: KnownDeviations.syslinux,
+                             judgeBugs: [.oldBzImageElsewhere], entry: .setup16)
+    }
+
+    /// Not a kernel: ISOLINUX says so and returns to its prompt, where the run ends (the
+    /// "boot:" marker), long before the time limit. A 374-byte command line for a kernel whose
+    /// cmdline_size is 256 (bz-2.06) reaches it cut to 255 bytes: the recorded BP-27 deviation.
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard)
+    func refusalEndsTheRunAndLongLinesAreCutOneShort() async throws {
+        _ = try Probe.require()
+        let long = (0..<75).map { String(format: "x%03d", $0) }.joined(separator: " ")
+        let m = try MatrixMedium.build(Self.adapter, kind: "isolinux-edge", only: ["bz-2.06"], commandLines: ["bz-2.06": long],
+                                       extra: [("not-a-kernel", [UInt8](repeating: 0, count: 1024))]).get()
+        let junk = try m.variant("not-a-kernel")
+        let refused = try await offPool { try Self.adapter.boot(junk, work: m.work, timeout: .seconds(60)) }
+        #expect(refused.refused?.contains("Booting kernel failed: Invalid argument") == true, "\(refused.outcome): \(refused.refused ?? "not refused")")
+        #expect(!refused.outcome.contains("timed out"), "the prompt should end the run: \(refused.outcome)")
+        let v = try m.variant("bz-2.06")
+        let c = try #require(ProbeFiles.bzVariants.first { $0.id == "bz-2.06" })
+        let run = try await offPool { try Self.adapter.boot(v, work: m.work, timeout: .seconds(60)) }
         try expectMatrixCell(run, variant: v, image: c, loader: Self.adapter.id, recorded: KnownDeviations.syslinux, entry: .setup16)
+        let image = try ImageRecord.record(try KernelImage(source: MemorySource(name: c.id, bytes: c.image)), source: MemorySource(name: c.id, bytes: c.image))
+        let inputs = try InputRecord.of(commandLine: run.expectedCommandLine, initrd: nil)
+        #expect(KnownDeviations.syslinux.contains { $0.rule == "BP-27" && $0.applies(image, inputs) })
     }
 
     /// The command line ISOLINUX builds, from syslinux 6.04's readconfig.c, execute.c and
@@ -102,6 +162,26 @@ struct MatrixIPXETests {
         let run = try await offPool { try Self.adapter.boot(v, work: m.work, timeout: .seconds(120)) }
         #expect(run.refused == nil, "iPXE refused \(c.id): \(run.refused ?? "")")
         #expect(run.outcome.hasPrefix("QEMU exited with status 1"), "\(run.outcome)")
+        try expectMatrixCell(run, variant: v, image: c, loader: Self.adapter.id, recorded: KnownDeviations.ipxe,
+                             judgeBugs: [.oldBzImageElsewhere], entry: .setup16)
+    }
+
+    /// Not a kernel: iPXE's `boot` fails, the script reports the error and returns to the BIOS,
+    /// and the run ends long before the time limit with iPXE's error number. A 374-byte command
+    /// line for a protocol 2.03 kernel (limit 255) reaches it whole: the recorded BP-27 deviation.
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard)
+    func failureEndsTheRunAndOldKernelsGetLongLines() async throws {
+        _ = try Probe.require()
+        let long = (0..<75).map { String(format: "x%03d", $0) }.joined(separator: " ")
+        let m = try MatrixMedium.build(Self.adapter, kind: "ipxe-edge", only: ["bz-2.03"], commandLines: ["bz-2.03": long],
+                                       extra: [("not-a-kernel", [UInt8](repeating: 0, count: 1024))]).get()
+        let junk = try m.variant("not-a-kernel")
+        let refused = try await offPool { try Self.adapter.boot(junk, work: m.work, timeout: .seconds(120)) }
+        #expect(refused.refused?.hasPrefix("iPXE's boot failed with iPXE error 0x") == true, "\(refused.outcome): \(refused.refused ?? "not refused")")
+        #expect(refused.outcome.hasPrefix("QEMU exited"), "the BIOS reset should end the run: \(refused.outcome)")
+        let v = try m.variant("bz-2.03")
+        let c = try #require(ProbeFiles.bzVariants.first { $0.id == "bz-2.03" })
+        let run = try await offPool { try Self.adapter.boot(v, work: m.work, timeout: .seconds(120)) }
         try expectMatrixCell(run, variant: v, image: c, loader: Self.adapter.id, recorded: KnownDeviations.ipxe, entry: .setup16)
     }
 

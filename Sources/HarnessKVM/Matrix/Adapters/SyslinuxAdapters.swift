@@ -112,7 +112,9 @@ public struct ISOLINUXAdapter: LoaderAdapter {
     }
 
     /// ISOLINUX's words when it cannot boot a label; it then waits at its "boot:" prompt.
-    static let failures = ["Could not find kernel image", "failed!", "Kernel load failure", "Invalid or corrupt kernel image", "isolinux-select:", "Failed to load"]
+    /// (ldlinux kernel.c, execute.c, and the selector's own message; measured: a file that is
+    /// no kernel gives "Booting kernel failed: Invalid argument".)
+    static let failures = ["Could not find kernel image", "failed", "Kernel load failure", "Invalid or corrupt kernel image", "isolinux-select:", "Failed to load"]
 
     public func boot(_ v: MatrixVariant, work: String, timeout: Duration) throws -> LoaderRun {
         // The variant's position must be the one `prepare` gave it: `work` holds the config.
