@@ -166,18 +166,21 @@ struct MatrixIPXETests {
                              judgeBugs: [.oldBzImageElsewhere], entry: .setup16)
     }
 
-    /// Not a kernel: iPXE's `boot` fails, the script reports the error and returns to the BIOS,
-    /// and the run ends long before the time limit with iPXE's error number. A 374-byte command
-    /// line for a protocol 2.03 kernel (limit 255) reaches it whole: the recorded BP-27 deviation.
+    /// Not a kernel: iPXE's `kernel` fails ("Exec format error", 0x2e008001), the script
+    /// reports it and returns to the BIOS, and the run ends long before the time limit. The file
+    /// is 1 MiB because iPXE runs any unrecognised image of at most 0xA0000 - 0x7C00 bytes as a
+    /// PXE boot program (src/arch/x86/image/pxe_image.c pxe_probe): a small file of zeros is
+    /// executed, not refused, and only the time limit ends that run. A 374-byte command line
+    /// for a protocol 2.03 kernel (limit 255) reaches it whole: the recorded BP-27 deviation.
     @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard)
     func failureEndsTheRunAndOldKernelsGetLongLines() async throws {
         _ = try Probe.require()
         let long = (0..<75).map { String(format: "x%03d", $0) }.joined(separator: " ")
         let m = try MatrixMedium.build(Self.adapter, kind: "ipxe-edge", only: ["bz-2.03"], commandLines: ["bz-2.03": long],
-                                       extra: [("not-a-kernel", [UInt8](repeating: 0, count: 1024))]).get()
+                                       extra: [("not-a-kernel", [UInt8](repeating: 0, count: 1 << 20))]).get()
         let junk = try m.variant("not-a-kernel")
         let refused = try await offPool { try Self.adapter.boot(junk, work: m.work, timeout: .seconds(120)) }
-        #expect(refused.refused?.hasPrefix("iPXE's boot failed with iPXE error 0x") == true, "\(refused.outcome): \(refused.refused ?? "not refused")")
+        #expect(refused.refused == "iPXE's kernel failed with iPXE error 0x2e008001 (https://ipxe.org/err/2e008001)", "\(refused.outcome): \(refused.refused ?? "not refused")")
         #expect(refused.outcome.hasPrefix("QEMU exited"), "the BIOS reset should end the run: \(refused.outcome)")
         let v = try m.variant("bz-2.03")
         let c = try #require(ProbeFiles.bzVariants.first { $0.id == "bz-2.03" })

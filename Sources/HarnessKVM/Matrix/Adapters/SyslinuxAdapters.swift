@@ -63,10 +63,14 @@ public struct ISOLINUXAdapter: LoaderAdapter {
             guard let f = n[v.id] else { continue }
             out += ["LABEL \(label(v))", "  KERNEL \(f.kernel)"]
             if let rd = f.initrd { out.append("  INITRD \(rd)") }
-            out += ["  APPEND \(v.commandLine)", ""]
+            out += ["  APPEND \(oneLine(v.commandLine))", ""]
         }
         return out.joined(separator: "\n")
     }
+
+    /// A config line cannot hold a line break: ISOLINUX can pass none, so they become spaces
+    /// (in APPEND and in the expected command line alike; `boot` notes it).
+    static func oneLine(_ s: String) -> String { String(s.map { $0.isNewline ? " " : $0 }) }
 
     /// select.lua: run the label named by the SMBIOS system serial number.
     static let selector = """
@@ -81,7 +85,7 @@ public struct ISOLINUXAdapter: LoaderAdapter {
     /// The command line ISOLINUX gives the kernel for `v` (see the type's comment).
     public static func commandLine(_ v: MatrixVariant, kernel: String, initrd: String?) -> String {
         // readconfig.c: the config parser drops APPEND's leading white space; "-" means none.
-        let append = String(v.commandLine.drop { $0 == " " || $0 == "\t" })
+        let append = String(oneLine(v.commandLine).drop { $0 == " " || $0 == "\t" })
         let a = append == "-" ? "" : append
         let rest = (a.isEmpty ? "" : " " + a) + (initrd.map { " initrd=" + $0 } ?? "")
         // execute.c skips the spaces after the kernel's name.
@@ -138,7 +142,8 @@ public struct ISOLINUXAdapter: LoaderAdapter {
             let said = text2.split(whereSeparator: \.isNewline).map(String.init).filter { l in Self.failures.contains { l.contains($0) } }
             refused = said.isEmpty ? "ISOLINUX returned to its prompt: " + String(text2.suffix(200)) : said.joined(separator: " | ")
         }
-        return LoaderRun(r, expectedCommandLine: Self.commandLine(v, kernel: kernel, initrd: initrd), refused: refused)
+        let notes = v.commandLine.contains(where: \.isNewline) ? ["the command line's line breaks were passed as spaces: an ISOLINUX config line cannot hold them"] : []
+        return LoaderRun(r, expectedCommandLine: Self.commandLine(v, kernel: kernel, initrd: initrd), refused: refused, notes: notes)
     }
 }
 
@@ -174,7 +179,7 @@ public struct IPXEAdapter: LoaderAdapter {
     /// split_command, concat_args); it knows no quotes (a quoted line reaches the kernel with its
     /// quotes, measured) and expands `${…}` settings. So the words go unquoted and what the
     /// kernel should see is the words joined by single spaces.
-    public static func words(_ commandLine: String) -> [String] { commandLine.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init) }
+    public static func words(_ commandLine: String) -> [String] { commandLine.split(whereSeparator: { $0 == " " || $0 == "\t" || $0.isNewline }).map(String.init) }
 
     /// Where a failing script reports: QEMU forwards the guest's TCP connections to this address
     /// into a host file (`guestfwd=…-chardev:…`), so the HTTP request iPXE makes lands there.
@@ -237,6 +242,9 @@ public struct IPXEAdapter: LoaderAdapter {
         let sent = (FileManager.default.contents(atPath: report)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let refused = (try? ProbeReport.parse(serial: r.serial)) == nil ? Self.failure(sent) : nil
         let expected = Self.words(v.commandLine).joined(separator: " ")
-        return LoaderRun(r, expectedCommandLine: expected, refused: refused)
+        var notes: [String] = []
+        if expected != v.commandLine { notes.append("iPXE's script passes the command line's words joined by single spaces") }
+        if v.commandLine.contains("${") { notes.append("the command line holds ${…}, which iPXE's script expands: the expected line is not what the kernel can get") }
+        return LoaderRun(r, expectedCommandLine: expected, refused: refused, notes: notes)
     }
 }
