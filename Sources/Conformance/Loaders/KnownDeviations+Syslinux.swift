@@ -9,7 +9,8 @@ extension KnownDeviations {
     // cmdline_max_len is the header's cmdline_size (0x238, 2.06+). The field is the longest
     // string without the NUL (spec §1.2 cmdline_size, §4.4 BP-27), so a line of cmdline_size
     // bytes or more reaches the kernel one byte shorter than the limit allows. Before 2.06
-    // syslinux uses 256 with the NUL, i.e. 255 bytes: right.
+    // syslinux uses 256 with the NUL, i.e. 255 bytes: right. Seen with bz-cmdline-at-limit
+    // (cmdline_size 32: 31 bytes arrive) and MatrixISOLINUX's long-line test (256: 255 arrive).
     public static let syslinux: [KnownDeviation] = [
         KnownDeviation(loader: "isolinux", rule: "BP-27",
                        what: "cuts a command line of cmdline_size bytes or more to cmdline_size - 1 bytes: it counts the NUL in cmdline_size",
@@ -22,7 +23,8 @@ extension KnownDeviations {
     // ( ( bzimg->version >= 0x0206 ) ? bzimg->bzhdr.cmdline_size : BZI_CMDLINE_SIZE )" with
     // BZI_CMDLINE_SIZE 0x7ff (include/bzimage.h), and bzimage_set_cmdline() copies up to that
     // many bytes: a protocol < 2.06 kernel, whose limit is 255 bytes (spec §4.4 BP-27), gets up
-    // to 2046. No probe variant asks for more than 255 bytes, so the matrix does not show it.
+    // to 2046. No probe variant asks for more than 255 bytes; MatrixIPXE's long-line test shows
+    // it (374 bytes reach a 2.03 kernel whole).
     public static let ipxe: [KnownDeviation] = [
         KnownDeviation(loader: "ipxe", rule: "BP-27",
                        what: "passes up to 2046 command-line bytes to a kernel before protocol 2.06, whose limit is 255",
