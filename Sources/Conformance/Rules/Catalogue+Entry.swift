@@ -48,8 +48,12 @@ extension RuleCatalogue {
         Rule("BP-45", "real-mode part placement (16-bit entry)", reference: "§4.8; BOOT memory layout",
              statement: "The real-mode part is at X = 0x90000 for protocols < 2.02, else at X ≥ 0x10000, with the header at X+0x1F1.") { c in
             guard c.entryPoint == .setup16 else { return .na("not the 16-bit entry (a VMM loader enters at 32/64/PVH; the 16-bit entry needs BIOS services)") }
-            guard let x = c.B, let zp = c.zp else { return noZeroPage }
-            return .check([(c.version >= 0x0202 ? x >= 0x1_0000 : x == 0x9_0000, "real-mode base X = \(hex(x)) for protocol \(ProtocolVersion(rawValue: c.version))"),
+            guard let x = c.B, let zp = c.zp else { return noZeroPage(c) }
+            // 0x90000 binds old kernels (no "HdrS") and zImages. A 2.00/2.01 bzImage may be
+            // loaded elsewhere: the kernel moves setup_move_size bytes to 0x90000 (§1.2
+            // setup_move_size, §3 2.00; boot.rst), which BP-30 judges.
+            let bz = c.version >= 0x0200 && zp.u32(0x202) == 0x5372_6448 && zp[0x211] & 1 != 0
+            return .check([(bz ? x >= 0x1_0000 : x == 0x9_0000, "real-mode base X = \(hex(x)) for protocol \(ProtocolVersion(rawValue: c.version))\(bz ? "" : ", not a bzImage: 0x90000")"),
                            (zp.u32(0x202) == 0x5372_6448, "no HdrS at X+0x202")], ok: "X = \(hex(x))")
         },
         Rule("BP-46", "16-bit entry registers", reference: "§4.8; BOOT \"Running the Kernel\"",

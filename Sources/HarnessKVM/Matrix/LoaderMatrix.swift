@@ -213,7 +213,7 @@ extension LoaderMatrix {
         return a
     }
     /// Adapters kept in files of their own (ISOLINUX, iPXE, U-Boot, systemd-boot, kexec).
-    static var extraAdapters: [any LoaderAdapter] { [UBootAdapter(), SystemdBootAdapter()] }
+    static var extraAdapters: [any LoaderAdapter] { [ISOLINUXAdapter(), IPXEAdapter(), UBootAdapter(), SystemdBootAdapter()] }
 
     /// `--quick`: one or two cells per loader, about a minute on two cores (CI).
     public static let quick: Set<String> = [
