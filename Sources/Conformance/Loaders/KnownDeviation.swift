@@ -180,8 +180,8 @@ public enum KnownDeviations {
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-10", what: "clears boot_flag in boot_params (as GRUB for BIOS)",
                        evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux (ps_mouse/padding10 = 0); spec §4.1 BP-10") { _, _ in true },
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-21", what: "writes kernel_alignment 0x100000, below 1 << min_alignment",
-                       evidence: "observed (docs/EFI.md); grub 2.06 grub-core/loader/i386/linux.c allocate_pages; spec §4.3 BP-21") { i, _ in
-            KnownDeviation.version(i) >= 0x0205 && (i.headerBytes.u8(0x234) ?? 0) != 0 && (i.headerBytes.u32(0x230) ?? 0) > 0x10_0000
+                       evidence: "observed in the matrix for every relocatable 2.10+ image with kernel_alignment 2 MiB (not with 16 MiB, not before 2.10); grub 2.06 grub-core/loader/i386/linux.c allocate_pages; spec §4.3 BP-21") { i, _ in
+            KnownDeviation.version(i) >= 0x020A && (i.headerBytes.u8(0x234) ?? 0) != 0 && i.headerBytes.u32(0x230) == 0x20_0000
         },
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-23", what: "does not load at a free pref_address",
                        evidence: "observed (docs/EFI.md); grub 2.06 allocate_pages under EFI; spec §4.3 BP-23") { i, _ in
