@@ -195,6 +195,10 @@ public enum KnownDeviations {
                        evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux (maximal_cmdline_size floor of 128); spec §4.4 BP-27") { i, inputs in
             KnownDeviation.cmdlineSize(i) < 127 && inputs.commandLine.count > KnownDeviation.cmdlineSize(i)
         },
+        KnownDeviation(loader: "grub-efi-linux", rule: "BP-11", what: "writes secure_boot (0x1EC) for a protocol before 2.04, with no efi_info to go with it",
+                       evidence: "observed: 0x1EC = 2 for a 2.03 image; grub 2.06 grub-core/loader/i386/linux.c writes efi_info only from 2.04 (v0204/v0206/v0208), secure_boot always; spec §2.4, §4.2 BP-11", harmless: true) { i, _ in
+            let v = KnownDeviation.version(i); return v >= 0x0203 && v < 0x0204
+        },
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-38", what: "passes e820 type 20, GRUB's own internal memory type, for OVMF's runtime-services region",
                        evidence: "observed (docs/EFI.md); grub-core/mmap/efi/mmap.c type translation; spec §4.6 BP-38") { _, _ in true },
     ]

@@ -4,7 +4,11 @@ extension RuleCatalogue {
         // efi_info, when an EFI loader that exited boot services enters by the 32/64-bit
         // protocol (judged by BP-91); at the handover entry it is the stub's (BP-84).
         // With it, secure_boot (0x1EC), which the stub takes from the loader when it is set.
-        let efiInfo = c.entryPoint.isEFI ? [] : (efiLoaderSignature(c) != nil ? [0x1C0..<0x1E0, 0x1EC..<0x1ED] : [])
+        var efiInfo = c.entryPoint.isEFI ? [] : (efiLoaderSignature(c) != nil ? [0x1C0..<0x1E0, 0x1EC..<0x1ED] : [])
+        // Protocols 2.04 and 2.05 predate the efi_info layout above: an EFI loader wrote
+        // "EFIL" at 0x1C0 and the system table at 0x1B8 (GRUB's linux_kernel_params v0204,
+        // GRUB_LINUX_EFI_SIGNATURE_0204, still written by GRUB 2.06 for those protocols).
+        if !c.entryPoint.isEFI, c.isBz, c.version >= 0x0204, c.version < 0x0206, c.zp?.u32(0x1C0) == 0x4C49_4645 { efiInfo = [0x1B8..<0x1E0, 0x1EC..<0x1ED] }
         return efiInfo + [0x000..<0x040,           // screen_info (ext_mem_k, cl_magic/cl_offset)
          0x070..<0x078,           // acpi_rsdp_addr
          0x0C0..<0x0CC,           // ext_ramdisk_image/size, ext_cmd_line_ptr
