@@ -1,0 +1,103 @@
+import Conformance
+import Foundation
+import HarnessKVM
+import Testing
+
+/// Linux as the loader (issue 13): the corpus's Debian 6.12 cloud kernel boots under QEMU TCG
+/// into an initramfs holding kexec-tools and every probe variant (`KexecInitramfs`), and
+/// loads the variant named on its command line with `kexec_load` (`kexec-load`: kexec-tools
+/// builds boot_params) or `kexec_file_load` (`kexec-file`: the kernel's kexec-bzimage64.c
+/// does). Each run either reports, and only the loader's recorded deviations fail
+/// (KnownDeviations.kexec), or is refused with the words the spec and the source lead us to
+/// expect (`KexecExpectation`). Needs the real-kernel corpus (tools/build-corpus.sh), QEMU,
+/// gcc and kexec-tools (tools/install-loaders.sh); cancelled with the reason otherwise.
+@Suite("MatrixKexec", .serialized)
+struct MatrixKexecTests {
+    struct Run: CustomTestStringConvertible, Sendable {
+        let mode: KexecAdapter.Mode, variant: String
+        var testDescription: String { "kexec-\(mode.rawValue) \(variant)" }
+    }
+
+    static let adapters: [KexecAdapter.Mode: KexecAdapter] = Dictionary(uniqueKeysWithValues: KexecAdapter.Mode.allCases.map { ($0, KexecAdapter(mode: $0, corpus: Repo.corpus)) })
+    static let runs: [Run] = KexecAdapter.Mode.allCases.flatMap { m in Probe.variants.filter { c in ProcessInfo.processInfo.environment["KEXEC_ONLY"].map { $0.split(separator: ",").contains(Substring(c.id)) } ?? true }.map { Run(mode: m, variant: $0.id) } }
+
+    /// The variants as files and the initramfs, built once for the suite (both modes share it).
+    static let prepared: Result<(work: String, variants: [MatrixVariant]), HostToolError> = {
+        Result { () throws(HostToolError) in
+            do {
+                let dir = try Scratch.directory("kexec")
+                var vs: [MatrixVariant] = []
+                for c in Probe.variants {
+                    let k = dir + "/\(c.id)" + (c.kind == "elf" ? ".elf" : ".bzImage")
+                    try Data(c.image).write(to: URL(fileURLWithPath: k))
+                    var i: String? = nil
+                    if let rd = c.initrd { i = dir + "/\(c.id).initrd"; try Data(rd).write(to: URL(fileURLWithPath: i!)) }
+                    vs.append(MatrixVariant(id: c.id, kernel: k, initrd: i, commandLine: c.options.commandLine, entries: offeredEntries(kernel: c.image)))
+                }
+                try KexecInitramfs.build(variants: vs, initSource: Repo.corpus + "/kexec-initramfs/init.c", work: dir)
+                return (dir, vs)
+            } catch let e as HostToolError { throw e } catch { throw HostToolError("\(error)") }
+        }
+    }()
+
+    @Test(.hangGuard, arguments: runs)
+    func kexecLoadsTheProbe(_ run: Run) async throws {
+        let adapter = try #require(Self.adapters[run.mode])
+        if let why = adapter.unavailable { try Test.cancel("\(why)") }
+        _ = try Probe.require()
+        let c = try #require(Probe.variants.first { $0.id == run.variant })
+        let prepared = try Self.prepared.get()
+        let v = try #require(prepared.variants.first { $0.id == run.variant })
+        #expect(adapter.accepts(v))
+        // A boot takes 3–12 s to the outer userspace under TCG and well under a second more
+        // for the probe; the limit only ends a hung run.
+        let r = try await offPool { try adapter.boot(v, work: prepared.work, timeout: .seconds(180)) }
+        let m = LoaderMatrix.judge(r, variant: v, loader: adapter.id)
+        let expected = KexecExpectation.refusal(mode: run.mode, image: c.image)
+        if let expected {
+            let words = try #require(r.refused, "\(run.testDescription) should be refused (\(expected.why)): \(r.outcome); \(m.notes); serial tail: \(String(decoding: r.serial.suffix(600), as: UTF8.self))")
+            #expect(words.contains(expected.words), "\(run.testDescription) refused, but not with \"\(expected.words)\": \(words)")
+            return
+        }
+        #expect(r.refused == nil, "\(run.testDescription) refused: \(r.refused ?? "")")
+        #expect(m.report, "\(run.testDescription): no probe report: \(m.notes); \(r.outcome); serial tail: \(String(decoding: r.serial.suffix(800), as: UTF8.self))")
+        guard m.report else { return }
+        let report = try ProbeReport.parse(serial: r.serial)
+        #expect(report.variant == c.id)
+        #expect(r.outcome.contains("exited(status: 1)") || r.outcome.contains("status 1"), "the probe leaves through isa-debug-exit with 0: \(r.outcome)")
+        #expect(m.unexplained.isEmpty, "\(run.testDescription) (entry \(m.entry)): \(m.failures.filter { m.unexplained.contains($0.rule) })")
+        let image = try ImageRecord.record(try KernelImage(source: MemorySource(name: c.id, bytes: c.image)), source: MemorySource(name: c.id, bytes: c.image))
+        let known = KnownDeviations.of(loader: adapter.id, image: image, inputs: try InputRecord.of(commandLine: c.options.commandLine, initrd: nil))
+        for d in known where !d.preventsReport && d.certain {
+            #expect(m.fail.contains(d.rule), "\(d) no longer shows: update KnownDeviations.kexec")
+        }
+    }
+}
+
+/// What kexec refuses, from its source, with the words it refuses with.
+enum KexecExpectation {
+    struct Refusal { let why: String, words: String }
+
+    static func refusal(mode: KexecAdapter.Mode, image: [UInt8]) -> Refusal? {
+        let isELF = image.count >= 4 && image[0] == 0x7F && image[1] == 0x45 && image[2] == 0x4C && image[3] == 0x46
+        let hdrS = image.u32(0x202) == 0x5372_6448 // "HdrS"
+        let version = hdrS ? image.u16(0x206) ?? 0 : 0
+        let xloadflags = version >= 0x020C ? image.u16(0x236) ?? 0 : 0
+        switch mode {
+        case .file:
+            // kexec_file_load on x86-64 has one image loader, kexec_bzImage64_ops
+            // (arch/x86/kernel/kexec-bzimage64.c bzImage64_probe): "HdrS", protocol 2.12+,
+            // LOADED_HIGH, XLF_KERNEL_64, XLF_CAN_BE_LOADED_ABOVE_4G. Anything else finds no
+            // loader (kexec_image_probe_default: -ENOEXEC).
+            if isELF || !hdrS { return Refusal(why: "no kexec_file loader takes it", words: "Exec format error") }
+            if image.u16(0x1FE) != 0xAA55 { return Refusal(why: "bzImage64_probe: boot_flag is not 0xAA55", words: "No x86 boot sector present") }
+            if version < 0x020C { return Refusal(why: "bzImage64_probe: protocol below 2.12", words: "Must be at least protocol version 2.12") }
+            if (image.u8(0x211) ?? 0) & 0x1 == 0 { return Refusal(why: "bzImage64_probe: LOADED_HIGH clear", words: "zImage not a bzImage") }
+            if xloadflags & 0x1 == 0 { return Refusal(why: "bzImage64_probe: XLF_KERNEL_64 clear", words: "XLF_KERNEL_64 is not set") }
+            if xloadflags & 0x2 == 0 { return Refusal(why: "bzImage64_probe: XLF_CAN_BE_LOADED_ABOVE_4G clear", words: "XLF_CAN_BE_LOADED_ABOVE_4G is not set") }
+            return nil
+        case .load:
+            return nil
+        }
+    }
+}
