@@ -7,11 +7,18 @@
  *   kexec=load|file load with kexec_load (`kexec -l`) or kexec_file_load (`kexec -s -l`)
  * It runs /sbin/kexec (Debian kexec-tools, with the shared libraries ldd names) to load the
  * probe, then `kexec -e`. The probe reports on COM1 and leaves through isa-debug-exit itself.
+ * An ELF is loaded with `--args-linux` (kexec-tools' elf-x86_64 loader then builds Linux
+ * boot_params, the way a vmlinux is kexec'd; without it kexec-tools passes ELF boot notes).
+ * `kexec -s` probes the image in userspace first and, for anything but a bzImage64, fails
+ * there without asking the kernel; after any failure in file mode the driver therefore calls
+ * kexec_file_load(2) itself, so the kernel's own verdict (kexec-bzimage64.c) is in the log.
  *
  * Lines it prints on the console (all start with "kexec-init "):
  *   kexec-init run ARG…                  the kexec command line (arguments separated by spaces)
  *   kexec-init loaded                    `kexec -l` succeeded; `kexec -e` follows
  *   kexec-init refused status=N          `kexec -l` failed: the loader refused the image
+ *   kexec-init syscall TEXT              file mode, after a refusal: kexec_file_load(2) called
+ *                                        directly, "refused ERRNO-TEXT" or "accepted"
  *   kexec-init dmesg TEXT                after a refusal or error: the kernel log, line by line
  *   kexec-init error TEXT                anything else that went wrong (no variant, no kexec)
  *   kexec-init done                      the last line after a refusal or error
@@ -29,6 +36,7 @@
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -109,6 +117,12 @@ static char *read_file(const char *path, size_t *size) {
 	return b;
 }
 
+static const char *kernel_path_for(const char *id) {
+	static char path[300];
+	snprintf(path, sizeof path, "/probe/%s.kernel", id);
+	return path;
+}
+
 static int run(char *const argv[]) {
 	pid_t pid = fork();
 	if (pid < 0) { say("error fork: %s", strerror(errno)); return -1; }
@@ -136,6 +150,10 @@ int main(void) {
 	cmdline_value(cmdline, "kexec", mode, sizeof mode);
 	if (!id[0] || strchr(id, '/')) { say("error no probe=ID on the command line"); leave(); }
 	int file_mode = strcmp(mode, "file") == 0;
+	char magic[4] = {0};
+	int kfd = open(kernel_path_for(id), O_RDONLY);
+	if (kfd >= 0) { if (read(kfd, magic, 4) != 4) magic[0] = 0; close(kfd); }
+	int is_elf = memcmp(magic, "\177ELF", 4) == 0;
 	if (!file_mode && strcmp(mode, "load") != 0) { say("error kexec=%s: want load or file", mode); leave(); }
 
 	char kernel[300], initrd[300], cmdpath[300];
@@ -152,11 +170,12 @@ int main(void) {
 	if (!cmdarg || !initrdarg) leave();
 	sprintf(cmdarg, "--command-line=%s", probe_cmdline);
 	sprintf(initrdarg, "--initrd=%s", initrd);
-	char *argv[8];
+	char *argv[10];
 	int n = 0;
 	argv[n++] = KEXEC;
 	if (file_mode) argv[n++] = "-s";
 	argv[n++] = "-l";
+	if (is_elf && !file_mode) argv[n++] = "--args-linux";
 	argv[n++] = kernel;
 	if (stat(initrd, &st) == 0) argv[n++] = initrdarg;
 	argv[n++] = cmdarg;
@@ -169,6 +188,13 @@ int main(void) {
 	int status = run(argv);
 	if (status != 0) {
 		say("refused status=%d", status);
+		if (file_mode) {
+			/* The kernel's verdict, without kexec-tools' userspace probe in front of it. */
+			int k = open(kernel, O_RDONLY), i = stat(initrd, &st) == 0 ? open(initrd, O_RDONLY) : -1;
+			long r = syscall(SYS_kexec_file_load, k, i, cmdlen + 1, probe_cmdline, i < 0 ? 2UL /* KEXEC_FILE_NO_INITRAMFS */ : 0UL);
+			if (r == 0) say("syscall accepted");
+			else say("syscall refused %s", strerror(errno));
+		}
 		dump_dmesg();
 		leave();
 	}

@@ -173,7 +173,8 @@ public enum KexecInitramfs {
     }
 
     /// When `kexec -l` failed: kexec's own words (the console lines between the driver's "run"
-    /// and "refused" lines) and the kernel's (kernel-log lines that name kexec), in one line.
+    /// and "refused" lines), in file mode the direct kexec_file_load(2) call's result, and the
+    /// kernel's words (kernel-log lines that name kexec or bzImage), in one line.
     public static func refusal(_ serial: String) -> String? {
         guard let refused = serial.range(of: "kexec-init refused") else { return nil }
         var words: [String] = []
@@ -187,6 +188,7 @@ public enum KexecInitramfs {
             let l = $0.lowercased()
             return (l.contains("kexec") || l.contains("bzimage")) && !l.contains("command line:") && !l.contains("kernel command line")
         }
+        words += lines(String(serial[refused.upperBound...]), "syscall").map { "kexec_file_load(2) called directly: " + $0 }
         words += log.map { "dmesg: " + $0 }
         return "kexec -l failed (\(status))" + (words.isEmpty ? "" : ": " + words.joined(separator: " | "))
     }
