@@ -5,10 +5,11 @@
 #   grub-pc-bin       GRUB 2 for BIOS (linux, linux16)
 #   grub-efi-amd64-bin GRUB 2 for EFI (under OVMF)
 #   xorriso mtools    grub-mkrescue's ISO and EFI system partition
+#   kexec-tools       kexec, run inside a real kernel under QEMU (kexec-load, kexec-file)
 # Needs root (apt-get); prints what is missing otherwise. Tests skip, with the reason, when a
 # loader is missing.
 set -euo pipefail
-pkgs=(qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin xorriso mtools)
+pkgs=(qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin xorriso mtools kexec-tools)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "install-loaders: all present (${pkgs[*]})"; exit 0; fi

@@ -11,6 +11,7 @@ import Testing
 /// (KnownDeviations.kexec), or is refused with the words the spec and the source lead us to
 /// expect (`KexecExpectation`). Needs the real-kernel corpus (tools/build-corpus.sh), QEMU,
 /// gcc and kexec-tools (tools/install-loaders.sh); cancelled with the reason otherwise.
+/// `KEXEC_ONLY=ID,ID swift test --filter MatrixKexec` boots only those variants.
 @Suite("MatrixKexec", .serialized)
 struct MatrixKexecTests {
     struct Run: CustomTestStringConvertible, Sendable {
@@ -58,6 +59,8 @@ struct MatrixKexecTests {
         // shared), so LoaderMatrix.judge explains nothing here: match them directly.
         let known = KnownDeviations.kexecOf(loader: adapter.id, image: image, inputs: try InputRecord.of(commandLine: c.options.commandLine, initrd: nil))
         let expected = KexecExpectation.refusal(mode: run.mode, image: c.image, known: known)
+        print("MatrixKexec \(run.testDescription): \(String(format: "%.1f", r.seconds)) s, " + (r.refused.map { "refused: \($0)" }
+              ?? "entry \(m.entry), fail \(m.fail), \(m.pass.count) pass, \(m.na.count) n/a"))
         if let expected {
             let words = try #require(r.refused, "\(run.testDescription) should be refused (\(expected.why)): \(r.outcome); \(m.notes); serial tail: \(String(decoding: r.serial.suffix(600), as: UTF8.self))")
             #expect(words.contains(expected.words), "\(run.testDescription) refused, but not with \"\(expected.words)\": \(words)")

@@ -37,11 +37,24 @@ extension KnownDeviations {
         },
         // kexec/arch/x86_64/kexec-bzImage64.c do_bzImage64_load(): "add_buffer(info, kernel +
         // kern16_size, k_size, size, align, 0x100000, -1, -1)": the last -1 asks locate_hole for
-        // the highest fitting hole; pref_address is never read.
+        // the highest fitting hole. The 32-bit path (kexec/arch/i386/kexec-bzImage.c
+        // do_bzImage_load, a relocatable kernel that is no bzImage64) passes 1: the lowest
+        // fitting hole from 1 MiB (0x200000 in the runs). Neither reads pref_address (2.10+).
         KnownDeviation(loader: "kexec-load", rule: "BP-23",
-                       what: "places a relocatable 64-bit kernel in the highest free hole, never at pref_address",
-                       evidence: "kexec-tools 2.0.25 kexec/arch/x86_64/kexec-bzImage64.c do_bzImage64_load (add_buffer … 0x100000, -1, -1: top down); spec §1.2 pref_address, §4.3 BP-23") { i, _ in
-            isBzImage64(i) && relocatable(i)
+                       what: "places a relocatable kernel by its own search (highest hole for a bzImage64, lowest from 1 MiB otherwise), never at pref_address",
+                       evidence: "kexec-tools 2.0.25 kexec/arch/x86_64/kexec-bzImage64.c do_bzImage64_load, kexec/arch/i386/kexec-bzImage.c do_bzImage_load (add_buffer … end -1 / 1); spec §1.2 pref_address, §4.3 BP-23") { i, _ in
+            KnownDeviation.version(i) >= 0x020A && relocatable(i)
+        },
+        // kexec/arch/x86_64/kexec-elf-x86_64.c elf_x86_64_load(), --args-linux: the command line
+        // goes at offsetof(struct x86_linux_faked_param_header, command_line), right after
+        // kexec-tools' struct x86_linux_param_header, which ends at 0xEEC (the kernel's struct
+        // boot_params is 4096 bytes, _pad9 at 0xEEC): the command line lies inside the zero
+        // page, which the spec has the loader clear (it works: the kernel reads it through
+        // cmd_line_ptr).
+        KnownDeviation(loader: "kexec-load", rule: "BP-11",
+                       what: "with --args-linux (an ELF vmlinux) puts the command line inside the 4 KiB zero page, at 0xEEC, where boot_params has padding",
+                       evidence: "kexec-tools 2.0.25 kexec/arch/x86_64/kexec-elf-x86_64.c elf_x86_64_load, include/x86/x86-linux.h struct x86_linux_faked_param_header; spec §2.4 step 1, §4.2 BP-11") { i, inputs in
+            i.format == .elf && !inputs.commandLine.isEmpty
         },
         // The same add_buffer call for every bzImage64: do_bzImage64_load does not read
         // relocatable_kernel, so a non-relocatable kernel is placed like a relocatable one.
