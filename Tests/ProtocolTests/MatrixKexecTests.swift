@@ -80,6 +80,64 @@ struct MatrixKexecTests {
     }
 }
 
+/// The parts of the kexec adapter that need no guest.
+@Suite("MatrixKexecParts")
+struct MatrixKexecPartsTests {
+    /// What NewcWriter writes, the judge's newc reader reads back: paths, modes, sizes, hashes,
+    /// and the device node; the archive is padded to 512 bytes and the same input gives the
+    /// same bytes.
+    @Test func newcWriterRoundTrips() throws {
+        func archive() -> [UInt8] {
+            var w = NewcWriter()
+            w.directory("dev"); w.characterDevice("dev/console", major: 5, minor: 1)
+            w.file("init", Array("#!init\n".utf8), mode: 0o755)
+            w.file("probe/a.cmdline", Array("console=ttyS0".utf8), mode: 0o644)
+            w.file("empty", [], mode: 0o644)
+            return w.finish()
+        }
+        let a = archive()
+        #expect(a == archive())
+        #expect(a.count % 512 == 0)
+        let entries = try Newc.entries(a)
+        #expect(entries.map(\.path) == ["/dev", "/dev/console", "/init", "/probe/a.cmdline", "/empty"])
+        let cmd = try #require(entries.first { $0.path == "/probe/a.cmdline" })
+        #expect(cmd.isRegularFile && cmd.size == 13 && cmd.hash64 == ProbeHash64.of(Array("console=ttyS0".utf8)[...]))
+        #expect(entries.first { $0.path == "/dev/console" }?.mode == 0o020600)
+        #expect(entries.first { $0.path == "/dev" }?.isDirectory == true)
+    }
+
+    /// A refusal quotes kexec's console lines, the direct syscall's result and the kernel's
+    /// log lines about kexec, and nothing else of the log.
+    @Test func refusalQuotesKexecAndTheKernel() {
+        let serial = """
+        [    1.0] unrelated
+        kexec-init run /sbin/kexec -s -l /probe/bz-2.06.kernel --command-line=console=ttyS0
+        Could not find a free area of memory of 0x9000 bytes...
+        kexec-init refused status=1
+        kexec-init syscall refused Exec format error
+        kexec-init dmesg <6>[    0.000000] Linux version 6.12
+        kexec-init dmesg <3>[    4.200000] kexec-bzImage64: Must be at least protocol version 2.12
+        kexec-init done
+        """
+        let r = KexecInitramfs.refusal(serial)
+        #expect(r == "kexec -l failed (status=1): kexec: Could not find a free area of memory of 0x9000 bytes... | kexec_file_load(2) called directly: refused Exec format error | dmesg: <3>[    4.200000] kexec-bzImage64: Must be at least protocol version 2.12")
+        #expect(KexecInitramfs.refusal("kexec-init run x\nkexec-init loaded\nBOOTPROBE 1\n") == nil)
+        #expect(KexecInitramfs.refusal("") == nil)
+        #expect(KexecInitramfs.refusal("kexec-init refused") == "kexec -l failed ()")
+    }
+
+    /// Without the corpus the adapter says what to fetch; the outer command line names the run.
+    @Test func unavailableNamesWhatIsMissing() {
+        let a = KexecAdapter(mode: .file, outerKernel: nil, initSource: "/nonexistent/init.c")
+        #expect(a.id == "kexec-file")
+        #expect(a.unavailable?.contains("run tools/build-corpus.sh") == true)
+        #expect(a.unavailable?.contains("/nonexistent/init.c missing") == true)
+        let v = MatrixVariant(id: "bz-2.15", kernel: "k.bzImage", initrd: nil, commandLine: "console=ttyS0", entries: [])
+        #expect(a.outerCommandLine(v).hasSuffix(" probe=bz-2.15 kexec=file"))
+        #expect(a.outerCommandLine(v).hasPrefix(KernelBoot.defaultCommandLine))
+    }
+}
+
 /// What kexec refuses, from its source, with the words it refuses with.
 enum KexecExpectation {
     struct Refusal { let why: String, words: String }

@@ -131,6 +131,7 @@ public enum KexecInitramfs {
             if let rd = v.initrd { w.file("probe/\(v.id).initrd", try read(rd), mode: 0o644) }
             w.file("probe/\(v.id).cmdline", Array(v.commandLine.utf8), mode: 0o644)
         }
+        guard w.fits else { throw HostToolError("a file for the kexec initramfs is 4 GiB or larger (newc sizes are 32-bit)") }
         let bytes = w.finish()
         guard FileManager.default.createFile(atPath: archive(work: work), contents: Data(bytes)) else {
             throw HostToolError("cannot write \(archive(work: work))")
@@ -200,6 +201,9 @@ public enum KexecInitramfs {
 public struct NewcWriter {
     private var bytes: [UInt8] = []
     private var inode: UInt32 = 0
+    /// False once a file of 4 GiB or more was added (newc's size field is 32-bit); its size
+    /// is then written truncated, and the archive must not be used.
+    public private(set) var fits = true
     public init() {}
 
     public mutating func directory(_ name: String) { entry(name, mode: 0o040755, data: []) }
@@ -214,7 +218,8 @@ public struct NewcWriter {
     }
 
     private mutating func entry(_ name: String, mode: UInt32, data: [UInt8], rdev: (UInt32, UInt32) = (0, 0), numbered: Bool = true) {
-        if numbered { inode += 1 }
+        if numbered { inode &+= 1 }
+        if data.count > Int(UInt32.max) { fits = false }
         let n = Array(name.utf8) + [0]
         let isDirectory = mode & 0o170000 == 0o040000
         // c_ino c_mode c_uid c_gid c_nlink c_mtime c_filesize c_devmajor c_devminor
