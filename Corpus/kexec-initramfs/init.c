@@ -191,7 +191,7 @@ int main(void) {
 		if (file_mode) {
 			/* The kernel's verdict, without kexec-tools' userspace probe in front of it. */
 			int k = open(kernel, O_RDONLY), i = stat(initrd, &st) == 0 ? open(initrd, O_RDONLY) : -1;
-			long r = syscall(SYS_kexec_file_load, k, i, cmdlen + 1, probe_cmdline, i < 0 ? 2UL /* KEXEC_FILE_NO_INITRAMFS */ : 0UL);
+			long r = syscall(SYS_kexec_file_load, k, i, cmdlen + 1, probe_cmdline, i < 0 ? 0x4UL /* KEXEC_FILE_NO_INITRAMFS */ : 0UL);
 			if (r == 0) say("syscall accepted");
 			else say("syscall refused %s", strerror(errno));
 		}

@@ -58,7 +58,7 @@ struct MatrixKexecTests {
         // KnownDeviations.all does not hold the kexec records yet (KnownDeviation.swift is
         // shared), so LoaderMatrix.judge explains nothing here: match them directly.
         let known = KnownDeviations.kexecOf(loader: adapter.id, image: image, inputs: try InputRecord.of(commandLine: c.options.commandLine, initrd: nil))
-        let expected = KexecExpectation.refusal(mode: run.mode, image: c.image, known: known)
+        let expected = KexecExpectation.refusal(mode: run.mode, image: c.image, known: known, commandLineCount: c.options.commandLine.utf8.count)
         print("MatrixKexec \(run.testDescription): \(String(format: "%.1f", r.seconds)) s, " + (r.refused.map { "refused: \($0)" }
               ?? "entry \(m.entry), fail \(m.fail), \(m.pass.count) pass, \(m.na.count) n/a"))
         if let expected {
@@ -142,11 +142,14 @@ struct MatrixKexecPartsTests {
 enum KexecExpectation {
     struct Refusal { let why: String, words: String }
 
-    static func refusal(mode: KexecAdapter.Mode, image: [UInt8], known: [KnownDeviation]) -> Refusal? {
+    static func refusal(mode: KexecAdapter.Mode, image: [UInt8], known: [KnownDeviation], commandLineCount: Int) -> Refusal? {
         if let d = known.first(where: \.preventsReport) {
             // kexec-tools refuses without a word unless -d ("Cannot load FILE"); the kernel
             // says "Kernel command line too long" at exactly cmdline_size.
-            return Refusal(why: "\(d)", words: mode == .load ? "Cannot load" : "kexec_file_load(2) called directly: refused")
+            // At exactly cmdline_size the kernel says why; within 30 bytes below, only EINVAL.
+            let version = image.u32(0x202) == 0x5372_6448 ? image.u16(0x206) ?? 0 : 0
+            let atLimit = version >= 0x0206 && UInt32(commandLineCount) == image.u32(0x238)
+            return Refusal(why: "\(d)", words: mode == .load ? "Cannot load" : atLimit ? "kexec-bzImage64: Kernel command line too long" : "kexec_file_load(2) called directly: refused Invalid argument")
         }
         let isELF = image.count >= 4 && image[0] == 0x7F && image[1] == 0x45 && image[2] == 0x4C && image[3] == 0x46
         let hdrS = image.u32(0x202) == 0x5372_6448 // "HdrS"
