@@ -12,6 +12,7 @@ set -euo pipefail
 pkgs=(qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin xorriso mtools)
 pkgs+=(u-boot-qemu systemd-boot-efi)   # U-Boot for x86 (qemu-x86 u-boot.rom, zboot); systemd-boot under OVMF
 pkgs+=(isolinux syslinux-common ipxe-qemu)   # ISOLINUX/SYSLINUX 6.04; iPXE (QEMU's NIC option ROMs)
+pkgs+=(kexec-tools)   # kexec, run inside a real kernel under QEMU (kexec-load, kexec-file)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "install-loaders: all present (${pkgs[*]})"; exit 0; fi

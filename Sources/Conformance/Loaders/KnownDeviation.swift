@@ -49,7 +49,7 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
 }
 
 public enum KnownDeviations {
-    public static let all: [KnownDeviation] = qemu + grubBIOS + qboot + efi + uboot + systemdBoot + syslinux + ipxe
+    public static let all: [KnownDeviation] = qemu + grubBIOS + qboot + efi + uboot + systemdBoot + syslinux + ipxe + kexec
 
     /// The versions the records were made against: Debian 12's packages on 2026-12-01. A
     /// record that stops showing on a newer version is a change the matrix reports.
@@ -59,6 +59,7 @@ public enum KnownDeviations {
         "grub-efi-linux": "GRUB 2.06-13+deb12u2, OVMF 2022.11-6+deb12u2", "grub-efi-handover": "GRUB 2.06-13+deb12u2, OVMF 2022.11-6+deb12u2",
         "ovmf-kernel": "OVMF 2022.11-6+deb12u2",
         "isolinux": "ISOLINUX 6.04 (3:6.04~git20190206.bf6db5b4+dfsg1-3)", "ipxe": "iPXE 1.0.0+git-20190125.36a4c85-5.1 (ipxe-qemu)",
+        "kexec-load": "kexec-tools 1:2.0.25-3+deb12u3 on Linux 6.12.117+deb12-cloud-amd64", "kexec-file": "Linux 6.12.117+deb12-cloud-amd64 kexec_file_load",
         "u-boot": "U-Boot 2023.01+dfsg-2+deb12u3 (qemu-x86)", "systemd-boot": "systemd-boot 252.39-1~deb12u2, OVMF 2022.11-6+deb12u2",
     ]
 

@@ -217,7 +217,10 @@ extension LoaderMatrix {
         return a
     }
     /// Adapters kept in files of their own (ISOLINUX, iPXE, U-Boot, systemd-boot, kexec).
-    static var extraAdapters: [any LoaderAdapter] { [ISOLINUXAdapter(), IPXEAdapter(), UBootAdapter(), SystemdBootAdapter()] }
+    static var extraAdapters: [any LoaderAdapter] {
+        [ISOLINUXAdapter(), IPXEAdapter(), UBootAdapter(), SystemdBootAdapter(),
+         KexecAdapter(mode: .load, corpus: "Corpus"), KexecAdapter(mode: .file, corpus: "Corpus")]
+    }
 
     /// `--quick`: one or two cells per loader, about a minute on two cores (CI).
     public static let quick: Set<String> = [
