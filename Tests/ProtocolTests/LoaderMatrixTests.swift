@@ -45,7 +45,7 @@ struct LoaderMatrixTests {
     @Test(.enabled(if: QEMU.installed, "\(QEMU.why)"), .hangGuard)
     func quickMatrixHasNoChanges() async throws {
         let variants = try MatrixFixture.require()
-        let adapters = LoaderMatrix.standardAdapters(cases: Probe.variants)
+        let adapters = LoaderMatrix.standardAdapters(cases: Probe.variants, corpus: Repo.corpus)
         let report = try await offPool { () -> MatrixReport in
             let work = try Scratch.directory("matrix")
             defer { try? FileManager.default.removeItem(atPath: work) }

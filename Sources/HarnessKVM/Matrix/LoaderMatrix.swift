@@ -209,17 +209,13 @@ final class Counter: @unchecked Sendable {
 extension LoaderMatrix {
     /// The adapters issue 13 names that this build has, in matrix order; the reference rows
     /// need the corpus cases the variants were built from.
-    public static func standardAdapters(cases: [CorpusCase]) -> [any LoaderAdapter] {
+    public static func standardAdapters(cases: [CorpusCase], corpus: String = "Corpus") -> [any LoaderAdapter] {
         var a: [any LoaderAdapter] = [QEMUKernelAdapter.pc, QEMUKernelAdapter.pvhELF, QEMUKernelAdapter.microvm,
                                       GrubAdapter.biosLinux, GrubAdapter.biosLinux16, GrubAdapter.efiLinux, GrubAdapter.efiHandover, OVMFKernelAdapter()]
-        a += extraAdapters
+        a += [ISOLINUXAdapter(), IPXEAdapter(), UBootAdapter(), SystemdBootAdapter(),
+              KexecAdapter(mode: .load, corpus: corpus), KexecAdapter(mode: .file, corpus: corpus)]
         a += [ReferenceAdapter(.harness, cases: cases), ReferenceAdapter(.bundle, cases: cases)]
         return a
-    }
-    /// Adapters kept in files of their own (ISOLINUX, iPXE, U-Boot, systemd-boot, kexec).
-    static var extraAdapters: [any LoaderAdapter] {
-        [ISOLINUXAdapter(), IPXEAdapter(), UBootAdapter(), SystemdBootAdapter(),
-         KexecAdapter(mode: .load, corpus: "Corpus"), KexecAdapter(mode: .file, corpus: "Corpus")]
     }
 
     /// `--quick`: one or two cells per loader, about a minute on two cores (CI).
