@@ -335,7 +335,7 @@ struct EFIEntriesTests {
 
 /// Real loaders: OVMF's `-kernel` (q35, TCG). Needs qemu-system-x86 and ovmf.
 enum OVMF {
-    static let code = "/usr/share/OVMF/OVMF_CODE_4M.fd", vars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+    static let code = OVMFFirmware.code, vars = OVMFFirmware.vars
     static var available: Bool { FileManager.default.fileExists(atPath: code) && FileManager.default.fileExists(atPath: vars) && (try? QEMURunner.executable()) != nil }
     static let reason = "needs qemu-system-x86 and ovmf (\(code), \(vars))"
 
@@ -347,13 +347,11 @@ enum OVMF {
         _ = build
         let dir = try Scratch.directory("efi")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let kernel = dir + "/\(variant).bzImage", initrd = dir + "/\(variant).initrd", vars = dir + "/vars.fd"
+        let kernel = dir + "/\(variant).bzImage", initrd = dir + "/\(variant).initrd"
         try Data(c.image).write(to: URL(fileURLWithPath: kernel))
         try Data(c.initrd ?? []).write(to: URL(fileURLWithPath: initrd))
-        try FileManager.default.copyItem(atPath: Self.vars, toPath: vars)
         var b = QEMUBoot(kernel: kernel, initrd: initrd, append: append)
-        b.machine = "q35"; b.accel = .tcg; b.timeout = .seconds(180)
-        b.extraArguments = ["-drive", "if=pflash,format=raw,readonly=on,file=\(code)", "-drive", "if=pflash,format=raw,file=\(vars)"]
+        try OVMFFirmware.configure(&b, work: dir, timeout: .seconds(180))
         let boot = b
         let run = try await offPool { try QEMURunner.run(boot) }
         let (report, verdicts) = try judged(run.serial, variant: c, cmdline: cmdline, producer: "OVMF -kernel")
@@ -389,10 +387,8 @@ enum GRUBEFI {
         let files = try ProbeFiles.write(c, to: dir)
         let entry = MediumEntry(id: "probe", kernel: files.kernel, initrd: files.initrd, commandLine: "console=ttyS0 hello", command: command)
         try GrubMedium.efi.buildISO([entry], work: dir, iso: dir + "/probe.iso")
-        try FileManager.default.copyItem(atPath: OVMF.vars, toPath: dir + "/vars.fd")
         var b = QEMUBoot(cdrom: dir + "/probe.iso")   // no -kernel: OVMF would prefer it to the CD
-        b.machine = "q35"; b.accel = .tcg; b.timeout = .seconds(180)
-        b.extraArguments = ["-drive", "if=pflash,format=raw,readonly=on,file=\(OVMF.code)", "-drive", "if=pflash,format=raw,file=\(dir)/vars.fd"]
+        try OVMFFirmware.configure(&b, work: dir, timeout: .seconds(180))
         let boot = b
         let run = try await offPool { try QEMURunner.run(boot) }
         let (r, v) = try OVMF.judged(run.serial, variant: c, cmdline: entry.grubCommandLine, producer: "GRUB \(command)")

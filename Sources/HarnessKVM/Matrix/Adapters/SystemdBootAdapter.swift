@@ -16,12 +16,11 @@ public struct SystemdBootAdapter: LoaderAdapter {
     public let id = "systemd-boot"
     public let packages = ["systemd-boot-efi", "ovmf", "qemu-system-x86"]
     public static let efi = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
-    public static let ovmfCode = "/usr/share/OVMF/OVMF_CODE_4M.fd", ovmfVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 
     public var unavailable: String? {
         if (try? QEMURunner.executable()) == nil { return "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)" }
         if access(Self.efi, R_OK) != 0 { return "systemd-boot (\(Self.efi)) not installed (apt-get install systemd-boot-efi)" }
-        if access(Self.ovmfCode, R_OK) != 0 || access(Self.ovmfVars, R_OK) != 0 { return "OVMF (\(Self.ovmfCode), \(Self.ovmfVars)) not installed (apt-get install ovmf)" }
+        if let why = OVMFFirmware.unavailable { return why }
         return nil
     }
 
@@ -89,18 +88,16 @@ public struct SystemdBootAdapter: LoaderAdapter {
     public func boot(_ v: MatrixVariant, work: String, timeout: Duration) throws -> LoaderRun {
         let shared = Self.shared(work), s = Self.stem(v)
         guard access(shared + "/loader/entries/\(s).conf", R_OK) == 0 else { throw HostToolError("\(v.id): not prepared in \(shared) (call prepare first)") }
-        let esp = work + "/esp-\(s)", vars = work + "/vars-\(s).fd"
-        defer { try? FileManager.default.removeItem(atPath: esp); try? FileManager.default.removeItem(atPath: vars) }
+        let esp = work + "/esp-\(s)"
+        defer { try? FileManager.default.removeItem(atPath: esp) }
         do {
             try? FileManager.default.removeItem(atPath: esp)
             try Self.linkTree(shared, to: esp)
             try "default \(s).conf\ntimeout 0\n".write(toFile: esp + "/loader/loader.conf", atomically: true, encoding: .utf8)
-            try UBootAdapter.copy(Self.ovmfVars, to: vars)
         } catch { throw HostToolError("cannot make the ESP for \(v.id) in \(work): \(error.localizedDescription)") }
-        var b = QEMUBoot(bios: nil)   // OVMF is the pflash pair below
-        b.machine = "q35"; b.timeout = timeout
-        b.extraArguments = ["-drive", "if=pflash,format=raw,readonly=on,file=\(Self.ovmfCode)", "-drive", "if=pflash,format=raw,file=\(vars)",
-                            "-drive", "if=ide,format=raw,snapshot=on,file=fat:\(esp)"]
+        var b = QEMUBoot(bios: nil)   // OVMF is the pflash pair OVMFFirmware adds
+        try OVMFFirmware.configure(&b, work: work, timeout: timeout)
+        b.extraArguments += ["-drive", "if=ide,format=raw,snapshot=on,file=fat:\(esp)"]
         b.marker = Self.returnedMarker
         b.grace = .milliseconds(300)
         let r = try QEMURunner.run(b)
