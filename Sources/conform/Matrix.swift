@@ -38,7 +38,7 @@ struct Matrix: ParsableCommand {
         } else {
             report = try boot()
         }
-        print("loader matrix: \(report.results.count) boots in \(String(format: "%.1f", report.seconds)) s")
+        print("loader matrix: \(report.results.count) boots " + (merge.isEmpty ? "in \(String(format: "%.1f", report.seconds)) s" : "(merged: \(String(format: "%.1f", report.seconds)) s of boot time, summed)"))
         for r in report.summaryRows() { print("  \(r.loader.padding(toLength: 22, withPad: " ", startingAt: 0)) \(r.version.padding(toLength: 22, withPad: " ", startingAt: 0)) \(r.booted.padding(toLength: 16, withPad: " ", startingAt: 0)) \(r.failing)") }
         let changes = report.changes
         if !changes.isEmpty { print("changes from the recorded deviations:"); for c in changes { print("  \(c)") } }

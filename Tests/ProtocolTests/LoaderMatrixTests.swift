@@ -89,6 +89,29 @@ struct LoaderMatrixTests {
     }
 }
 
+/// The full matrix as a suite: every variant through each loader that has no suite of its
+/// own booting every variant (those are Entry16QEMU for qemu-pc, GrubBIOS, MatrixISOLINUX,
+/// MatrixIPXE, MatrixUBoot, MatrixSystemdBoot, MatrixKexec, and ProbeKernels for
+/// reference-harnesskvm). A loader whose package is missing is skipped with the reason.
+@Suite("LoaderMatrixFull", .serialized)
+struct LoaderMatrixFullTests {
+    static let loaders = ["qemu-pvh", "qemu-microvm", "grub-efi-linux", "grub-efi-handover", "ovmf-kernel", "reference-bundle"]
+
+    @Test(.hangGuard, arguments: loaders)
+    func everyVariant(_ loader: String) async throws {
+        let variants = try MatrixFixture.require()
+        let adapter = try #require(LoaderMatrix.standardAdapters(cases: Probe.variants, corpus: Repo.corpus).first { $0.id == loader })
+        if let why = adapter.unavailable { try Test.cancel("\(loader): \(why)") }
+        let report = try await offPool { () -> MatrixReport in
+            let work = try Scratch.directory("matrix-full")
+            defer { try? FileManager.default.removeItem(atPath: work) }
+            return LoaderMatrix.run(adapters: [adapter], variants: variants, parallel: 2, timeout: .seconds(180), work: work)
+        }
+        #expect(!report.results.isEmpty, "\(loader) accepted no variant")
+        #expect(report.changes.isEmpty, "\(report.changes)")
+    }
+}
+
 /// A loader maintainer's own loader, graded with `swift test`: set CONFORM_LOADER_COMMAND to a
 /// command template (as for `conform matrix --loader-command`) and this suite boots every
 /// variant with it, one test case per variant; each failing rule is a named issue. Without

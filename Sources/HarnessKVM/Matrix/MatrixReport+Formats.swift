@@ -4,8 +4,9 @@ import Foundation
 extension MatrixReport {
     /// "loader-matrix/1" (issue 13): loaders, then one result per (loader, variant).
     public func json() -> [String: Any] {
+        // Exactly issue 13's shape; a loader that did not run adds "skipped" (its reason), and
+        // a rule that warns is listed under "pass" with a note (the shape has no "warn").
         ["format": "loader-matrix/1",
-         "seconds": seconds,
          "loaders": loaders.map { l -> [String: Any] in
              var o: [String: Any] = ["id": l.id, "version": l.version, "package": l.package]
              if let s = l.skipped { o["skipped"] = s }
@@ -13,9 +14,10 @@ extension MatrixReport {
          },
          "results": results.map { r -> [String: Any] in
              var notes = r.notes
+             for w in r.warn { notes.append("\(w) warns") }
              for f in r.failures { notes.append("\(f.rule): \(f.evidence)" + (r.explained[f.rule].map { " — known \($0.loader) deviation: \($0.what) [\($0.evidence)]" } ?? "")) }
              return ["loader": r.loader, "variant": r.variant, "entry": r.entry, "booted": r.booted, "report": r.report, "seconds": (r.seconds * 100).rounded() / 100,
-                     "fail": r.fail, "pass": r.pass, "na": r.na, "warn": r.warn, "notes": notes]
+                     "fail": r.fail, "pass": (r.pass + r.warn).sorted(), "na": r.na, "notes": notes]
          }]
     }
 
@@ -27,15 +29,18 @@ extension MatrixReport {
         guard let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any], o["format"] as? String == "loader-matrix/1",
               let ls = o["loaders"] as? [[String: Any]], let rs = o["results"] as? [[String: Any]] else { throw HostToolError("\(name): not a loader-matrix/1 document") }
         var m = MatrixReport()
-        m.seconds = o["seconds"] as? Double ?? 0
+        // The document has no wall time: a report read back counts its boots' time, summed.
+        m.seconds = (rs.compactMap { $0["seconds"] as? Double }).reduce(0, +)
         m.loaders = ls.map { MatrixLoader(id: $0["id"] as? String ?? "", version: $0["version"] as? String ?? "", package: $0["package"] as? String ?? "", skipped: $0["skipped"] as? String) }
         for (i, r) in rs.enumerated() {
             guard let loader = r["loader"] as? String, let variant = r["variant"] as? String else { throw HostToolError("\(name): results[\(i)] lacks loader or variant") }
             var x = MatrixResult(loader: loader, variant: variant)
             x.entry = r["entry"] as? String ?? ""; x.booted = r["booted"] as? Bool ?? false; x.report = r["report"] as? Bool ?? false
             x.seconds = r["seconds"] as? Double ?? 0
-            x.fail = r["fail"] as? [String] ?? []; x.pass = r["pass"] as? [String] ?? []; x.na = r["na"] as? [String] ?? []; x.warn = r["warn"] as? [String] ?? []
+            x.fail = r["fail"] as? [String] ?? []; x.pass = r["pass"] as? [String] ?? []; x.na = r["na"] as? [String] ?? []
             x.notes = r["notes"] as? [String] ?? []
+            x.warn = x.notes.compactMap { $0.hasSuffix(" warns") ? String($0.dropLast(6)) : nil }
+            x.pass.removeAll { x.warn.contains($0) }
             // A merged failure keeps its explanation: the notes say "known … deviation".
             for f in x.fail where x.notes.contains(where: { $0.hasPrefix(f + ":") && $0.contains("known ") }) {
                 if let d = KnownDeviations.all.first(where: { $0.loader == loader && $0.rule == f }) { x.explained[f] = d }
@@ -53,7 +58,7 @@ extension MatrixReport {
         for p in parts {
             for l in p.loaders where !m.loaders.contains(where: { $0.id == l.id }) { m.loaders.append(l) }
             m.results += p.results
-            m.seconds = max(m.seconds, p.seconds)
+            m.seconds += p.seconds   // read back, a report's seconds are its boots' summed
         }
         return m
     }
