@@ -6,11 +6,21 @@ import Testing
 /// the reference loader and passes every applicable rule.
 @Suite("RealKernels")
 struct RealKernelsTests {
-    static let kernels: [RealKernel] = (try? RealCorpus.load(directory: Repo.corpus)) ?? nil ?? []
+    static func requireCorpus() throws -> [RealKernel] { try RealBoot.manifest.require() }
 
-    static func requireCorpus() throws -> [RealKernel] {
-        if kernels.isEmpty { try Test.cancel("real-kernel corpus not built: run tools/build-corpus.sh") }
-        return kernels
+    /// A corrupt manifest fails the tests that need the corpus with its error; only a missing
+    /// one means "not built" (issue 14: `try?` once turned the first into the second).
+    @Test func corruptManifestIsAnErrorNotAMissingCorpus() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/real", withIntermediateDirectories: true)
+        let missing = RealCorpusManifest.load(directory: dir)
+        #expect(missing.error == nil && missing.kernels.isEmpty)
+        try Data("{\"images\": [{\"name\": 1}".utf8).write(to: URL(fileURLWithPath: dir + "/real/manifest.json"))
+        let corrupt = RealCorpusManifest.load(directory: dir)
+        guard case .unreadable(let path, _)? = corrupt.error else { Issue.record("expected unreadable, got \(String(describing: corrupt.error))"); return }
+        #expect(path == dir + "/real/manifest.json")
+        #expect(throws: ManifestError.self) { try corrupt.require() }
     }
 
     @Test("the corpus has a bzImage and an ELF vmlinux of 6.1 and 6.12, cloud and generic")

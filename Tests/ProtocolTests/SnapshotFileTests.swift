@@ -1,6 +1,7 @@
 import Conformance
 import Foundation
 import PropertyBased
+import Synchronization
 import Testing
 
 /// Snapshot files (`boot-snapshot/1`) read back: round trips, and errors that name the field.
@@ -131,13 +132,29 @@ struct SnapshotFileTests {
     @Test func mutatedFilesDecodeOrAreRefused() async throws {
         let run = try #require(Synthetic.runs["pvh-desc8"])
         let text = Array(SnapshotJSON.string(try #require(run.snapshot)).utf8)
-        await propertyCheck(count: 300, input: Gen.int(in: 0...(text.count - 1)).array(of: 1...4), Gen.uint8().array(of: 1...4)) { at, with in
-            var b = text
-            for (i, p) in at.enumerated() { b[p] = with[i % with.count] }
-            guard let d = try? SnapshotJSON.decode(b) else { return }
+        let accepted = Mutex(0), refused = Mutex(0)
+        @Sendable func check(_ b: [UInt8]) {
+            guard let d = try? SnapshotJSON.decode(b) else { refused.withLock { $0 += 1 }; return }
+            accepted.withLock { $0 += 1 }
             let given = try? JSONSerialization.jsonObject(with: Data(b)), again = try? JSONSerialization.jsonObject(with: SnapshotJSON.data(SnapshotJSON.object(d.snapshot)))
             #expect(given != nil && again != nil && JSONDifference.diff(expected: given!, found: again!).isEmpty)
         }
+        // Any bytes anywhere: nearly always refused.
+        await propertyCheck(count: 300, input: Gen.int(in: 0...(text.count - 1)).array(of: 1...4), Gen.uint8().array(of: 1...4)) { at, with in
+            var b = text
+            for (i, p) in at.enumerated() { b[p] = with[i % with.count] }
+            check(b)
+        }
+        // Digits changed to digits: mostly still a document, so the accepting half is exercised.
+        let digits = text.indices.filter { (0x30...0x39).contains(text[$0]) }
+        await propertyCheck(count: 300, input: Gen.int(in: 0...(digits.count - 1)).array(of: 1...4), Gen.uint8(in: 0x30...0x39).array(of: 1...4)) { at, with in
+            var b = text
+            for (i, p) in at.enumerated() { b[digits[p]] = with[i % with.count] }
+            check(b)
+        }
+        // Both halves of the property are exercised, not only the refusals.
+        let (a, r) = (accepted.withLock { $0 }, refused.withLock { $0 })
+        #expect(a + r >= 600 && a >= 100 && r >= 100, "accepted \(a), refused \(r)")
     }
 
     /// start_info: any 56 bytes read field by field write back to the same bytes, and any

@@ -111,3 +111,24 @@ func startTestChild(filter: String, environment: [String: String]) throws -> Pro
     try child.run()
     return child
 }
+
+/// The real-kernel manifest (Corpus/real/manifest.json) as tools/build-corpus.sh left it.
+/// Not built: the tests that need it say "not run". Present but unreadable: they fail with the
+/// manifest's error; it never reads as "not built".
+struct RealCorpusManifest: Sendable {
+    let kernels: [RealKernel]
+    let error: ManifestError?
+
+    static func load(directory: String = Repo.corpus) -> RealCorpusManifest {
+        do { return RealCorpusManifest(kernels: try RealCorpus.load(directory: directory) ?? [], error: nil) } catch {
+            return RealCorpusManifest(kernels: [], error: error)
+        }
+    }
+
+    /// The kernels; throws the manifest's error, or cancels when the corpus was not built.
+    func require() throws -> [RealKernel] {
+        if let error { throw error }
+        if kernels.isEmpty { try Test.cancel("real-kernel corpus not built: run tools/build-corpus.sh") }
+        return kernels
+    }
+}
