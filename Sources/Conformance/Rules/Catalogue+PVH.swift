@@ -74,7 +74,8 @@ extension RuleCatalogue {
             if n >= 1 {
                 guard let m = c.memory.bytes(at: si.u64(16)!, count: 32) else { return c.moduleListUnseen.map { .na($0) } ?? .fail("module list at \(hex(si.u64(16)!)) unreadable") }
                 let a = m.u64(0)!, sz = m.u64(8)!
-                conds.append((a &+ sz <= 1 << 32 && a != 0, "module 0 [\(hex(a)), +\(hex(sz))) not below 4 GiB"))
+                let (end, wraps) = a.addingReportingOverflow(sz)
+                conds.append((!wraps && end <= 1 << 32 && a != 0, wraps ? "module 0 paddr \(hex(a)) + size \(hex(sz)) wraps past 2^64" : "module 0 [\(hex(a)), +\(hex(sz))) not below 4 GiB"))
                 conds.append((m.u64(24)! == 0, "module 0 reserved = \(hex(m.u64(24)!))"))
             }
             return .check(conds, ok: "\(n) module(s), all below 4 GiB")

@@ -63,7 +63,7 @@ extension RuleCatalogue {
             // pref_address binds "a relocating bootloader" (BOOT pref_address); one that loads at
             // the traditional 0x100000 does not relocate, and the kernel moves itself up.
             if c.L == 0x10_0000 { return .pass("L = 0x100000 (not relocated); the kernel moves itself to pref_address \(hex(pref))") }
-            guard let w = AddressRange.make(pref, length: initSize) else { return .pass("pref_address window wraps") }
+            guard let w = AddressRange.make(pref, length: initSize) else { return .na("pref_address \(hex(pref)) + init_size \(hex(initSize)) wraps past 2^64: no window to prefer") }
             if !c.isRAM(w) { return .pass("[pref_address, +init_size) \(w) is not all RAM; L = \(hex(c.L))") }
             return .fail("L = \(hex(c.L)) though [pref_address, +init_size) \(w) is free RAM")
         },

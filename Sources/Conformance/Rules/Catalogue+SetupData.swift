@@ -55,7 +55,9 @@ extension RuleCatalogue {
             guard !seeds.isEmpty else { return .na("no SETUP_RNG_SEED node") }
             var conds: [(Bool, String)] = []
             for n in seeds {
-                let r = AddressRange(start: n.address, end: n.address &+ 16 &+ UInt64(n.length))
+                guard let r = AddressRange.make(n.address, length: 16 + UInt64(n.length)) else {
+                    conds.append((false, "RNG seed node at \(hex(n.address)) + 16 + len \(hex(UInt64(n.length))) wraps past 2^64")); continue
+                }
                 for (name, o) in c.bootObjects where !name.hasPrefix("setup_data") { conds.append((!r.overlaps(o), "RNG seed node \(r) shares bytes with \(name) \(o)")) }
                 if let w = c.window { conds.append((!r.overlaps(w), "RNG seed node \(r) inside W \(w)")) }
             }
