@@ -140,6 +140,20 @@ struct LoaderLimitsTests {
         o.rngSeed = [UInt8](repeating: 7, count: ReferenceLoader.maximumSeedSize)
         #expect(throws: Never.self) { _ = try ReferenceLoader.load(kernel: MemorySource(name: c.id, bytes: c.image), options: o) }
     }
+
+    /// A kernel that does not fit in guest RAM names the placement rule (BP-22: the window must be
+    /// usable RAM), not BP-19 (the copy's fidelity), as it once did (issue 14).
+    @Test func kernelPastTheEndOfRAMNamesThePlacementRule() throws {
+        let c = try syntheticImage("bz-2.15")
+        var o = c.options
+        o.memorySize = 64 << 20
+        #expect(throws: Never.self) { _ = try ReferenceLoader.load(kernel: MemorySource(name: c.id, bytes: c.image), options: o) }
+        o.memorySize = 16 << 20   // RAM ends at 16 MiB, where pref_address puts the kernel
+        #expect { _ = try ReferenceLoader.load(kernel: MemorySource(name: c.id, bytes: c.image), options: o) } throws: { e in
+            guard case .placement(let rule, let message)? = e as? LoadError else { return false }
+            return rule == "BP-22" && message.contains("does not fit in guest RAM")
+        }
+    }
 }
 
 @Suite("Mutation")

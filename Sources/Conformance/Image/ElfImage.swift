@@ -65,36 +65,38 @@ public struct ElfImage: Sendable {
 
     public init(source: some ByteSource) throws(ImageError) {
         let size = source.size
-        func err(_ field: String, _ off: UInt64, _ exp: String, _ found: String) -> ImageError {
-            ImageError(rule: "ELF", field: field, offset: off, expected: exp, found: found)
+        // BP-73 identity, BP-74 program header table, BP-75 PT_LOAD segments, BP-76 e_entry,
+        // BP-77 notes (spec digest §4.13).
+        func err(_ rule: String, _ field: String, _ off: UInt64, _ exp: String, _ found: String) -> ImageError {
+            ImageError(rule: rule, field: field, offset: off, expected: exp, found: found)
         }
-        guard size >= 64 else { throw err("file size", 0, "at least 64 bytes (ELF64 header)", "\(size) bytes") }
+        guard size >= 64 else { throw err("BP-73", "file size", 0, "at least 64 bytes (ELF64 header)", "\(size) bytes") }
         let eh: [UInt8]
-        do { eh = try source.read(at: 0, count: 64) } catch { throw err("file", 0, "readable", error.description) }
+        do { eh = try source.read(at: 0, count: 64) } catch { throw err("BP-73", "file", 0, "readable", error.description) }
         guard eh[0] == 0x7F, eh[1] == 0x45, eh[2] == 0x4C, eh[3] == 0x46 else {
-            throw err("e_ident[EI_MAG]", 0, "7f 45 4c 46 (\"\\x7fELF\")", Array(eh[0..<4]).hexString)
+            throw err("BP-73", "e_ident[EI_MAG]", 0, "7f 45 4c 46 (\"\\x7fELF\")", Array(eh[0..<4]).hexString)
         }
-        guard eh[4] == 2 else { throw err("e_ident[EI_CLASS]", 4, "2 (ELFCLASS64)", "\(eh[4])") }
-        guard eh[5] == 1 else { throw err("e_ident[EI_DATA]", 5, "1 (ELFDATA2LSB)", "\(eh[5])") }
-        guard eh[6] == 1 else { throw err("e_ident[EI_VERSION]", 6, "1 (EV_CURRENT)", "\(eh[6])") }
+        guard eh[4] == 2 else { throw err("BP-73", "e_ident[EI_CLASS]", 4, "2 (ELFCLASS64)", "\(eh[4])") }
+        guard eh[5] == 1 else { throw err("BP-73", "e_ident[EI_DATA]", 5, "1 (ELFDATA2LSB)", "\(eh[5])") }
+        guard eh[6] == 1 else { throw err("BP-73", "e_ident[EI_VERSION]", 6, "1 (EV_CURRENT)", "\(eh[6])") }
         let type = eh.u16(16)!
-        guard type == 2 else { throw err("e_type", 16, "2 (ET_EXEC)", "\(type)") }
+        guard type == 2 else { throw err("BP-73", "e_type", 16, "2 (ET_EXEC)", "\(type)") }
         let machine = eh.u16(18)!
-        guard machine == 62 else { throw err("e_machine", 18, "62 (EM_X86_64)", "\(machine)") }
+        guard machine == 62 else { throw err("BP-73", "e_machine", 18, "62 (EM_X86_64)", "\(machine)") }
         let version = eh.u32(20)!
-        guard version == 1 else { throw err("e_version", 20, "1 (EV_CURRENT)", "\(version)") }
+        guard version == 1 else { throw err("BP-73", "e_version", 20, "1 (EV_CURRENT)", "\(version)") }
         let entry = eh.u64(24)!
         let phoff = eh.u64(32)!
         let phentsize = eh.u16(54)!
         let phnum = Int(eh.u16(56)!)
-        guard phentsize == 56 else { throw err("e_phentsize", 54, "56 (sizeof Elf64_Phdr)", "\(phentsize)") }
-        guard phnum > 0, phnum <= Self.maxProgramHeaders else { throw err("e_phnum", 56, "1…\(Self.maxProgramHeaders)", "\(phnum)") }
+        guard phentsize == 56 else { throw err("BP-74", "e_phentsize", 54, "56 (sizeof Elf64_Phdr)", "\(phentsize)") }
+        guard phnum > 0, phnum <= Self.maxProgramHeaders else { throw err("BP-74", "e_phnum", 56, "1…\(Self.maxProgramHeaders)", "\(phnum)") }
         let tableSize = UInt64(phnum) * 56
         guard let tableEnd = AddressRange.make(phoff, length: tableSize)?.end, tableEnd <= size else {
-            throw err("e_phoff", 32, "program header table [e_phoff, +\(hex(tableSize))) inside the file (\(hex(size)) bytes)", hex(phoff))
+            throw err("BP-74", "e_phoff", 32, "program header table [e_phoff, +\(hex(tableSize))) inside the file (\(hex(size)) bytes)", hex(phoff))
         }
         let table: [UInt8]
-        do { table = try source.read(at: phoff, count: Int(tableSize)) } catch { throw err("program headers", phoff, "readable", error.description) }
+        do { table = try source.read(at: phoff, count: Int(tableSize)) } catch { throw err("BP-74", "program headers", phoff, "readable", error.description) }
 
         var segments: [ElfSegment] = []
         var noteRanges: [(UInt64, UInt64, UInt64, Int)] = []
@@ -107,42 +109,42 @@ public struct ElfImage: Sendable {
             let filesz = table.u64(b + 32)!, memsz = table.u64(b + 40)!, align = table.u64(b + 48)!
             switch pType {
             case Self.PT_LOAD:
-                guard filesz <= memsz else { throw err("phdr[\(i)].p_filesz", at + 32, "≤ p_memsz (\(hex(memsz)))", hex(filesz)) }
+                guard filesz <= memsz else { throw err("BP-75", "phdr[\(i)].p_filesz", at + 32, "≤ p_memsz (\(hex(memsz)))", hex(filesz)) }
                 guard let fe = AddressRange.make(off, length: filesz)?.end, fe <= size else {
-                    throw err("phdr[\(i)].p_offset", at + 8, "[p_offset, +p_filesz \(hex(filesz))) inside the file (\(hex(size)) bytes)", hex(off))
+                    throw err("BP-75", "phdr[\(i)].p_offset", at + 8, "[p_offset, +p_filesz \(hex(filesz))) inside the file (\(hex(size)) bytes)", hex(off))
                 }
                 guard AddressRange.make(paddr, length: memsz) != nil else {
-                    throw err("phdr[\(i)].p_paddr", at + 24, "p_paddr + p_memsz (\(hex(memsz))) without wrapping past 2^64", hex(paddr))
+                    throw err("BP-75", "phdr[\(i)].p_paddr", at + 24, "p_paddr + p_memsz (\(hex(memsz))) without wrapping past 2^64", hex(paddr))
                 }
-                guard align == 0 || align.isPowerOfTwo else { throw err("phdr[\(i)].p_align", at + 48, "0 or a power of two", hex(align)) }
+                guard align == 0 || align.isPowerOfTwo else { throw err("BP-75", "phdr[\(i)].p_align", at + 48, "0 or a power of two", hex(align)) }
                 if memsz == 0 { continue }
                 let seg = ElfSegment(index: i, offset: off, vaddr: vaddr, paddr: paddr, fileSize: filesz, memorySize: memsz, align: align, flags: flags)
                 if let clash = segments.first(where: { $0.physicalRange.overlaps(seg.physicalRange) }) {
-                    throw err("phdr[\(i)].p_paddr", at + 24, "no overlap with phdr[\(clash.index)] \(clash.physicalRange)", seg.physicalRange.description)
+                    throw err("BP-75", "phdr[\(i)].p_paddr", at + 24, "no overlap with phdr[\(clash.index)] \(clash.physicalRange)", seg.physicalRange.description)
                 }
                 segments.append(seg)
             case Self.PT_NOTE:
                 guard let fe = AddressRange.make(off, length: filesz)?.end, fe <= size else {
-                    throw err("phdr[\(i)].p_offset", at + 8, "PT_NOTE [p_offset, +p_filesz \(hex(filesz))) inside the file (\(hex(size)) bytes)", hex(off))
+                    throw err("BP-77", "phdr[\(i)].p_offset", at + 8, "PT_NOTE [p_offset, +p_filesz \(hex(filesz))) inside the file (\(hex(size)) bytes)", hex(off))
                 }
-                guard filesz <= Self.maxNoteSize * 4 else { throw err("phdr[\(i)].p_filesz", at + 32, "a PT_NOTE of at most \(hex(Self.maxNoteSize * 4)) bytes", hex(filesz)) }
+                guard filesz <= Self.maxNoteSize * 4 else { throw err("BP-77", "phdr[\(i)].p_filesz", at + 32, "a PT_NOTE of at most \(hex(Self.maxNoteSize * 4)) bytes", hex(filesz)) }
                 noteRanges.append((off, filesz, align, i))
             default: continue
             }
         }
-        guard !segments.isEmpty else { throw err("e_phnum", 56, "at least one PT_LOAD with p_memsz > 0", "none among \(phnum) program headers") }
+        guard !segments.isEmpty else { throw err("BP-75", "e_phnum", 56, "at least one PT_LOAD with p_memsz > 0", "none among \(phnum) program headers") }
         // Entry inside a loaded segment (by physical address, the way the kernel links it, §5).
         guard segments.contains(where: { $0.physicalRange.contains(entry) }) else {
-            throw err("e_entry", 24, "inside a PT_LOAD segment's physical range (\(segments.map { $0.physicalRange.description }.joined(separator: ", ")))", hex(entry))
+            throw err("BP-76", "e_entry", 24, "inside a PT_LOAD segment's physical range (\(segments.map { $0.physicalRange.description }.joined(separator: ", ")))", hex(entry))
         }
         var notes: [ElfNote] = []
         for (off, len, align, i) in noteRanges {
             let raw: [UInt8]
-            do { raw = try source.read(at: off, count: Int(len)) } catch { throw err("phdr[\(i)] notes", off, "readable", error.description) }
+            do { raw = try source.read(at: off, count: Int(len)) } catch { throw err("BP-77", "phdr[\(i)] notes", off, "readable", error.description) }
             if align != 0 && align != 4 {
                 warnings.append(Warning(rule: "BP-60", message: "PT_NOTE phdr[\(i)] has p_align \(align); notes walked with 4-byte alignment as Linux emits them"))
             }
-            notes += try Self.walkNotes(raw, base: off, err: err)
+            notes += try Self.walkNotes(raw, base: off) { f, o, e, x in err("BP-77", f, o, e, x) }
         }
         // PVH entry note (BP-60): name "Xen", type 18, desc 4 or 8 bytes, low 32 bits.
         var pvh: UInt32? = nil

@@ -160,7 +160,7 @@ struct Builder {
             warnings.append(Warning(rule: "BP-22", message: "protocol \(v) has no init_size; keeping \(window) clear for the kernel"))
         }
         guard let pmRange = AddressRange.make(kernelAt, length: pmLength), inRAM(pmRange) else {
-            throw .placement(rule: "BP-19", message: "protected-mode image (\(hex(pmLength)) bytes) at \(hex(kernelAt)) does not fit in guest RAM \(e820.filter { $0.type == .ram }.map(\.description).joined(separator: ", "))")
+            throw .placement(rule: "BP-22", message: "protected-mode image (\(hex(pmLength)) bytes) at \(hex(kernelAt)) does not fit in guest RAM \(e820.filter { $0.type == .ram }.map(\.description).joined(separator: ", "))")
         }
         guard inRAM(window) else {
             throw .placement(rule: "BP-22", message: "kernel window W = \(window) (init_size at 0x260 = \(hex(h.initSize ?? 0))) is not inside guest RAM (\(hex(layout.size)) bytes); give the guest more memory")
