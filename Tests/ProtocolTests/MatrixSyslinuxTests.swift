@@ -34,6 +34,21 @@ struct MatrixMedium: Sendable {
     func variant(_ id: String) throws -> MatrixVariant { try #require(variants.first { $0.id == id }, "no variant \(id) on the medium") }
 }
 
+/// One bzImage variant through a BIOS loader that exits QEMU when the probe has reported: it is
+/// accepted, not refused, QEMU exits with the probe's status 1, and the cell judges as the
+/// matrix does (expectMatrixCell). `timeout` only ends a hang.
+func expectBIOSLoaderReports(_ adapter: some LoaderAdapter, medium: Result<MatrixMedium, HostToolError>, _ c: CorpusCase,
+                             timeout: Duration, recorded: [KnownDeviation]) async throws {
+    _ = try Probe.require()
+    let m = try medium.get()
+    let v = try m.variant(c.id)
+    #expect(adapter.accepts(v))
+    let run = try await offPool { try adapter.boot(v, work: m.work, timeout: timeout) }
+    #expect(run.refused == nil, "\(adapter.id) refused \(c.id): \(run.refused ?? "")")
+    #expect(run.outcome.hasPrefix("QEMU exited with status 1"), "\(run.outcome)")
+    try expectMatrixCell(run, variant: v, image: c, loader: adapter.id, recorded: recorded, entry: .setup16)
+}
+
 /// Judges one run the way the matrix does, with `recorded` (this loader's deviations, until
 /// they are part of KnownDeviations.all) explaining failures too: no unexplained failure, and
 /// each certain recorded deviation that applies still shows. (BP-45 once failed both loaders'
@@ -69,16 +84,9 @@ struct MatrixISOLINUXTests {
 
     @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: ProbeFiles.bzVariants)
     func isolinuxBootsTheProbe(_ c: CorpusCase) async throws {
-        _ = try Probe.require()
-        let m = try Self.medium.get()
-        let v = try m.variant(c.id)
-        #expect(Self.adapter.accepts(v))
         // A report arrives in about half a second under TCG; a refusal ends at ISOLINUX's
-        // "boot:" prompt (the marker). The limit only ends a hang.
-        let run = try await offPool { try Self.adapter.boot(v, work: m.work, timeout: .seconds(60)) }
-        #expect(run.refused == nil, "ISOLINUX refused \(c.id): \(run.refused ?? "")")
-        #expect(run.outcome.hasPrefix("QEMU exited with status 1"), "\(run.outcome)")
-        try expectMatrixCell(run, variant: v, image: c, loader: Self.adapter.id, recorded: KnownDeviations.syslinux, entry: .setup16)
+        // "boot:" prompt (the marker).
+        try await expectBIOSLoaderReports(Self.adapter, medium: Self.medium, c, timeout: .seconds(60), recorded: KnownDeviations.syslinux)
     }
 
     /// Not a kernel: ISOLINUX says so and returns to its prompt, where the run ends (the
@@ -125,16 +133,9 @@ struct MatrixIPXETests {
 
     @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: ProbeFiles.bzVariants)
     func ipxeBootsTheProbe(_ c: CorpusCase) async throws {
-        _ = try Probe.require()
-        let m = try Self.medium.get()
-        let v = try m.variant(c.id)
-        #expect(Self.adapter.accepts(v))
         // About six seconds under TCG (DHCP, TFTP); a failing script makes the BIOS reset, which
-        // ends QEMU. The limit only ends a hang.
-        let run = try await offPool { try Self.adapter.boot(v, work: m.work, timeout: .seconds(120)) }
-        #expect(run.refused == nil, "iPXE refused \(c.id): \(run.refused ?? "")")
-        #expect(run.outcome.hasPrefix("QEMU exited with status 1"), "\(run.outcome)")
-        try expectMatrixCell(run, variant: v, image: c, loader: Self.adapter.id, recorded: KnownDeviations.ipxe, entry: .setup16)
+        // ends QEMU.
+        try await expectBIOSLoaderReports(Self.adapter, medium: Self.medium, c, timeout: .seconds(120), recorded: KnownDeviations.ipxe)
     }
 
     /// Not a kernel: iPXE's `kernel` fails ("Exec format error", 0x2e008001), the script
