@@ -5,14 +5,15 @@
 #   grub-pc-bin       GRUB 2 for BIOS (linux, linux16)
 #   grub-efi-amd64-bin GRUB 2 for EFI (under OVMF)
 #   xorriso mtools    grub-mkrescue's ISO and EFI system partition
+#   u-boot-qemu       U-Boot for x86 (qemu-x86 u-boot.rom, zboot)
+#   systemd-boot-efi  systemd-boot, under OVMF
 #   isolinux syslinux-common ipxe-qemu ISOLINUX 6.04 (its ISO is made with xorriso) and iPXE's e1000 ROM
+#   kexec-tools       kexec, run inside a real kernel under QEMU (kexec-load, kexec-file)
 # Needs root (apt-get); prints what is missing otherwise. Tests skip, with the reason, when a
 # loader is missing.
 set -euo pipefail
-pkgs=(qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin xorriso mtools)
-pkgs+=(u-boot-qemu systemd-boot-efi)   # U-Boot for x86 (qemu-x86 u-boot.rom, zboot); systemd-boot under OVMF
-pkgs+=(isolinux syslinux-common ipxe-qemu)   # ISOLINUX/SYSLINUX 6.04; iPXE (QEMU's NIC option ROMs)
-pkgs+=(kexec-tools)   # kexec, run inside a real kernel under QEMU (kexec-load, kexec-file)
+pkgs=(qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin xorriso mtools u-boot-qemu systemd-boot-efi
+      isolinux syslinux-common ipxe-qemu kexec-tools)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "install-loaders: all present (${pkgs[*]})"; exit 0; fi
