@@ -1,7 +1,10 @@
 import ArgumentParser
 import Conformance
+import ConformanceFixtures
 import Foundation
 import HarnessKVM
+import Reports
+import Runners
 #if canImport(Glibc)
 import Glibc
 #endif

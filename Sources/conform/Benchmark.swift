@@ -2,6 +2,8 @@ import ArgumentParser
 import Conformance
 import Foundation
 import HarnessKVM
+import Reports
+import Runners
 
 /// Every benchmark in one run: each part runs as this binary's own subcommand with --json, so
 /// the parts measure exactly what `bench`, `bench-probe` and `bench-boot` measure alone; then

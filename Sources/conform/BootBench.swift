@@ -1,7 +1,10 @@
 import ArgumentParser
 import Conformance
+import ConformanceFixtures
 import Foundation
 import HarnessKVM
+import Reports
+import Runners
 
 /// Time to the userspace marker: QEMU's own loader (through its firmware) against the
 /// reference loader's bundle (no firmware), same kernel, same accelerator, interleaved rounds.

@@ -2,6 +2,8 @@ import ArgumentParser
 import Conformance
 import Foundation
 import HarnessKVM
+import Reports
+import Runners
 
 /// Boots a real kernel to the initramfs's userspace marker by one or more paths, checks what
 /// the kernel says it received, and compares the loaders.
@@ -40,7 +42,7 @@ struct BootKernel: ParsableCommand {
         let observed = results.compactMap { r in r.report.map { LoaderDifferential.Observed(name: r.path.rawValue, report: $0) } }
         let diff = observed.count >= 2 ? LoaderDifferential.rows(observed, header: header) : []
         if json {
-            writeJSON(["kernel": kernel, "paths": results.map(resultJSON), "differential": diff.map(rowJSON)])
+            writeJSON(["kernel": kernel, "paths": results.map(bootResultJSON), "differential": diff.map(differentialRowJSON)])
         } else {
             for r in results { printResult(r) }
             if !diff.isEmpty { printDifferential(diff, names: observed.map(\.name)) }
@@ -100,19 +102,4 @@ func printDifferential(_ rows: [DifferentialRow], names: [String]) {
         print("  " + (r.field + (r.rule.map { " [\($0)]" } ?? "")).rightPad(width) + cells.joined() + (r.differs ? "" : "  (same)"))
     }
     for r in rows { for (n, s) in zip(names, r.sides) where s.outcome == .fail { print("  ✗ \(r.field) on \(n): \(s.evidence)") } }
-}
-
-func resultJSON(_ r: KernelBootResult) -> [String: Any] {
-    var d: [String: Any] = ["path": r.path.rawValue, "passed": r.passed, "outcome": r.outcome, "elapsedSeconds": r.elapsed.seconds]
-    if let t = r.toMarker { d["toMarkerSeconds"] = t.seconds }
-    if let e = r.reportError { d["reportError"] = e }
-    if let k = r.report { d["kernelRelease"] = k.release }
-    d["checks"] = r.checks.map { c -> [String: Any] in
-        ["kind": c.kind.rawValue, "field": c.field, "expected": c.expected, "found": c.found, "outcome": c.outcome.rawValue, "note": c.note, "rule": c.rule ?? ""]
-    }
-    return d
-}
-
-func rowJSON(_ r: DifferentialRow) -> [String: Any] {
-    ["field": r.field, "rule": r.rule ?? "", "differs": r.differs, "sides": r.sides.map { ["value": $0.value, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Conformance
+import Reports
+import Runners
 import Foundation
 
 /// Writes the reference loader's memory image as a PVH ELF (and optionally a -bios stub).

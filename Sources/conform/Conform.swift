@@ -1,5 +1,7 @@
 import ArgumentParser
 import Conformance
+import Reports
+import Runners
 import Foundation
 
 @main
@@ -26,29 +28,11 @@ func openSource(_ path: String, what: String) throws -> FileSource {
     do { return try FileSource(path: path) } catch { throw fail("\(what): \(error)") }
 }
 
-func writeJSON(_ object: Any) {
-    let d = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
-    FileHandle.standardOutput.write(d + Data("\n".utf8))
-}
+func writeJSON(_ object: Any) { FileHandle.standardOutput.write(jsonData(object)) }
 
-func verdictJSON(_ v: [Verdict]) -> [[String: String]] { v.map { ["rule": $0.rule, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] } }
-
-/// "pass 45: BP-01 BP-02 …" lines, one per outcome, and each failure with its evidence.
+/// Prints `verdictLines`.
 func printVerdicts(_ verdicts: [Verdict], indent: String = "  ", showAll: Bool = false, expectedFailures: Set<String> = []) {
-    for o in [Outcome.pass, .warn, .fail, .notApplicable] {
-        let ids = verdicts.filter { $0.outcome == o }.map(\.rule)
-        if !ids.isEmpty { print("\(indent)\(o.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(String(ids.count).leftPad(2)): \(ids.joined(separator: " "))") }
-    }
-    for v in verdicts where v.outcome == .fail || v.outcome == .warn || showAll {
-        let rule = RuleCatalogue.rule(v.rule)
-        let mark = v.outcome == .fail ? (expectedFailures.contains(v.rule) ? "✗ (expected)" : "✗") : v.outcome == .pass ? "✓" : v.outcome == .warn ? "!" : "-"
-        print("\(indent)  \(mark) \(v.rule) \(rule?.title ?? ""): \(v.evidence)")
-    }
-}
-
-extension String {
-    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
-    func rightPad(_ n: Int) -> String { count >= n ? self : self + String(repeating: " ", count: n - count) }
+    for l in verdictLines(verdicts, indent: indent, showAll: showAll, expectedFailures: expectedFailures) { print(l) }
 }
 
 /// Parses --memory style sizes with a clear message.

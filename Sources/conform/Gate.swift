@@ -2,6 +2,8 @@ import ArgumentParser
 import Conformance
 import Foundation
 import HarnessKVM
+import Reports
+import Runners
 
 /// Gates a new kernel release: surface diff against a baseline, every rule, a boot to userspace.
 struct GateCommand: ParsableCommand {

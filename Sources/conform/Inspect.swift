@@ -1,5 +1,6 @@
 import ArgumentParser
 import Conformance
+import Reports
 import Foundation
 
 /// Decodes a kernel file: the setup header field by field, or the ELF program headers and notes.

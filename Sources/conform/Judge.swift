@@ -1,5 +1,6 @@
 import ArgumentParser
 import Conformance
+import Reports
 import Foundation
 
 /// Judges a probe's serial output: the same rules the suite applies to the reference loader.

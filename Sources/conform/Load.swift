@@ -1,5 +1,6 @@
 import ArgumentParser
 import Conformance
+import Reports
 import Foundation
 
 /// Loads a kernel with the reference loader and shows the memory map and every verdict.

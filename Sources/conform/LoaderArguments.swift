@@ -1,5 +1,6 @@
 import ArgumentParser
 import Conformance
+import Reports
 import Foundation
 
 /// The reference loader's options, shared by `load`, `bundle` and `boot-kernel`.

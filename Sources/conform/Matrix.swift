@@ -1,7 +1,10 @@
 import ArgumentParser
 import Conformance
+import ConformanceFixtures
 import Foundation
 import HarnessKVM
+import Reports
+import Runners
 
 /// `conform matrix`: the probe variants through real loaders, every report judged (issue 13).
 struct Matrix: ParsableCommand {

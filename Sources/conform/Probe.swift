@@ -1,7 +1,10 @@
 import ArgumentParser
 import Conformance
+import ConformanceFixtures
 import Foundation
 import HarnessKVM
+import Reports
+import Runners
 
 /// index.json next to the probe variants: how each was loaded, so another loader can be run
 /// the same way and `conform judge` can find the image and inputs a report came from.

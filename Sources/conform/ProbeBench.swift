@@ -2,6 +2,8 @@ import ArgumentParser
 import Conformance
 import Foundation
 import HarnessKVM
+import Reports
+import Runners
 
 /// Probe boot latency: HarnessKVM (VM creation → report → teardown) against QEMU booting the
 /// same probe itself, measured in one run.

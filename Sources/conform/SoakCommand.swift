@@ -2,6 +2,8 @@ import ArgumentParser
 import Conformance
 import Foundation
 import HarnessKVM
+import Reports
+import Runners
 
 /// 1,000 sequential probe boots with the process's fds, mappings, threads and RSS sampled.
 struct SoakCommand: ParsableCommand {

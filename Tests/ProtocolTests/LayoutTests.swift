@@ -1,4 +1,5 @@
 import Conformance
+import ConformanceFixtures
 import Testing
 
 /// Offsets pinned against the spec digest's tables (§1.2, §2.1, §4.11, Appendix A), written

@@ -1,5 +1,7 @@
 import Conformance
+import ConformanceFixtures
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("GuestMemory")

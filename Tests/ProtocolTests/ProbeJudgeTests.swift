@@ -1,6 +1,7 @@
 import Conformance
+import ConformanceFixtures
 import Foundation
-import HarnessKVM
+import TestSupport
 import Testing
 
 /// Issue 12: what the rules say about another loader's boot as a probe reports it. Expected
@@ -27,11 +28,6 @@ struct ProbeJudgeTests {
         v.memory = m
         return v
     }
-
-    static func verdict(_ s: BootSnapshot, _ id: String) throws -> Verdict { try #require(judge(s).first { $0.rule == id }) }
-    static func failing(_ s: BootSnapshot) -> [String: String] {
-        Dictionary(uniqueKeysWithValues: judge(s).filter { $0.outcome == .fail }.map { ($0.rule, $0.evidence) })
-    }
 }
 
 // MARK: item 1: an ELF zero page built from scratch (BP-72) and BP-27
@@ -52,39 +48,15 @@ extension ProbeJudgeTests {
     /// With the bytes missing from the report, BP-27 is n/a and says why; nothing fails.
     @Test func elfZeroPageWithoutHeaderDoesNotFailBP27ForUnreadBytes() throws {
         let (r, s) = try Self.elfZeroPageWithoutHeader()
-        #expect(try Self.verdict(s, "BP-27").outcome == .pass, "the whole memory holds the command line")
-        #expect(try Self.verdict(s, "BP-72").outcome == .pass)
+        #expect(try Verdicts.of(s, "BP-27").outcome == .pass, "the whole memory holds the command line")
+        #expect(try Verdicts.of(s, "BP-72").outcome == .pass)
         let view = Self.probeView(r, s, dropping: ["cmdline"])
-        let v = try Self.verdict(view, "BP-27")
+        let v = try Verdicts.of(view, "BP-27")
         #expect(v.outcome == .notApplicable, "\(v)")
         #expect(v.evidence.contains(hex(r.commandLine.address)) && v.evidence.contains("not in"), "\(v.evidence)")
-        #expect(Self.failing(view).isEmpty, "\(Self.failing(view))")
+        #expect(Verdicts.failing(view).isEmpty, "\(Verdicts.failing(view))")
     }
 
-    /// The probe side of item 1: booted with such a zero page, the probe reports the command
-    /// line (it used to report it only for version ≥ 0x202), and BP-27 passes on it.
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
-    func probeReportsTheCommandLineOfAnELFStyleZeroPage() throws {
-        _ = try Probe.require()
-        let c = try #require(Probe.variants.first { $0.id == "elf-direct-64" }, "the elf-direct-64 probe variant")
-        let kernel = MemorySource(name: c.id, bytes: c.image)
-        let initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
-        let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
-        let b = try #require(loaded.bootParams)
-        try loaded.memory.write([UInt8](repeating: 0, count: 0x208 - 0x1FE), at: b + 0x1FE)
-        try loaded.memory.write([0, 0, 0, 0], at: b + 0x238)
-        let boot = try Harness.boot(loaded, system: KVM.system, options: BootOptions(timeout: .seconds(20)))
-        let report = try ProbeReport.parse(serial: boot.serial)
-        let piece = try #require(report.piece("cmdline"), "no cmdline line in the report")
-        #expect(piece.address == loaded.commandLine.address)
-        #expect(piece.bytes == Array(c.options.commandLine.utf8) + [0])
-        let snap = try BootSnapshot.of(loaded, kernel: kernel, initrd: initrd, commandLine: c.options.commandLine)
-        let guest = report.snapshot(image: snap.image, inputs: snap.inputs, known: try KnownContent.of(kernel: kernel, initrd: initrd), producer: "test")
-        #expect(try Self.verdict(guest, "BP-27").outcome == .pass)
-        // The probe does not follow setup_data from a zero page without a version: BP-41 is
-        // n/a, not failed, for the node it did not read (item 4).
-        #expect(Self.failing(guest).isEmpty, "\(Self.failing(guest))")
-    }
 }
 
 // MARK: item 2: a command line truncated to cmdline_size (BP-27)
@@ -100,15 +72,15 @@ extension ProbeJudgeTests {
         let asked = (0..<(limit + 300)).map { UInt8(ascii: "a") + UInt8($0 % 26) }
         try r.memory.write(Array(asked.prefix(limit)) + [0], at: r.commandLine.address)
         s.inputs.commandLine = asked
-        let v = try Self.verdict(s, "BP-27")
+        let v = try Verdicts.of(s, "BP-27")
         #expect(v.outcome == .pass, "\(v)")
         #expect(v.evidence.contains("truncated") && v.evidence.contains("\(limit) bytes") && v.evidence.contains("\(asked.count)"), "\(v.evidence)")
         // Cut anywhere else, it is not the requested line.
         try r.memory.write([0], at: r.commandLine.address + 100)
-        #expect(try Self.verdict(s, "BP-27").outcome == .fail)
+        #expect(try Verdicts.of(s, "BP-27").outcome == .fail)
         // A line within the limit must arrive whole.
         s.inputs.commandLine = Array(asked.prefix(101))
-        #expect(try Self.verdict(s, "BP-27").outcome == .fail)
+        #expect(try Verdicts.of(s, "BP-27").outcome == .fail)
     }
 }
 
@@ -132,7 +104,7 @@ extension ProbeJudgeTests {
         var e = [UInt8](repeating: 0, count: 16)
         e.put64(0x9_F000, at: 0); e.put64(0x1000, at: 8)
         try r.memory.write(e, at: b + 0x2D0 + 20)
-        let v = try Self.verdict(s, "BP-35")
+        let v = try Verdicts.of(s, "BP-35")
         #expect(v.outcome == .fail, "\(v)")
     }
 }
@@ -147,13 +119,13 @@ extension ProbeJudgeTests {
         let (r, s) = try Self.load("pvh-desc8")
         let si = try #require(r.startInfo)
         try r.memory.write([0x79, 0xC5, 0x6E, 0x33], at: si)   // 0x336EC579
-        let full = Self.failing(s)
+        let full = Verdicts.failing(s)
         #expect(Set(full.keys) == ["BP-67"], "\(full)")
         let view = Self.probeView(r, s, dropping: ["pvh.modlist", "pvh.memmap", "cmdline", "initrd"])
-        let f = Self.failing(view)
+        let f = Verdicts.failing(view)
         #expect(Set(f.keys) == ["BP-67"], "\(f)")
         for id in ["BP-64", "BP-69"] {
-            let v = try Self.verdict(view, id)
+            let v = try Verdicts.of(view, id)
             #expect(v.outcome == .notApplicable && v.evidence.contains("0x336EC579"), "\(v)")
         }
     }
@@ -163,13 +135,13 @@ extension ProbeJudgeTests {
     @Test func zeroBootParamsPointerFailsOnlyThePointerRule() throws {
         var (_, s) = try Self.load("bz-2.15")
         s.entry.rsi = 0
-        #expect(Set(Self.failing(s).keys) == ["BP-57"], "\(Self.failing(s))")
-        let v = try Self.verdict(s, "BP-13")
+        #expect(Set(Verdicts.failing(s).keys) == ["BP-57"], "\(Verdicts.failing(s))")
+        let v = try Verdicts.of(s, "BP-13")
         #expect(v.outcome == .notApplicable && v.evidence.contains("RSI = 0"), "\(v)")
 
         var (_, e) = try Self.load("elf-direct-64")
         e.entry.rsi = 0
-        #expect(Set(Self.failing(e).keys) == ["BP-57", "BP-70"], "\(Self.failing(e))")
+        #expect(Set(Verdicts.failing(e).keys) == ["BP-57", "BP-70"], "\(Verdicts.failing(e))")
     }
 }
 
@@ -194,53 +166,31 @@ extension ProbeJudgeTests {
     /// image's are no violation (BP-04's check), and BP-11 agrees.
     @Test func fieldsAreJudgedOnlyForTheVersionsThatDefineThem() throws {
         let (r, s) = try Self.oldHeaderCopiedTo0x290()
-        for id in ["BP-04", "BP-11"] { let v = try Self.verdict(s, id); #expect(v.outcome == .pass, "\(v)") }
-        for id in ["BP-18", "BP-41"] { let v = try Self.verdict(s, id); #expect(v.outcome == .notApplicable, "\(v)") }
-        #expect(Self.failing(s).isEmpty, "\(Self.failing(s))")
+        for id in ["BP-04", "BP-11"] { let v = try Verdicts.of(s, id); #expect(v.outcome == .pass, "\(v)") }
+        for id in ["BP-18", "BP-41"] { let v = try Verdicts.of(s, id); #expect(v.outcome == .notApplicable, "\(v)") }
+        #expect(Verdicts.failing(s).isEmpty, "\(Verdicts.failing(s))")
         // One byte past the header end that is not the image's: BP-04 and BP-11 both fail.
         try r.memory.write([0x5A], at: try #require(r.bootParams) + 0x240)
-        #expect(try Self.verdict(s, "BP-04").outcome == .fail)
-        #expect(try Self.verdict(s, "BP-11").outcome == .fail)
+        #expect(try Verdicts.of(s, "BP-04").outcome == .fail)
+        #expect(try Verdicts.of(s, "BP-11").outcome == .fail)
     }
 }
 
 // MARK: item 6: a kernel copied wrong garbles the probe's own strings (BP-19)
 
 extension ProbeJudgeTests {
-    /// A directory with the given probe variants' images and initrds and their index.json.
-    static func probeImages(_ ids: [String]) throws -> (dir: String, index: ProbeIndex) {
-        _ = try Probe.require()
-        let dir = try Scratch.directory("probe-index")
-        var entries: [[String: Any]] = []
-        for id in ids {
-            let c = try #require(Probe.variants.first { $0.id == id }, "probe variant \(id)")
-            let image = "\(id).\(c.kind == "elf" ? "elf" : "bzImage")"
-            try Data(c.image).write(to: URL(fileURLWithPath: dir + "/" + image))
-            var e: [String: Any] = ["id": id, "image": image, "cmdline": c.options.commandLine, "entry": c.options.entry?.rawValue ?? "default"]
-            if let i = c.initrd { try Data(i).write(to: URL(fileURLWithPath: dir + "/\(id).initrd")); e["initrd"] = "\(id).initrd" }
-            entries.append(e)
-        }
-        let d = try JSONSerialization.data(withJSONObject: ["format": "probe-index/1", "variants": entries])
-        try d.write(to: URL(fileURLWithPath: dir + "/index.json"))
-        return (dir, try ProbeIndex.read(dir + "/index.json"))
-    }
-
-    static func report(variant: String, segmentHash: UInt64, segmentLength: Int = 0x3000) throws -> ProbeReport {
-        try ProbeReport.parse(serial: HarnessUnitsTests.report("variant \(variant)\n" + HarnessUnitsTests.essentials + "hash64 segment 0x1000000 \(hex(UInt64(segmentLength))) \(hex(segmentHash))\n"))
-    }
-
     /// BP-19 (issue 12, item 6): a variant name the index lacks, with a probe image whose
     /// checksum is no variant's, is a kernel the loader did not copy byte for byte: the judge
     /// says BP-19 fails, and judges as the one variant the garbled name can be, if there is one.
     @Test func garbledVariantNamesBP19() throws {
-        let (dir, index) = try Self.probeImages(["bz-2.10", "bz-2.15", "elf-direct-64"])
+        let (dir, index) = try ProbeImages.write(["bz-2.10", "bz-2.15", "elf-direct-64"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        guard case .imageCorrupted(let v, let guess) = index.identify(try Self.report(variant: "bz-2.1", segmentHash: 0x1234)) else {
+        guard case .imageCorrupted(let v, let guess) = index.identify(try ProbeImages.report(variant: "bz-2.1", segmentHash: 0x1234)) else {
             Issue.record("a garbled name with a foreign image checksum is not named a BP-19 failure"); return
         }
         #expect(v.rule == "BP-19" && v.outcome == .fail && v.evidence.contains("byte for byte"), "\(v)")
         #expect(guess == nil, "'bz-2.1' can be bz-2.10 or bz-2.15")
-        guard case .imageCorrupted(_, let one) = index.identify(try Self.report(variant: "elf-dir", segmentHash: 0x1234)) else { Issue.record("not BP-19"); return }
+        guard case .imageCorrupted(_, let one) = index.identify(try ProbeImages.report(variant: "elf-dir", segmentHash: 0x1234)) else { Issue.record("not BP-19"); return }
         #expect(one?.id == "elf-direct-64")
         // A name the index lacks on an intact image is that image's variant.
         let c = try #require(Probe.variants.first { $0.id == "bz-2.15" })
@@ -248,36 +198,11 @@ extension ProbeJudgeTests {
         // The probe's file image (its "segment" line): everything before its scratch.
         let length = Int(try Probe.require().scratch.lowerBound)
         let intact = ProbeHash64.of(c.image[Int(bz.protectedModeOffset)..<Int(bz.protectedModeOffset) + length])
-        guard case .sameImage(let same) = index.identify(try Self.report(variant: "renamed", segmentHash: intact, segmentLength: length)) else { Issue.record("an intact image is not recognised"); return }
+        guard case .sameImage(let same) = index.identify(try ProbeImages.report(variant: "renamed", segmentHash: intact, segmentLength: length)) else { Issue.record("an intact image is not recognised"); return }
         #expect(same.id == "bz-2.15")
-        if case .named(let n) = index.identify(try Self.report(variant: "bz-2.10", segmentHash: 0)) { #expect(n.id == "bz-2.10") } else { Issue.record("an indexed name is not taken as is") }
+        if case .named(let n) = index.identify(try ProbeImages.report(variant: "bz-2.10", segmentHash: 0)) { #expect(n.id == "bz-2.10") } else { Issue.record("an indexed name is not taken as is") }
     }
 
-    /// The same under HarnessKVM: a loader that corrupts the probe's variant string in the
-    /// kernel it placed. The report parses, the name is garbled, and BP-19 fails.
-    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)
-    func loaderThatCorruptsTheKernelIsNamedBP19() throws {
-        let build = try Probe.require()
-        let (dir, index) = try Self.probeImages(["bz-2.15", "elf-direct-64"])
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let c = try #require(Probe.variants.first { $0.id == "bz-2.15" })
-        let kernel = MemorySource(name: c.id, bytes: c.image)
-        let initrd = c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }
-        let loaded = try ReferenceLoader.load(kernel: kernel, initrd: initrd, options: c.options)
-        try loaded.memory.write([0x01], at: loaded.kernelAddress + UInt64(build.variantField) + 5)   // "bz-2.\u{1}5"
-        let boot = try Harness.boot(loaded, system: KVM.system, options: BootOptions(timeout: .seconds(20)))
-        let report = try ProbeReport.parse(serial: boot.serial)
-        #expect(report.variant == "bz-2.")
-        guard case .imageCorrupted(let v, let guess) = index.identify(report) else { Issue.record("not named BP-19"); return }
-        #expect(v.outcome == .fail && v.rule == "BP-19")
-        let g = try #require(guess)
-        let src = try FileSource(path: index.imagePath(g))
-        let rd = try index.initrdPath(g).map { try FileSource(path: $0) }
-        let snap = report.snapshot(image: try ImageRecord.record(try KernelImage(source: src), source: src), inputs: try InputRecord.of(commandLine: g.commandLine, initrd: rd),
-                                   known: try KnownContent.of(kernel: src, initrd: rd), producer: "test")
-        #expect(Set(Self.failing(snap).keys) == ["BP-19"], "\(Self.failing(snap))")
-        #expect(Self.failing(snap)["BP-19"]?.contains("not copied byte for byte") == true, "\(Self.failing(snap))")
-    }
 }
 
 // MARK: item 8: where conform judge finds index.json

@@ -1,12 +1,14 @@
 import Conformance
+import ConformanceFixtures
 import Foundation
+import TestSupport
 import Testing
 
 /// The Debian 6.1 and 6.12 kernels fetched by tools/build-corpus.sh: every image loads with
 /// the reference loader and passes every applicable rule.
 @Suite("RealKernels")
 struct RealKernelsTests {
-    static func requireCorpus() throws -> [RealKernel] { try RealBoot.manifest.require() }
+    static func requireCorpus() throws -> [RealKernel] { try RealCorpusManifest.repository.require() }
 
     /// A corrupt manifest fails the tests that need the corpus with its error; only a missing
     /// one means "not built" (issue 14: `try?` once turned the first into the second).

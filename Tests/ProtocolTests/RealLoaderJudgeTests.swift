@@ -1,5 +1,7 @@
 import Conformance
+import ConformanceFixtures
 import Foundation
+import TestSupport
 import Testing
 
 /// Judge fixes the real loaders showed were needed (docs/LOADERS.md, "Judge bugs the matrix

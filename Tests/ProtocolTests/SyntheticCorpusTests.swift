@@ -1,5 +1,7 @@
 import Conformance
+import ConformanceFixtures
 import Foundation
+import TestSupport
 import Testing
 
 /// Every synthetic case does what its manifest entry (written from the spec) says.

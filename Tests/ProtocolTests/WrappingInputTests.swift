@@ -1,5 +1,7 @@
 import Conformance
+import ConformanceFixtures
 import Foundation
+import TestSupport
 import Testing
 
 /// Rules that add an address to a size never pass on a sum that wraps past 2^64 (issue 14: BP-23

@@ -1,0 +1,39 @@
+/// §4.5 Initrd of the spec digest (shared/spec/x86-boot-protocol.md): BP-31…BP-35.
+extension RuleCatalogue {
+    static let initrd: [Rule] = [
+        Rule("BP-31", "ramdisk fields describe the loaded initrd", reference: "§4.5; BOOT; SETUPC",
+             statement: "ramdisk_image/size (with ext_* halves), or PVH module 0, describe the loaded initrd exactly; all 0 without one.") { c in
+            guard c.zp != nil || c.si != nil else { return noZeroPage(c) }
+            if let why = c.moduleListUnseen { return .na(why) }
+            guard let size = c.s.inputs.initrdSize, let want = c.s.inputs.initrdSHA256 else {
+                let f = c.initrdFields
+                return f == nil || (f!.image == 0 && f!.size == 0) ? .pass("no initrd, fields 0") : .fail("no initrd was given, but the fields say \(hex(f!.image)) + \(hex(f!.size))")
+            }
+            guard let (r, rs) = c.initrdFields, r != 0 || rs != 0 else { return .fail("an initrd of \(hex(size)) bytes was given but the ramdisk fields are 0") }
+            guard rs == size else { return .fail("ramdisk size is \(hex(rs)), the initrd is \(hex(size)) bytes") }
+            guard let h = c.memory.sha256(at: r, length: rs) else { return .fail("initrd range [\(hex(r)), +\(hex(rs))) is not in guest memory") }
+            return h == want ? .pass("initrd at \(hex(r)), \(hex(rs)) bytes, content matches") : .fail("memory at \(hex(r)) (+\(hex(rs))) is not the initrd (sha256 \(h.prefix(16))… vs \(want.prefix(16))…)")
+        },
+        Rule("BP-32", "initrd below initrd_addr_max", reference: "§4.5; BOOT initrd_addr_max; KEXEC; QEMU",
+             statement: "R + RS − 1 ≤ initrd_addr_max (2.03+) or 0x37FFFFFF; lifted for the 64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G.") { c in
+            guard c.isBz else { return notBz }
+            guard let r = c.initrd, !r.isEmpty else { return .na("no initrd") }
+            if c.entryPoint == .long64 && c.xloadflags & 2 != 0 { return .pass("limit lifted (64-bit entry, XLF_CAN_BE_LOADED_ABOVE_4G); initrd \(r)") }
+            let max = c.version >= 0x0203 ? (c.img(0x22C, 4) ?? 0x37FF_FFFF) : 0x37FF_FFFF
+            return r.end - 1 <= max ? .pass("last byte \(hex(r.end - 1)) ≤ \(hex(max))") : .fail("initrd \(r) ends at \(hex(r.end - 1)) > initrd_addr_max \(hex(max))")
+        },
+        Rule("BP-33", "initrd page-aligned", reference: "§4.5 (de facto); SETUPC; KEXEC; QEMU",
+             statement: "R is a multiple of 4096.") { c in
+            guard let r = c.initrd, !r.isEmpty else { return .na("no initrd") }
+            return r.start % 4096 == 0 ? .pass("R = \(hex(r.start))") : .fail("initrd at \(hex(r.start)) is not 4 KiB-aligned")
+        },
+        Rule("BP-34", "initrd in RAM, clear of W and boot data", reference: "§4.5; KASLR mem_avoid",
+             statement: "The initrd is in e820 RAM and overlaps neither W, boot_params, the command line nor setup_data.") { c in
+            guard let r = c.initrd, !r.isEmpty else { return .na("no initrd") }
+            var conds: [(Bool, String)] = c.inRAM(r, "initrd")
+            if let w = c.window { conds.append((!r.overlaps(w), "initrd \(r) overlaps W \(w)")) }
+            for (name, o) in c.bootObjects where name != "initrd" { conds.append((!r.overlaps(o), "initrd \(r) overlaps \(name) \(o)")) }
+            return .check(conds, ok: "initrd \(r) in RAM and clear")
+        },
+    ]
+}

@@ -1,0 +1,102 @@
+import Conformance
+import HarnessKVM
+import ConformanceFixtures
+import Foundation
+
+/// The reference loader's verdicts on one entry of the new kernel (and the baseline's).
+public struct GateRuleRun: Sendable {
+    public let entry: EntryPoint
+    public let verdicts: [Verdict]
+    /// The reference loader refused the image for this entry.
+    public let refused: String?
+    public let baseline: [Verdict]?
+    public let baselineRefused: String?
+
+    /// Rules that fail on the new kernel, with whether they passed on the baseline.
+    public var failures: [(verdict: Verdict, new: Bool)] {
+        verdicts.filter { $0.outcome == .fail }.map { v in (v, baseline?.first { $0.rule == v.rule }?.outcome != .fail) }
+    }
+}
+
+public struct GateReport: Sendable {
+    public let new: GateKernel
+    public let baseline: GateKernel?
+    public let changes: [SurfaceChange]
+    public let ruleRuns: [GateRuleRun]
+    public let boots: [KernelBootResult]
+    /// Why the boot step did not run (only when asked to skip it).
+    public let bootSkipped: String?
+    public let elapsed: Duration
+
+    /// Everything that makes the gate fail, one line each.
+    public var regressions: [String] {
+        var out: [String] = []
+        for c in changes where c.severity == .regression { out.append("surface: \(c.key) \(c.old ?? "-") → \(c.new ?? "-"): \(c.reason)") }
+        for r in ruleRuns {
+            if let why = r.refused { out.append("rules (\(r.entry.rawValue)): the reference loader refuses the image: \(why)\(r.baselineRefused == nil && r.baseline != nil ? " (the baseline loaded)" : "")") }
+            for f in r.failures { out.append("rules (\(r.entry.rawValue)): \(f.verdict.rule) fails\(f.new ? "" : " (also on the baseline)"): \(f.verdict.evidence)") }
+        }
+        for b in boots where !b.passed {
+            if let e = b.reportError { out.append("boot (\(b.path.rawValue)): no userspace report: \(e); \(b.outcome)") }
+            for c in b.failedChecks { out.append("boot (\(b.path.rawValue)): \(c.kind.rawValue) \(c.field): loader \(c.expected), kernel \(c.found) \(c.note)") }
+        }
+        return out
+    }
+    public var passed: Bool { regressions.isEmpty }
+}
+
+public enum KernelGate {
+    public struct Options: Sendable {
+        public var initrd: String? = "Corpus/initramfs/build/initramfs.cpio"
+        public var boot = true
+        public var accel: QEMUAccel = .automatic
+        public var timeout: Duration = .seconds(180)
+        public var commandLine = KernelBoot.defaultCommandLine
+        public init() {}
+    }
+
+    /// The entries the reference loader should be able to use on this image.
+    public static func entries(_ k: KernelImage) -> [EntryPoint] {
+        switch k {
+        case .bzImage(let bz): bz.header.xloadFlags.contains(.kernel64) ? [.long64, .protected32] : [.protected32]
+        case .elf(let e): e.pvhEntry != nil ? [.long64, .pvh] : [.long64]
+        }
+    }
+
+    static func judgeEntry(_ k: GateKernel, entry: EntryPoint, initrd: [UInt8], commandLine: String) -> ([Verdict], String?) {
+        var o = LoadOptions()
+        o.entry = entry; o.commandLine = commandLine; o.rngSeed = LoadOptions.corpusSeed
+        do {
+            let src = try FileSource(path: k.image)
+            let rd = MemorySource(name: "initrd", bytes: initrd)
+            let r = try ReferenceLoader.load(kernel: src, initrd: rd, options: o)
+            let snap = try BootSnapshot.of(r, kernel: src, initrd: rd, commandLine: commandLine)
+            return (judge(snap), nil)
+        } catch {
+            return ([], "\(error)")
+        }
+    }
+
+    public static func run(new: GateKernel, baseline: GateKernel?, options: Options = Options()) throws -> GateReport {
+        let start = ContinuousClock.now
+        let changes = baseline.map { Surface.diff(old: $0.surface, new: new.surface) } ?? []
+        let initrdBytes: [UInt8] = options.initrd.flatMap { FileManager.default.contents(atPath: $0) }.map { [UInt8]($0) } ?? RealCorpus.testInitrd()
+        var runs: [GateRuleRun] = []
+        let baseEntries = baseline.map { entries($0.parsed) } ?? []
+        for e in entries(new.parsed) {
+            let (v, refused) = judgeEntry(new, entry: e, initrd: initrdBytes, commandLine: options.commandLine)
+            var bv: [Verdict]? = nil, brefused: String? = nil
+            if let baseline, baseEntries.contains(e) { (bv, brefused) = judgeEntry(baseline, entry: e, initrd: initrdBytes, commandLine: options.commandLine); if brefused != nil { bv = nil } }
+            runs.append(GateRuleRun(entry: e, verdicts: v, refused: refused, baseline: bv, baselineRefused: brefused))
+        }
+        var boots: [KernelBootResult] = []
+        var skipped: String? = nil
+        if !options.boot { skipped = "skipped (--no-boot)" } else if let rd = options.initrd, FileManager.default.isReadableFile(atPath: rd) {
+            boots.append(try KernelBoot.qemuLoader(kernel: new.image, initrd: rd, commandLine: options.commandLine, accel: options.accel, timeout: options.timeout))
+            boots.append(try KernelBoot.referenceBundle(kernel: new.image, initrd: rd, commandLine: options.commandLine, accel: options.accel, timeout: options.timeout))
+        } else {
+            throw GateError("cannot boot the new kernel: no initramfs at \(options.initrd ?? "-") (run tools/build-corpus.sh, pass --initrd, or --no-boot)")
+        }
+        return GateReport(new: new, baseline: baseline, changes: changes, ruleRuns: runs, boots: boots, bootSkipped: skipped, elapsed: ContinuousClock.now - start)
+    }
+}
