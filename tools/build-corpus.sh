@@ -238,7 +238,7 @@ if ((update)); then
   for spec in "${SERIES[@]}"; do
     read -r series flavour pattern <<<"$spec"
     pkg=$(newest_package "$pattern")
-    read -r version suite <<<"$(newest_version "$pkg")"
+    newest=$(newest_version "$pkg"); read -r version suite <<<"$newest"
     deb_sha=$(archive_sha "$pkg" "$version")
     [ -n "$deb_sha" ] || die "$pkg $version: apt records no SHA-256 for it"
     krel=${pkg#linux-image-}; krel=${krel%-unsigned}
