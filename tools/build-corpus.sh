@@ -1,18 +1,48 @@
 #!/usr/bin/env bash
 # Builds the corpus that is not committed:
-#   - the newest Debian 6.1 and 6.12 kernels, cloud and generic flavours (…-amd64-unsigned), with
-#     the ELF vmlinux extracted from each bzImage payload, recorded in Corpus/real/manifest.json
-#     (series, flavour, version, SHA-256 of the .deb and of each image);
+#   - the Debian kernel packages Corpus/real.lock.json names (6.1 and 6.12, cloud and generic,
+#     …-amd64-unsigned) and the ELF vmlinux extracted from each bzImage payload, every .deb and
+#     file checked against the lock's SHA-256, recorded in Corpus/real/manifest.json (series,
+#     flavour, version, SHA-256 of the .deb and of each image);
 #   - the initramfs real kernels boot into (Corpus/initramfs/build/, a static C init; gcc, libc6-dev);
 #   - the synthetic images as files (Corpus/synthetic/images/), for pointing other loaders at them.
-# Idempotent: a second run reuses what is there after checking its checksum.
-# Usage: tools/build-corpus.sh [--no-synthetic]
+# The lock is the source of truth: this fetches exactly its versions (apt-get download PKG=VERSION),
+# and a hash that differs or a version the archive no longer has ends the run, naming the
+# package, what the lock expects and what was found. --update takes the newest package of each
+# series in SERIES below instead, and rewrites the lock, printing old → new. --lock FILE reads
+# (and with --update writes) another lock.
+# Idempotent: a second run reuses what is there after checking its checksum against the lock.
+# Usage: tools/build-corpus.sh [--update] [--lock FILE] [--no-synthetic]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REAL=Corpus/real
-mkdir -p "$REAL/debs"
+LOCK=Corpus/real.lock.json
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build-corpus: error: %s\n' "$*" >&2; exit 1; }
+usage="usage: tools/build-corpus.sh [--update] [--lock FILE] [--no-synthetic]"
+update=0 synthetic=1
+while (($#)); do
+  case $1 in
+    --update) update=1;;
+    --no-synthetic) synthetic=0;;
+    --lock) (($# >= 2)) || die "--lock needs a file ($usage)"; LOCK=$2; shift;;
+    -h|--help) echo "$usage"; exit 0;;
+    *) die "unknown argument $1 ($usage)";;
+  esac
+  shift
+done
+mkdir -p "$REAL/debs"
+STALE="if the lock is out of date, run tools/build-corpus.sh --update (it takes the newest package of each series and rewrites $LOCK)"
+
+# The series --update follows: series, flavour, and an extended regex for the package names
+# (apt-cache search --names-only). Each lock entry records the series and flavour it is for.
+SERIES=('6.1 cloud ^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$'
+        '6.1 generic ^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$'
+        '6.12 cloud ^linux-image-6\.12\.[0-9]+\+deb[0-9]+-cloud-amd64-unsigned$'
+        '6.12 generic ^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64-unsigned$')
+
+# A lock entry's fields (Corpus/README.md), in the order of the tab-separated lines below.
+LOCK_FIELDS='series flavour suite package version debSha256 bzImage.member bzImage.path bzImage.sha256 vmlinux.path vmlinux.sha256'
 
 need_tools=()
 for t in zstd lz4 xz gzip bzip2 python3 dpkg-deb apt-get; do command -v "$t" >/dev/null || need_tools+=("$t"); done
@@ -24,51 +54,88 @@ if ((${#need_tools[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# What an apt query prints; when it prints nothing and we are root, the package lists are
+# refreshed once (apt-get update) and it is asked again.
+apt_query() {
+  local out; out=$("$@" 2>/dev/null || true)
+  if [ -z "$out" ] && [ "$(id -u)" = 0 ] && [ -z "${APT_REFRESHED:-}" ]; then
+    APT_REFRESHED=1; apt-get update -qq >/dev/null 2>&1 || true; out=$("$@" 2>/dev/null || true)
+  fi
+  printf '%s\n' "$out"
+}
+
 # The newest package of a series, by version order of the names apt knows.
-newest() {
-  local pattern=$1 found
-  found=$(apt-cache search --names-only "$pattern" 2>/dev/null | cut -d' ' -f1 | sort -V | tail -n1)
-  if [ -z "$found" ] && [ "$(id -u)" = 0 ]; then apt-get update -qq >/dev/null 2>&1 || true
-    found=$(apt-cache search --names-only "$pattern" 2>/dev/null | cut -d' ' -f1 | sort -V | tail -n1); fi
-  [ -n "$found" ] || die "no package matches $pattern (is apt-get update done?)"
+newest_package() {
+  local found; found=$(apt_query apt-cache search --names-only "$1" | cut -d' ' -f1 | sort -V | tail -n1)
+  [ -n "$found" ] || die "no package matches $1 (is apt-get update done?)"
   echo "$found"
 }
 
-entries=()
-for spec in '6.1 cloud ^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' \
-            '6.1 generic ^linux-image-6\.1\.0-[0-9]+-amd64-unsigned$' \
-            '6.12 cloud ^linux-image-6\.12\.[0-9]+\+deb[0-9]+-cloud-amd64-unsigned$' \
-            '6.12 generic ^linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64-unsigned$'; do
-  read -r series flavour pattern <<<"$spec"
-  pkg=$(newest "$pattern")
-  want_sha=$(apt-cache show "$pkg" | awk '/^SHA256:/{print $2; exit}')
-  version=$(apt-cache show "$pkg" | awk '/^Version:/{print $2; exit}')
-  deb=$(ls "$REAL/debs/${pkg}_"*.deb 2>/dev/null | head -n1 || true)
-  if [ -n "$deb" ] && [ "$(sha256sum "$deb" | cut -d' ' -f1)" = "$want_sha" ]; then
-    say "$pkg $version: reusing $(basename "$deb") (sha256 ok)"
-  else
-    say "$pkg $version: downloading"
-    rm -f "$REAL/debs/${pkg}_"*.deb
-    (cd "$REAL/debs" && apt-get download -qq "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
-    deb=$(ls "$REAL/debs/${pkg}_"*.deb 2>/dev/null | head -n1 || true)
-    [ -n "$deb" ] || die "apt-get download $pkg produced no .deb"
-    got=$(sha256sum "$deb" | cut -d' ' -f1)
-    [ "$got" = "$want_sha" ] || die "$deb: sha256 $got, apt says $want_sha"
+# "VERSION SUITE" for every version of a package the archive has (the suite as apt-cache
+# madison reports it: bookworm, bookworm-updates, bookworm-security).
+archive_versions() {
+  apt_query apt-cache madison "$1" | awk -F'|' 'NF >= 3 {gsub(/ /, "", $2); split($3, w, " "); split(w[2], s, "/"); print $2, s[1]}'
+}
+
+# "VERSION SUITE" of the newest version of a package, by Debian version order.
+newest_version() {
+  local v s best= best_suite=
+  while read -r v s; do
+    if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then best=$v best_suite=$s; fi
+  done < <(archive_versions "$1")
+  [ -n "$best" ] || die "$1: the archive has no version of it"
+  echo "$best $best_suite"
+}
+
+# The SHA-256 apt records for PACKAGE=VERSION; empty when the archive does not have it.
+archive_sha() { apt_query apt-cache show "$1=$2" | awk '/^SHA256:/{print $2; exit}'; }
+
+# "PACKAGE VERSION" from a .deb's control file.
+deb_identity() { dpkg-deb -f "$1" Package Version | awk '{printf "%s%s", (NR > 1 ? " " : ""), $2}'; }
+
+# Sets DEB to the .deb of PKG VERSION whose SHA-256 is WANT: one already in debs/ if its
+# checksum and control file match, else apt-get download PKG=VERSION, once apt records the
+# same checksum.
+fetch_deb() {
+  local pkg=$1 version=$2 want=$3 d known apt_sha got
+  for d in "$REAL/debs/${pkg}_"*.deb; do
+    if [ -e "$d" ] && [ "$(sha "$d")" = "$want" ] && [ "$(deb_identity "$d")" = "$pkg $version" ]; then
+      say "$pkg $version: reusing $(basename "$d") (sha256 ok)"; DEB=$d; return
+    fi
+  done
+  apt_sha=$(archive_sha "$pkg" "$version")
+  if [ -z "$apt_sha" ]; then
+    known=$(archive_versions "$pkg" | awk '{printf "%s%s (%s)", (NR > 1 ? ", " : ""), $1, $2}')
+    die "$pkg: the lock expects version $version, the archive has ${known:-no version of this package}; $STALE"
   fi
-  krel=${pkg#linux-image-}; krel=${krel%-unsigned}
-  bz="$REAL/vmlinuz-$krel"
-  if [ ! -s "$bz" ]; then
-    say "$pkg: extracting vmlinuz-$krel"
-    # Only boot/ (the generic packages carry ~400 MB of modules we do not need).
-    tmp=$(mktemp -d); dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "./boot/vmlinuz-$krel" \
-      || { rm -rf "$tmp"; die "$deb: no ./boot/vmlinuz-$krel inside"; }
-    cp "$tmp/boot/vmlinuz-$krel" "$bz.tmp" && mv "$bz.tmp" "$bz"; rm -rf "$tmp"
-  fi
-  elf="$REAL/vmlinux-$krel.elf"
-  if [ ! -s "$elf" ]; then
-    say "$pkg: extracting the ELF vmlinux from the bzImage payload"
-    # payload_offset/length at 0x248/0x24C, relative to the protected-mode image at (setup_sects+1)*512
-    read -r fmt usize < <(python3 - "$bz" "$elf.payload" <<'PY'
+  [ "$apt_sha" = "$want" ] || die "$pkg $version: the lock expects .deb SHA-256 $want, the archive records $apt_sha; $STALE"
+  say "$pkg $version: downloading"
+  rm -f "$REAL/debs/${pkg}_"*.deb
+  (cd "$REAL/debs" && apt-get download -qq "$pkg=$version" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+  DEB=$(ls "$REAL/debs/${pkg}_"*.deb 2>/dev/null | head -n1 || true)
+  [ -n "$DEB" ] || die "apt-get download $pkg=$version produced no .deb"
+  got=$(sha "$DEB")
+  [ "$got" = "$want" ] || die "$pkg $version: the lock expects .deb SHA-256 $want, the download $(basename "$DEB") has $got"
+  got=$(deb_identity "$DEB")
+  [ "$got" = "$pkg $version" ] || die "$pkg $version: the download $(basename "$DEB") is $got"
+}
+
+# Writes DEST from the member MEMBER of the package DEB (only that: the generic packages also
+# carry about 400 MB of modules).
+extract_member() {
+  local deb=$1 member=$2 dest=$3 tmp
+  tmp=$(mktemp -d)
+  dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" "$member" || { rm -rf "$tmp"; die "$deb: no $member inside"; }
+  cp "$tmp/$member" "$dest.tmp" && mv "$dest.tmp" "$dest"; rm -rf "$tmp"
+}
+
+# Writes the ELF vmlinux ELF from the payload of the bzImage BZ.
+extract_vmlinux() {
+  local bz=$1 elf=$2 fmt usize dec
+  # payload_offset/length at 0x248/0x24C, relative to the protected-mode image at (setup_sects+1)*512
+  read -r fmt usize < <(python3 - "$bz" "$elf.payload" <<'PY'
 import struct, sys
 b = open(sys.argv[1], 'rb').read()
 ss = b[0x1F1] or 4
@@ -80,23 +147,141 @@ open(sys.argv[2], 'wb').write(p[:-4])  # the last 4 bytes are the uncompressed l
 print(magic.get(p[:2], 'unknown'), struct.unpack_from('<I', p, pl - 4)[0])
 PY
 )
-    case $fmt in
-      zstd) dec=(zstd -dcq);; lz4) dec=(lz4 -dcq);; xz) dec=(xz -dcq);; lzma) dec=(xz --format=lzma -dcq);;
-      gzip) dec=(gzip -dcq);; bzip2) dec=(bzip2 -dcq);; elf) dec=(cat);; *) die "$bz: payload compression not recognised";;
-    esac
-    "${dec[@]}" < "$elf.payload" > "$elf.tmp" || die "$bz: $fmt decompression failed"
-    rm -f "$elf.payload"
-    [ "$(head -c 4 "$elf.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || die "$bz: payload did not decompress to an ELF"
-    [ "$(stat -c %s "$elf.tmp")" = "$usize" ] || die "$bz: vmlinux is $(stat -c %s "$elf.tmp") bytes, the payload trailer says $usize"
-    mv "$elf.tmp" "$elf"
+  case $fmt in
+    zstd) dec=(zstd -dcq);; lz4) dec=(lz4 -dcq);; xz) dec=(xz -dcq);; lzma) dec=(xz --format=lzma -dcq);;
+    gzip) dec=(gzip -dcq);; bzip2) dec=(bzip2 -dcq);; elf) dec=(cat);; *) die "$bz: payload compression not recognised";;
+  esac
+  "${dec[@]}" < "$elf.payload" > "$elf.tmp" || die "$bz: $fmt decompression failed"
+  rm -f "$elf.payload"
+  [ "$(head -c 4 "$elf.tmp" | od -An -tx1 | tr -d ' ')" = 7f454c46 ] || die "$bz: payload did not decompress to an ELF"
+  [ "$(stat -c %s "$elf.tmp")" = "$usize" ] || die "$bz: vmlinux is $(stat -c %s "$elf.tmp") bytes, the payload trailer says $usize"
+  mv "$elf.tmp" "$elf"
+}
+
+# Makes FILE (of the package named WHO) with the command that follows, unless it is there with
+# the lock's SHA-256 WANT; then checks it against WANT ("-": no hash known yet, under --update,
+# so it is always made afresh). Sets GOT to its SHA-256.
+ensure_file() {
+  local who=$1 file=$2 want=$3; shift 3
+  if [ "$want" != - ] && [ -s "$file" ]; then
+    GOT=$(sha "$file"); [ "$GOT" = "$want" ] && return
+    say "$who: $(basename "$file") has SHA-256 $GOT, the lock expects $want: extracting it again"
+  else
+    say "$who: extracting $(basename "$file")"
   fi
-  kver=${version%%-*}
-  for f in "$bz" "$elf"; do
-    case $f in *.elf) fmt=elf; what=vmlinux;; *) fmt=bzImage; what=bzImage;; esac
-    entries+=("debian-$krel $what	$(basename "$f")	$fmt	$pkg	$version	$(sha256sum "$f" | cut -d' ' -f1)	$want_sha	$series	$flavour")
+  "$@"
+  GOT=$(sha "$file")
+  [ "$want" = - ] || [ "$GOT" = "$want" ] || die "$who: the lock expects $(basename "$file") SHA-256 $want, extracting it gave $GOT; $STALE"
+}
+
+# The lock as tab-separated lines, LOCK_FIELDS in order; ends the run naming the first field
+# that is missing or malformed.
+read_lock() {
+  python3 - "$1" "$LOCK_FIELDS" <<'PY'
+import json, re, sys
+path, fields = sys.argv[1], sys.argv[2].split()
+def fail(msg): sys.exit(f"build-corpus: error: {path}: {msg}")
+try:
+    lock = json.load(open(path))
+except (OSError, ValueError) as e:
+    fail(f"not a readable lock: {e}")
+if not isinstance(lock, dict) or lock.get("format") != "real-corpus-lock/1":
+    fail(f"format: expected real-corpus-lock/1, found {lock.get('format') if isinstance(lock, dict) else type(lock).__name__}")
+packages = lock.get("packages")
+if not isinstance(packages, list) or not packages:
+    fail(f"packages: expected a non-empty list, found {packages!r}")
+for i, p in enumerate(packages):
+    row = []
+    for f in fields:
+        v = p
+        for k in f.split("."):
+            v = v.get(k) if isinstance(v, dict) else None
+        if not isinstance(v, str) or not v or "\t" in v or "\n" in v:
+            fail(f"packages[{i}].{f}: expected a string, found {v!r}")
+        if f.endswith("ha256") and not re.fullmatch("[0-9a-f]{64}", v):
+            fail(f"packages[{i}].{f}: expected 64 lowercase hex digits, found {v!r}")
+        row.append(v)
+    print("\t".join(row))
+PY
+}
+
+# Writes the lock FILE from tab-separated lines (LOCK_FIELDS in order) on standard input.
+write_lock() {
+  python3 -c '
+import json, sys
+fields, path = sys.argv[1].split(), sys.argv[2]
+packages = []
+for line in sys.stdin:
+    p = {}
+    for f, v in zip(fields, line.rstrip("\n").split("\t")):
+        *parents, key = f.split(".")
+        d = p
+        for k in parents:
+            d = d.setdefault(k, {})
+        d[key] = v
+    packages.append(p)
+about = ("The Debian kernel packages tools/build-corpus.sh fetches, with the SHA-256 of each .deb and of "
+         "the files taken from it. Written by tools/build-corpus.sh --update (Corpus/README.md).")
+with open(path, "w") as f:
+    json.dump({"format": "real-corpus-lock/1", "about": about, "packages": packages}, f, indent=1, ensure_ascii=False)
+    f.write("\n")
+' "$LOCK_FIELDS" "$1.tmp" && mv "$1.tmp" "$1"
+}
+
+# What to fetch: one line per package, LOCK_FIELDS in order; "-" for a file hash not known yet.
+wanted=() moves=()
+if ((update)); then
+  old=()
+  if [ -e "$LOCK" ]; then
+    if out=$(read_lock "$LOCK"); then mapfile -t old <<<"$out"; else say "$LOCK is unreadable: writing it anew"; fi
+  fi
+  for spec in "${SERIES[@]}"; do
+    read -r series flavour pattern <<<"$spec"
+    pkg=$(newest_package "$pattern")
+    newest=$(newest_version "$pkg"); read -r version suite <<<"$newest"
+    deb_sha=$(archive_sha "$pkg" "$version")
+    [ -n "$deb_sha" ] || die "$pkg $version: apt records no SHA-256 for it"
+    krel=${pkg#linux-image-}; krel=${krel%-unsigned}
+    bz_sha=- elf_sha=- was="(none)"
+    for line in "${old[@]}"; do
+      IFS=$'\t' read -r o_series o_flavour _ o_pkg o_version o_deb _ _ o_bz _ o_elf <<<"$line"
+      [ "$o_series $o_flavour" = "$series $flavour" ] || continue
+      was="$o_pkg $o_version"
+      # The same .deb as before: its files' hashes are known, so matching files are kept.
+      if [ "$o_pkg $o_version $o_deb" = "$pkg $version $deb_sha" ]; then bz_sha=$o_bz elf_sha=$o_elf; fi
+    done
+    if [ "$was" = "$pkg $version" ]; then moves+=("$series $flavour: $pkg $version (unchanged)")
+    else moves+=("$series $flavour: $was → $pkg $version"); fi
+    wanted+=("$series	$flavour	$suite	$pkg	$version	$deb_sha	./boot/vmlinuz-$krel	vmlinuz-$krel	$bz_sha	vmlinux-$krel.elf	$elf_sha")
   done
-  say "$pkg: ready ($kver, $series $flavour)"
+  for line in "${old[@]}"; do
+    IFS=$'\t' read -r o_series o_flavour _ o_pkg o_version _ <<<"$line"
+    printf '%s\n' "${SERIES[@]}" | grep -q "^$o_series $o_flavour " || moves+=("$o_series $o_flavour: $o_pkg $o_version dropped (not a series --update follows)")
+  done
+  say "newest of each series:"; printf '    %s\n' "${moves[@]}"
+else
+  [ -e "$LOCK" ] || die "no lock at $LOCK; run tools/build-corpus.sh --update to write one from the newest packages"
+  out=$(read_lock "$LOCK") || exit 1
+  mapfile -t wanted <<<"$out"
+fi
+
+entries=() locked=()
+for line in "${wanted[@]}"; do
+  IFS=$'\t' read -r series flavour suite pkg version deb_sha member bz_name bz_sha elf_name elf_sha <<<"$line"
+  fetch_deb "$pkg" "$version" "$deb_sha"
+  bz="$REAL/$bz_name" elf="$REAL/$elf_name"
+  ensure_file "$pkg $version" "$bz" "$bz_sha" extract_member "$DEB" "$member" "$bz"; bz_got=$GOT
+  ensure_file "$pkg $version" "$elf" "$elf_sha" extract_vmlinux "$bz" "$elf"; elf_got=$GOT
+  name="debian-${bz_name#vmlinuz-}"
+  entries+=("$name bzImage	$bz_name	bzImage	$pkg	$version	$bz_got	$deb_sha	$series	$flavour"
+            "$name vmlinux	$elf_name	elf	$pkg	$version	$elf_got	$deb_sha	$series	$flavour")
+  locked+=("$series	$flavour	$suite	$pkg	$version	$deb_sha	$member	$bz_name	$bz_got	$elf_name	$elf_got")
+  say "$pkg: ready (${version%%-*}, $series $flavour)"
 done
+if ((update)); then
+  printf '%s\n' "${locked[@]}" | write_lock "$LOCK" || die "could not write $LOCK"
+  say "wrote $LOCK (${#locked[@]} packages):"; printf '    %s\n' "${moves[@]}"
+fi
 say "building the initramfs (static C init; gcc, libc6-dev)"
 Corpus/initramfs/build.sh || die "the initramfs did not build (needs gcc, libc6-dev, python3)"
 printf '%s\n' "${entries[@]}" | python3 -c '
@@ -110,7 +295,7 @@ print(len(images))' "$REAL/manifest.json.tmp" > "$REAL/count.tmp" || die "could 
 mv "$REAL/manifest.json.tmp" "$REAL/manifest.json"
 say "wrote $REAL/manifest.json ($(cat "$REAL/count.tmp") images)"; rm -f "$REAL/count.tmp"
 
-if [ "${1:-}" != "--no-synthetic" ]; then
+if ((synthetic)); then
   say "writing synthetic images to Corpus/synthetic/images"
   swift run -q conform corpus Corpus/synthetic/images
   say "building the probe kernel (gcc, binutils)"

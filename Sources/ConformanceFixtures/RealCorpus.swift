@@ -9,6 +9,8 @@ public struct RealKernel: Sendable, CustomStringConvertible {
     public let package: String
     public let version: String
     public let sha256: String
+    /// The SHA-256 of the .deb it was taken from ("" in manifests that predate it).
+    public let debSha256: String
     /// "6.1" or "6.12", and "cloud" or "generic" (older manifests: from the name).
     public let series: String
     public let flavour: String
@@ -37,7 +39,7 @@ public enum RealCorpus {
             let version = d["version"] as? String ?? ""
             let series = d["series"] as? String ?? (version.hasPrefix("6.12") ? "6.12" : version.hasPrefix("6.1.") ? "6.1" : "")
             let flavour = d["flavour"] as? String ?? (n.contains("-cloud-") ? "cloud" : "generic")
-            return RealKernel(name: n, path: full, format: f, package: d["package"] as? String ?? "", version: version, sha256: s, series: series, flavour: flavour)
+            return RealKernel(name: n, path: full, format: f, package: d["package"] as? String ?? "", version: version, sha256: s, debSha256: d["debSha256"] as? String ?? "", series: series, flavour: flavour)
         }
     }
 
