@@ -1,12 +1,14 @@
 import Conformance
+import ConformanceFixtures
 import Foundation
+import TestSupport
 import Testing
 
 /// The committed lock (Corpus/real.lock.json) and the manifest tools/build-corpus.sh built from
 /// it (issue 14: a pinned corpus). Pure: reads JSON, boots nothing.
 @Suite("RealCorpusLock")
 struct RealCorpusLockTests {
-    static func committed() throws -> RealCorpusLock { try RealCorpusLock.load(path: RealCorpusLock.committed) }
+    static func committed() throws -> RealCorpusLock { try RealCorpusLock.load(path: RealCorpusLock.committed(corpus: Repo.corpus)) }
 
     @Test("the committed lock names one package per series and flavour, each with its hashes")
     func committedLockParses() throws {
@@ -22,7 +24,7 @@ struct RealCorpusLockTests {
     @Test("the built manifest names the lock's packages, versions and hashes")
     func manifestAgreesWithLock() throws {
         let lock = try Self.committed()
-        let kernels = try RealBoot.manifest.require()
+        let kernels = try RealCorpusManifest.repository.require()
         let differences = lock.differences(from: kernels)
         #expect(differences.isEmpty, "Corpus/real was not built from the committed lock (run tools/build-corpus.sh):\n\(differences.joined(separator: "\n"))")
     }
@@ -77,7 +79,7 @@ struct RealCorpusLockTests {
 
     @Test("a lock that does not parse is an error naming the field, expected and found")
     func malformedLockIsAnError() throws {
-        let text = try String(contentsOfFile: RealCorpusLock.committed, encoding: .utf8)
+        let text = try String(contentsOfFile: RealCorpusLock.committed(corpus: Repo.corpus), encoding: .utf8)
         let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let first = try Self.committed().packages[0]
         func edited(_ edit: (inout [[String: Any]]) -> Void) throws -> String {
@@ -114,6 +116,6 @@ struct RealCorpusLockTests {
                 #expect(r.hasPrefix(reason), "expected \(reason), got \(r)")
             }
         }
-        #expect(throws: Never.self) { try RealCorpusLock.load(path: RealCorpusLock.committed) }
+        #expect(throws: Never.self) { try RealCorpusLock.load(path: RealCorpusLock.committed(corpus: Repo.corpus)) }
     }
 }

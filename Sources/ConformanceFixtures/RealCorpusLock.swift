@@ -5,37 +5,38 @@ import Foundation
 /// flavour, suite, package, version, .deb SHA-256) and the SHA-256 of the bzImage and the ELF
 /// vmlinux taken from each. The script fetches exactly these; the manifest it writes
 /// (Corpus/real/manifest.json) must agree with them.
-struct RealCorpusLock: Sendable, Equatable {
+package struct RealCorpusLock: Sendable, Equatable {
     /// A file taken from a package: its name in Corpus/real and its SHA-256.
-    struct File: Sendable, Equatable {
-        let path: String
-        let sha256: String
+    package struct File: Sendable, Equatable {
+        package let path: String
+        package let sha256: String
     }
 
-    struct Package: Sendable, Equatable {
+    package struct Package: Sendable, Equatable {
         /// "6.1" or "6.12", and "cloud" or "generic": the series `--update` follows.
-        let series: String
-        let flavour: String
+        package let series: String
+        package let flavour: String
         /// The suite apt found it in when it was locked (bookworm-security); informational, the
         /// version and hash are what is fetched.
-        let suite: String
-        let package: String
-        let version: String
-        let debSha256: String
+        package let suite: String
+        package let package: String
+        package let version: String
+        package let debSha256: String
         /// The bzImage's path inside the .deb ("./boot/vmlinuz-…").
-        let member: String
-        let bzImage: File
-        let vmlinux: File
+        package let member: String
+        package let bzImage: File
+        package let vmlinux: File
     }
 
-    static let format = "real-corpus-lock/1"
-    static var committed: String { Repo.corpus + "/real.lock.json" }
+    package static let format = "real-corpus-lock/1"
+    /// The committed lock under the corpus directory `corpus`.
+    package static func committed(corpus: String) -> String { corpus + "/real.lock.json" }
 
-    let packages: [Package]
+    package let packages: [Package]
 
     /// Reads a lock; a lock that does not parse is an error naming the field, what was expected
     /// and what was found.
-    static func load(path: String) throws(ManifestError) -> RealCorpusLock {
+    package static func load(path: String) throws(ManifestError) -> RealCorpusLock {
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
             throw .unreadable(path: path, reason: "not a readable lock: \(error.localizedDescription)")
@@ -75,7 +76,7 @@ struct RealCorpusLock: Sendable, Equatable {
 
     /// Where a manifest's images differ from the lock: one line per difference naming the file,
     /// the field, the lock's value and the manifest's. Empty when they agree.
-    func differences(from kernels: [RealKernel]) -> [String] {
+    package func differences(from kernels: [RealKernel]) -> [String] {
         let expected: [(file: File, format: String, package: Package)] = packages.flatMap { p in
             [(p.bzImage, "bzImage", p), (p.vmlinux, "elf", p)]
         }
