@@ -94,6 +94,24 @@ struct RuleCatalogueTests {
         #expect(v.first { $0.rule == "BP-13" }?.outcome == .fail)
     }
 
+    /// BP-38 judges the e820 entries that describe memory (issue 14). A loader that claims 200
+    /// entries fails BP-35; the zeroed slots past the entries it wrote are no entries of type
+    /// 0 (the kernel omits empty regions, E820C `e820__update_table`). A sized entry of type 0
+    /// still fails BP-38.
+    @Test("BP-38 judges e820 entries, not the empty slots past them")
+    func e820TypesOfEntries() throws {
+        let run = SyntheticCorpus.run(try syntheticImage("bz-2.15"))
+        let r = try #require(run.result), b = try #require(r.bootParams), snap = try #require(run.snapshot)
+        let count = try #require(r.memory.bytes(at: b + 0x1E8, count: 1)?.first)
+        try r.memory.write([200], at: b + 0x1E8)
+        var v = judge(snap)
+        #expect(v.first { $0.rule == "BP-35" }?.outcome == .fail)
+        #expect(v.first { $0.rule == "BP-38" }?.outcome == .pass, "\(String(describing: v.first { $0.rule == "BP-38" }))")
+        try r.memory.write(E820Entry(address: 0x1_0000_0000_0000, size: 0x1000, type: E820Type(rawValue: 0)).bytes, at: b + 0x2D0 + 20 * UInt64(count))
+        v = judge(snap)
+        #expect(v.first { $0.rule == "BP-38" }?.evidence == "types not for loaders: [0x1000000000000, 0x1000000001000) type 0")
+    }
+
     /// A snapshot captured from elsewhere (only the bytes a probe reports) is judged the same way.
     @Test("captured memory judges like guest memory")
     func capturedMemory() throws {
