@@ -42,7 +42,7 @@ struct Run: ParsableCommand {
                 for f in c.faults { print("     then fault \(f.name): \(f.about)") }
                 for w in res.warnings { print("     \(w)") }
                 var expected: Set<String> = []
-                if case let .loads(_, fail, _, _, _) = c.expectation { expected = fail }
+                if case let .loads(_, fail, _, _, _) = c.expectation { expected = fail.rules }
                 printVerdicts(r.verdicts, indent: "     ", showAll: verbose, expectedFailures: expected)
             }
             for p in r.problems { print("     ✗ not as the manifest says: \(p)") }
