@@ -152,7 +152,11 @@ extension LoaderFault {
         .init("e820-unsorted", "swaps the first two e820 entries (BP-35)") { t in
             let a = t.read(t.B + 0x2D0, 20), b = t.read(t.B + 0x2E4, 20); t.write(t.B + 0x2D0, b); t.write(t.B + 0x2E4, a)
         },
-        .init("e820-single-entry", "hands over a one-entry e820 map (BP-36)") { t in t.zp(0x1E8, 1, 1) },
+        .init("e820-single-entry", "hands over a one-entry e820 map (BP-36)") { t in
+            // The one entry the loader wrote; the slots after it stay zero, as in a zero page it built.
+            let n = Int(t.read(t.B + 0x1E8, 1)[0])
+            t.write(t.B + 0x2E4, [UInt8](repeating: 0, count: 20 * max(n - 1, 0))); t.zp(0x1E8, 1, 1)
+        },
         .init("e820-wraps", "adds an entry that wraps past 2^64 (BP-37)") { t in
             let n = Int(t.read(t.B + 0x1E8, 1)[0]); t.e820(n, E820Entry(address: 0xFFFF_FFFF_FFFF_F000, size: 0x2000, type: .reserved))
         },

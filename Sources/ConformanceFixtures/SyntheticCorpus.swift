@@ -8,7 +8,65 @@ public enum Expectation: Sendable, Equatable {
     /// The loader places things here (keys: kernel, zeroPage, cmdline, initrd, entry,
     /// startInfo), exactly these rules fail, at least these pass, the loader warns exactly
     /// these (`warns`), and exactly these rules' verdicts are `warn` (`warnVerdicts`).
-    case loads(placement: [String: UInt64], fail: Set<String>, pass: Set<String>, warns: Set<String>, warnVerdicts: Set<String>)
+    case loads(placement: [String: UInt64], fail: ExpectedFailures, pass: Set<String>, warns: Set<String>, warnVerdicts: Set<String>)
+}
+
+/// The rules a case expects to fail, each with a reason a reviewer can check against the spec
+/// digest (issue 14). The exact fail set is both together.
+public struct ExpectedFailures: Sendable, Equatable {
+    /// The rules the case's defect breaks, each with the clause of
+    /// shared/spec/x86-boot-protocol.md it violates: "§4.6 BP-35: e820_entries ≤ 128 — …".
+    public let bySpec: [String: String]
+    /// The rules that fail as a consequence of that defect, each with a one-line reason.
+    public let also: [String: String]
+    public init(bySpec: [String: String], also: [String: String]) { self.bySpec = bySpec; self.also = also }
+    public static let none = ExpectedFailures(bySpec: [:], also: [:])
+    /// The exact set of rules that must fail.
+    public var rules: Set<String> { Set(bySpec.keys).union(also.keys) }
+    /// The clause or reason written for `rule`.
+    public func reason(_ rule: String) -> String? { bySpec[rule] ?? also[rule] }
+
+    /// Reads `expect.failBySpec` (required, `{}` when no rule fails) and `expect.alsoFails`
+    /// (optional). Every key is a rule of the catalogue, in one of the two only; a clause
+    /// starts with a section of the spec digest that the rule's reference names and the rule
+    /// id ("§4.6 BP-35: "); a reason is one line.
+    static func read(_ e: Fields) throws(ManifestError) -> ExpectedFailures {
+        if e.has("fail") {
+            throw .badValue(caseID: e.id, key: "expect.fail", found: "\(e.d["fail"]!) (the bare rule list is gone: write expect.failBySpec, rule to spec clause, and expect.alsoFails, rule to reason)")
+        }
+        guard e.has("failBySpec") else { throw .badValue(caseID: e.id, key: "expect.failBySpec", found: "missing (write {} when no rule fails)") }
+        let bySpec = try reasons(e, "failBySpec"), also = try reasons(e, "alsoFails")
+        for (rule, clause) in bySpec.sorted(by: { $0.key < $1.key }) {
+            let key = "expect.failBySpec.\(rule)"
+            let sections = RuleCatalogue.all.first { $0.id == rule }.map { sectionsCited(by: $0.reference) } ?? []
+            let parts = clause.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let head = parts[0].split(separator: " ").map(String.init)
+            let text = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+            guard head.count == 2, head[1] == rule, sections.contains(head[0]), !text.isEmpty else {
+                throw .badValue(caseID: e.id, key: key, found: "\"\(clause)\" (expected \"\(sections.first ?? "§?") \(rule): \", the spec digest's clause, then what the case does; \(rule)'s sections: \(sections.joined(separator: ", ")))")
+            }
+        }
+        if let rule = also.keys.sorted().first(where: { bySpec[$0] != nil }) {
+            throw .badValue(caseID: e.id, key: "expect.alsoFails.\(rule)", found: "\(rule) is in expect.failBySpec too")
+        }
+        return ExpectedFailures(bySpec: bySpec, also: also)
+    }
+
+    /// An object of rule id to one line of text, each id a rule of the catalogue.
+    private static func reasons(_ e: Fields, _ k: String) throws(ManifestError) -> [String: String] {
+        guard e.has(k) else { return [:] }
+        guard let d = e.d[k] as? [String: String] else { throw .badValue(caseID: e.id, key: "expect.\(k)", found: "\(e.d[k]!) (expected an object of rule id to text)") }
+        for (rule, text) in d.sorted(by: { $0.key < $1.key }) {
+            guard RuleCatalogue.all.contains(where: { $0.id == rule }) else { throw .badValue(caseID: e.id, key: "expect.\(k).\(rule)", found: "no such rule in the catalogue") }
+            guard !text.isEmpty, !text.contains("\n") else { throw .badValue(caseID: e.id, key: "expect.\(k).\(rule)", found: "\"\(text)\" (expected one line)") }
+        }
+        return d
+    }
+
+    /// The spec digest's sections a rule's reference names: "§4.2, §2.4; BPH" → §4.2, §2.4.
+    static func sectionsCited(by reference: String) -> [String] {
+        reference.split(whereSeparator: { $0 == ";" || $0 == "," || $0 == " " }).map(String.init).filter { $0.hasPrefix("§") }
+    }
 }
 
 /// One synthetic corpus case: a recipe for an image, how to load it, what must happen.
@@ -37,7 +95,9 @@ public struct CaseRun: @unchecked Sendable {
 }
 
 public enum SyntheticCorpus {
-    /// Reads `manifest.json`: {"cases": [{id, about, image: {kind, …recipe}, initrd, load, faults, expect}]}.
+    /// Reads `manifest.json`: {"cases": [{id, about, image: {kind, …recipe}, initrd, load, faults, expect}]}, where
+    /// expect is {rejected: {rule, field, offset}} or {failBySpec, alsoFails, pass, warns, warnVerdicts,
+    /// placement} (`ExpectedFailures`). Errors name the case and the key.
     /// With `probe`, the probe variants instead: each case that loads cleanly with no fault,
     /// rebuilt around the probe kernel with the same header recipe and load options.
     public static func load(manifest path: String, probe: ProbeBuild? = nil) throws(ManifestError) -> [CorpusCase] {
@@ -70,10 +130,10 @@ public enum SyntheticCorpus {
     static var efiProbeVariants: [[String: Any]] { [
         ["id": "efi-pe", "about": "PE/COFF EFI application and bzImage in one (EFI stub entry), with the 64-bit handover entry too",
          "image": ["kind": "bzImage", "setupSects": 7, "efi": ["pe": true, "handover64": true]] as [String: Any],
-         "initrd": "0x5000", "expect": ["fail": [String]()]],
+         "initrd": "0x5000", "expect": ["failBySpec": [String: String]()]],
         ["id": "efi-handover", "about": "64-bit EFI handover entry, no PE header: OVMF's -kernel falls back to its legacy (handover) loader",
          "image": ["kind": "bzImage", "setupSects": 7, "efi": ["handover64": true]] as [String: Any],
-         "initrd": "0x5000", "expect": ["fail": [String]()]],
+         "initrd": "0x5000", "expect": ["failBySpec": [String: String]()]],
     ] }
 
     /// Recipe keys that change bytes the probe's code lives in, or entry addresses it relies on.
@@ -81,7 +141,8 @@ public enum SyntheticCorpus {
 
     static func probeEligible(_ f: Fields) -> Bool {
         guard let img = f.sub("image"), ["bzImage", "elf"].contains(img.str("kind") ?? ""), f.strings("faults").isEmpty,
-              let e = f.sub("expect"), e.sub("rejected") == nil, e.strings("fail").isEmpty else { return false }
+              let e = f.sub("expect"), e.sub("rejected") == nil, !e.has("fail"),
+              e.sub("failBySpec")?.d.isEmpty ?? true, e.sub("alsoFails")?.d.isEmpty ?? true else { return false }
         if probeBreakingKeys.contains(where: { img.has($0) }) { return false }
         if img.sub("pvh") != nil { return false }   // custom PVH notes; `pvh: false` (no note) stays
         return true
@@ -122,10 +183,10 @@ public enum SyntheticCorpus {
         } else {
             var placement: [String: UInt64] = [:]
             if let p = e.sub("placement") { for k in p.d.keys { placement[k] = try p.num(k) } }
-            exp = .loads(placement: placement, fail: Set(e.strings("fail")), pass: Set(e.strings("pass")), warns: Set(e.strings("warns")), warnVerdicts: Set(e.strings("warnVerdicts")))
+            exp = .loads(placement: placement, fail: try ExpectedFailures.read(e), pass: Set(e.strings("pass")), warns: Set(e.strings("warns")), warnVerdicts: Set(e.strings("warnVerdicts")))
             // A probe variant's image differs from the recipe's own (size, entry bytes); only
             // "no rule fails" carries over.
-            if probe != nil { exp = .loads(placement: [:], fail: [], pass: [], warns: [], warnVerdicts: []) }
+            if probe != nil { exp = .loads(placement: [:], fail: .none, pass: [], warns: [], warnVerdicts: []) }
         }
         return CorpusCase(id: f.id, about: f.str("about") ?? "", kind: kind, image: bytes, initrd: initrd, options: o, faults: faults, expectation: exp)
     }
@@ -176,8 +237,8 @@ public enum SyntheticCorpus {
                 if got != want { problems.append("\(k) at \(got.map { hex($0) } ?? "none"), expected \(hex(want))") }
             }
             let failed = Set(verdicts.filter { $0.outcome == .fail }.map(\.rule))
-            for r in failed.subtracting(fail).sorted() { problems.append("\(r) fails unexpectedly: \(verdicts.first { $0.rule == r }!.evidence)") }
-            for r in fail.subtracting(failed).sorted() { problems.append("\(r) expected to fail, was \(verdicts.first { $0.rule == r }.map { "\($0.outcome.rawValue): \($0.evidence)" } ?? "not judged")") }
+            for r in failed.subtracting(fail.rules).sorted() { problems.append("\(r) fails unexpectedly: \(verdicts.first { $0.rule == r }!.evidence)") }
+            for r in fail.rules.subtracting(failed).sorted() { problems.append("\(r) expected to fail (\(fail.reason(r)!)), was \(verdicts.first { $0.rule == r }.map { "\($0.outcome.rawValue): \($0.evidence)" } ?? "not judged")") }
             let warnedRules = Set(verdicts.filter { $0.outcome == .warn }.map(\.rule))
             for r in warnedRules.subtracting(warnVerdicts).sorted() { problems.append("\(r) warns unexpectedly: \(verdicts.first { $0.rule == r }!.evidence)") }
             for r in warnVerdicts.subtracting(warnedRules).sorted() { problems.append("\(r) expected to warn, was \(verdicts.first { $0.rule == r }.map { "\($0.outcome.rawValue): \($0.evidence)" } ?? "not judged")") }

@@ -40,7 +40,7 @@ extension SuiteRun {
                 for f in c.faults { out.append("     then fault \(f.name): \(f.about)") }
                 for w in res.warnings { out.append("     \(w)") }
                 var expected: Set<String> = []
-                if case let .loads(_, fail, _, _, _) = c.expectation { expected = fail }
+                if case let .loads(_, fail, _, _, _) = c.expectation { expected = fail.rules }
                 out += verdictLines(r.verdicts, indent: "     ", showAll: showAllVerdicts, expectedFailures: expected)
             }
             for p in r.problems { out.append("     ✗ not as the manifest says: \(p)") }

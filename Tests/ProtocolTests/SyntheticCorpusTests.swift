@@ -13,6 +13,13 @@ struct SyntheticCorpusTests {
         #expect(run.problems.isEmpty, "\(c.id): \(run.problems.joined(separator: "\n"))")
     }
 
+    /// A manifest that does not load fails here with its error (issue 14): the corpus is then
+    /// empty, so the parameterised tests have no case to run and cannot fail.
+    @Test("the manifest loads")
+    func manifestLoads() throws {
+        #expect(try !Synthetic.manifest.require().isEmpty)
+    }
+
     @Test("at least 60 cases, and the issue's variants are all present")
     func coverageOfVariants() {
         #expect(Synthetic.cases.count >= 60)
@@ -34,7 +41,10 @@ struct SyntheticCorpusTests {
         let path = Repo.golden + "/\(c.id).json"
         if Repo.recording {
             try FileManager.default.createDirectory(atPath: Repo.golden, withIntermediateDirectories: true)
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            let old = FileManager.default.contents(atPath: path), new = Data(text.utf8)
+            let change = try GoldenChange.of(old: old, new: new)
+            if old != new { try new.write(to: URL(fileURLWithPath: path)) }
+            print("golden \(c.id): \(change)")
             return
         }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -44,6 +54,35 @@ struct SyntheticCorpusTests {
         let found = try JSONSerialization.jsonObject(with: Data(text.utf8))
         let diff = JSONDifference.diff(expected: expected, found: found)
         #expect(diff.isEmpty, "\(c.id) differs from its golden snapshot:\n\(diff.prefix(20).map(\.description).joined(separator: "\n"))")
+    }
+
+    /// Golden files and cases correspond one to one (issue 14): a file left by a renamed,
+    /// removed or now-rejected case is an orphan; a case that loads without a file is missing.
+    /// While recording, the missing ones are being written, so only orphans count.
+    @Test("every golden file has a case that loads, and every such case has one")
+    func goldenFilesMatchCases() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Repo.golden)
+        let audit = GoldenAudit(files: files, casesWithSnapshot: Synthetic.runs.values.filter { $0.snapshot != nil }.map(\.corpusCase.id))
+        #expect(audit.orphans.isEmpty, "golden files with no case that loads (delete them): \(audit.orphans.joined(separator: ", "))")
+        if !Repo.recording {
+            #expect(audit.missing.isEmpty, "cases with no golden file (record with CONFORM_RECORD_GOLDEN=1 swift test --filter SyntheticCorpus): \(audit.missing.joined(separator: ", "))")
+        }
+    }
+
+    @Test("re-recording names added, unchanged and changed goldens, and the verdicts that moved")
+    func goldenChangeReport() throws {
+        let run = try #require(Synthetic.runs["bz-2.15"])
+        let text = Data(SnapshotJSON.string(try #require(run.snapshot), verdicts: run.verdicts).utf8)
+        var object = try #require(try JSONSerialization.jsonObject(with: text) as? [String: Any])
+        var verdicts = try #require(object["verdicts"] as? [String: String])
+        verdicts["BP-38"] = "fail"; verdicts["BP-99"] = "pass"; object["verdicts"] = verdicts; object["producer"] = "other"
+        let changed = try JSONSerialization.data(withJSONObject: object)
+        #expect(try GoldenChange.of(old: nil, new: text) == .added)
+        #expect(try GoldenChange.of(old: text, new: text) == .unchanged)
+        let change = try GoldenChange.of(old: text, new: changed)
+        #expect(change == .changed(verdicts: ["BP-38: pass → fail", "BP-99: (absent) → pass"], otherFields: ["producer"]))
+        #expect(change.description == "changed: BP-38: pass → fail, BP-99: (absent) → pass; 1 other field (producer)")
+        #expect(GoldenAudit(files: ["gone.json", "kept.json", "README.md"], casesWithSnapshot: ["kept", "new"]) == GoldenAudit(orphans: ["gone"], missing: ["new"]))
     }
 
     @Test("snapshot JSON is deterministic")
@@ -96,6 +135,24 @@ struct RuleCatalogueTests {
         #expect(v.first { $0.rule == "BP-13" }?.outcome == .fail)
     }
 
+    /// BP-38 judges the e820 entries that describe memory (issue 14). A loader that claims 200
+    /// entries fails BP-35; the zeroed slots past the entries it wrote are no entries of type
+    /// 0 (the kernel omits empty regions, E820C `e820__update_table`). A sized entry of type 0
+    /// still fails BP-38.
+    @Test("BP-38 judges e820 entries, not the empty slots past them")
+    func e820TypesOfEntries() throws {
+        let run = SyntheticCorpus.run(try syntheticImage("bz-2.15"))
+        let r = try #require(run.result), b = try #require(r.bootParams), snap = try #require(run.snapshot)
+        let count = try #require(r.memory.bytes(at: b + 0x1E8, count: 1)?.first)
+        try r.memory.write([200], at: b + 0x1E8)
+        var v = judge(snap)
+        #expect(v.first { $0.rule == "BP-35" }?.outcome == .fail)
+        #expect(v.first { $0.rule == "BP-38" }?.outcome == .pass, "\(String(describing: v.first { $0.rule == "BP-38" }))")
+        try r.memory.write(E820Entry(address: 0x1_0000_0000_0000, size: 0x1000, type: E820Type(rawValue: 0)).bytes, at: b + 0x2D0 + 20 * UInt64(count))
+        v = judge(snap)
+        #expect(v.first { $0.rule == "BP-38" }?.evidence == "types not for loaders: [0x1000000000000, 0x1000000001000) type 0")
+    }
+
     /// A snapshot captured from elsewhere (only the bytes a probe reports) is judged the same way.
     @Test("captured memory judges like guest memory")
     func capturedMemory() throws {
@@ -112,5 +169,90 @@ struct RuleCatalogueTests {
         let a = judge(run.snapshot!).map { "\($0.rule) \($0.outcome.rawValue)" }
         let b = judge(snap).map { "\($0.rule) \($0.outcome.rawValue)" }
         #expect(a == b)
+    }
+}
+
+/// The manifest's format (issue 14): a manifest that does not parse fails the tests with an
+/// error naming the case and key, never cancels them; every expected failure carries its spec
+/// clause or reason, and exactly their union must fail.
+@Suite("SyntheticManifest")
+struct SyntheticManifestTests {
+    /// A one-case manifest with `expect` as given, in a temporary file.
+    static func manifest(expect: String) -> String {
+        #"{"cases": [{"id": "c", "about": "a", "image": {"kind": "bzImage"}, "initrd": "0x5000", "expect": "# + expect + "}]}"
+    }
+
+    static func write(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("manifest-\(UUID().uuidString).json").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// A broken manifest: what is wrong, its text, and the key the error names ("" for a file
+    /// that is no manifest at all).
+    struct Corrupt: Sendable, CustomTestStringConvertible {
+        let what: String, text: String, key: String
+        init(_ what: String, _ text: String, _ key: String) { self.what = what; self.text = text; self.key = key }
+        var testDescription: String { what }
+    }
+
+    static let corrupt: [Corrupt] = [
+        Corrupt("not JSON", #"{"cases": ["#, ""),
+        Corrupt("no cases", #"{"about": "x"}"#, ""),
+        Corrupt("the old bare fail list", manifest(expect: #"{"fail": ["BP-35"]}"#), "expect.fail"),
+        Corrupt("no failBySpec", manifest(expect: #"{"pass": ["BP-13"]}"#), "expect.failBySpec"),
+        Corrupt("failBySpec a list", manifest(expect: #"{"failBySpec": ["BP-35"]}"#), "expect.failBySpec"),
+        Corrupt("a rule not in the catalogue", manifest(expect: #"{"failBySpec": {"BP-99": "§4.6 BP-99: none"}}"#), "expect.failBySpec.BP-99"),
+        Corrupt("a section the rule is not in", manifest(expect: #"{"failBySpec": {"BP-35": "§4.1 BP-35: e820_entries ≤ 128"}}"#), "expect.failBySpec.BP-35"),
+        Corrupt("another rule's clause", manifest(expect: #"{"failBySpec": {"BP-35": "§4.6 BP-36: at least 2 entries"}}"#), "expect.failBySpec.BP-35"),
+        Corrupt("a clause without text", manifest(expect: #"{"failBySpec": {"BP-35": "§4.6 BP-35: "}}"#), "expect.failBySpec.BP-35"),
+        Corrupt("a clause without a section", manifest(expect: #"{"failBySpec": {"BP-35": "e820_entries ≤ 128"}}"#), "expect.failBySpec.BP-35"),
+        Corrupt("a reason of two lines", manifest(expect: #"{"failBySpec": {}, "alsoFails": {"BP-11": "one\ntwo"}}"#), "expect.alsoFails.BP-11"),
+        Corrupt("an empty reason", manifest(expect: #"{"failBySpec": {}, "alsoFails": {"BP-11": ""}}"#), "expect.alsoFails.BP-11"),
+        Corrupt("a rule in both", manifest(expect: #"{"failBySpec": {"BP-35": "§4.6 BP-35: e820_entries ≤ 128"}, "alsoFails": {"BP-35": "again"}}"#), "expect.alsoFails.BP-35"),
+    ]
+
+    @Test("a corrupt manifest fails, naming the case and key", arguments: corrupt)
+    func corruptManifest(_ m: Corrupt) throws {
+        let (what, key) = (m.what, m.key)
+        let path = try Self.write(m.text)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let loaded = SyntheticManifest.load(path: path)
+        #expect(loaded.cases.isEmpty, "\(what)")
+        #expect(throws: ManifestError.self, "\(what)") { try loaded.require() }
+        switch loaded.error {
+        case let .unreadable(p, _)?: #expect(key.isEmpty && p == path, "\(what): \(loaded.error!)")
+        case let .badValue(caseID, k, _)?: #expect(caseID == "c" && k == key, "\(what): \(loaded.error!)")
+        case nil: Issue.record("\(what): the manifest loaded")
+        }
+    }
+
+    @Test("failBySpec and alsoFails are read with their clauses and reasons")
+    func readsClauses() throws {
+        let path = try Self.write(Self.manifest(expect: #"{"failBySpec": {"BP-35": "§4.6 BP-35: e820_entries ≤ 128 — 200"}, "alsoFails": {"BP-11": "a reason"}}"#))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let c = try #require(try SyntheticManifest.load(path: path).require().first)
+        guard case let .loads(_, fail, _, _, _) = c.expectation else { Issue.record("\(c.expectation)"); return }
+        #expect(fail == ExpectedFailures(bySpec: ["BP-35": "§4.6 BP-35: e820_entries ≤ 128 — 200"], also: ["BP-11": "a reason"]))
+        #expect(fail.rules == ["BP-35", "BP-11"])
+    }
+
+    /// The fail set is still exact: a rule missing from both lists fails unexpectedly, and a
+    /// listed rule that passes is reported with its reason.
+    @Test("exactly the union of failBySpec and alsoFails must fail")
+    func unionIsExact() throws {
+        let data = try #require(FileManager.default.contents(atPath: Repo.corpus + "/synthetic/manifest.json"))
+        let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var c = try #require((root["cases"] as? [[String: Any]])?.first { $0["id"] as? String == "fault-e820-omits-window" })
+        var expect = try #require(c["expect"] as? [String: Any])
+        var also = try #require(expect["alsoFails"] as? [String: String])
+        also["BP-22"] = nil; also["BP-13"] = "listed, but type_of_loader is set"
+        expect["alsoFails"] = also; c["expect"] = expect
+        let path = try Self.write(String(decoding: try JSONSerialization.data(withJSONObject: ["cases": [c]]), as: UTF8.self))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let run = SyntheticCorpus.run(try #require(try SyntheticManifest.load(path: path).require().first))
+        #expect(run.problems.count == 2, "\(run.problems)")
+        #expect(run.problems.contains { $0.hasPrefix("BP-22 fails unexpectedly") }, "\(run.problems)")
+        #expect(run.problems.contains { $0.hasPrefix("BP-13 expected to fail (listed, but type_of_loader is set), was pass") }, "\(run.problems)")
     }
 }

@@ -16,14 +16,31 @@ package enum Repo {
     package static var recording: Bool { ProcessInfo.processInfo.environment["CONFORM_RECORD_GOLDEN"] == "1" }
 }
 
-/// The synthetic corpus, loaded once.
+/// The synthetic corpus, loaded once. A manifest that does not load leaves no cases, and the
+/// test "the manifest loads" fails with its error (SyntheticCorpusTests).
 package enum Synthetic {
-    package static let cases: [CorpusCase] = {
-        do { return try SyntheticCorpus.load(manifest: Repo.corpus + "/synthetic/manifest.json") } catch {
-            Issue.record("cannot load the synthetic manifest: \(error)"); return []
-        }
-    }()
+    package static let manifest = SyntheticManifest.load(path: Repo.corpus + "/synthetic/manifest.json")
+    package static var cases: [CorpusCase] { manifest.cases }
     package static let runs: [String: CaseRun] = Dictionary(uniqueKeysWithValues: cases.map { ($0.id, SyntheticCorpus.run($0)) })
+}
+
+/// A synthetic manifest as read, with the error when it does not load: a corrupt manifest
+/// fails the tests that need it, it never reads as an empty corpus or cancels them.
+package struct SyntheticManifest: Sendable {
+    package let cases: [CorpusCase]
+    package let error: ManifestError?
+
+    package static func load(path: String) -> SyntheticManifest {
+        do { return SyntheticManifest(cases: try SyntheticCorpus.load(manifest: path), error: nil) } catch {
+            return SyntheticManifest(cases: [], error: error)
+        }
+    }
+
+    /// The cases; throws the manifest's error, which fails the calling test.
+    package func require() throws(ManifestError) -> [CorpusCase] {
+        if let error { throw error }
+        return cases
+    }
 }
 
 extension CorpusCase: CustomTestStringConvertible {

@@ -27,11 +27,16 @@ extension RuleCatalogue {
             let bad = c.e820.filter { $0.size != 0 && $0.address.addingReportingOverflow($0.size - 1).overflow }
             return bad.isEmpty ? .pass("no entry wraps") : .fail("entries wrap past 2^64 (the kernel rejects the whole table): \(bad.map { "[\(hex($0.address)), +\(hex($0.size))]" }.joined(separator: ", "))")
         },
-        Rule("BP-38", "e820 types a loader may emit", reference: "§4.6; E820T",
-             statement: "Types are among 1, 2, 3, 4, 5, 7, 12, 0xEFFFFFFF; never 128.") { c in
+        // Only entries that describe memory (size ≠ 0) have a type to judge, as BP-37 and
+        // BP-35 read them: the kernel omits empty regions when it builds its table (E820C
+        // `e820__update_table`), so a zeroed slot, such as the slots past the entries a loader
+        // wrote when e820_entries overstates them, is no entry of type 0 (issue 14).
+        Rule("BP-38", "e820 types a loader may emit", reference: "§4.6; E820T; E820C e820__update_table",
+             statement: "Every entry with size ≠ 0 has a type among 1, 2, 3, 4, 5, 7, 12, 0xEFFFFFFF; never 128.") { c in
             guard c.hasMemoryMap else { return noMemoryMap(c) }
-            let bad = c.e820.filter { !E820Type.loaderTypes.contains($0.type) }
-            return bad.isEmpty ? .pass("types \(Set(c.e820.map(\.type.rawValue)).sorted())") : .fail("types not for loaders: \(bad.map(\.description).joined(separator: ", "))")
+            let entries = c.e820.filter { $0.size != 0 }
+            let bad = entries.filter { !E820Type.loaderTypes.contains($0.type) }
+            return bad.isEmpty ? .pass("types \(Set(entries.map(\.type.rawValue)).sorted()) in the \(entries.count) entries with size ≠ 0") : .fail("types not for loaders: \(bad.map(\.description).joined(separator: ", "))")
         },
         Rule("BP-39", "RAM below 1 MiB, legacy hole not RAM", reference: "§4.6; RM; PGT64; PVHC",
              statement: "Some e820 RAM lies below 1 MiB (for the real-mode trampoline) and 0xA0000–0xFFFFF is not RAM.") { c in
