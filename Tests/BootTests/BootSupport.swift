@@ -39,6 +39,10 @@ enum RealBoot {
         var testDescription: String { "\(kernel.name) by \(path.rawValue)" }
     }
     static var cases: [Case] { kernels.flatMap { k in [KernelBootPath.qemuLoader, .referenceBundle].map { Case(kernel: k, path: $0) } } }
+    /// The quick tier's boot: the 6.12 cloud bzImage by the reference loader's bundle.
+    static var quickSample: [String] {
+        cases.filter { $0.kernel.format == "bzImage" && $0.kernel.series == "6.12" && $0.kernel.flavour == "cloud" && $0.path == .referenceBundle }.map(\.testDescription)
+    }
 }
 
 /// Host processes, read from /proc: how the QEMU tests see what a run left behind.

@@ -133,7 +133,7 @@ struct EFIEntriesGRUBTests {
     /// kernel_alignment lowered below min_alignment (BP-21),
     /// pref_address free but not used (BP-23), e820 type 20 (GRUB's own "firmware code" type,
     /// BP-38).
-    @Test(.enabled(if: GRUBEFI.available, "\(GRUBEFI.reason)"), .timeLimit(.minutes(5)))
+    @Test(.enabled(if: GRUBEFI.available, "\(GRUBEFI.reason)"), .enabled(if: TestTier.full, "\(TestTier.fullOnly)"), .timeLimit(.minutes(5)))
     func grubLinuxUnderEFI() async throws {
         let (r, v, seconds) = try await GRUBEFI.boot(command: "linux")
         #expect(r.entryPoint == .protected32)

@@ -13,7 +13,7 @@ import Testing
 /// (KnownDeviations, each with its source), and each recorded deviation must still occur.
 @Suite("Entry16QEMU", .serialized)
 struct Entry16QEMUTests {
-    @Test(.enabled(if: QEMU.installed, "\(QEMU.why)"), .hangGuard, arguments: ProbeFiles.bzVariants)
+    @Test(.enabled(if: QEMU.installed, "\(QEMU.why)"), .hangGuard, arguments: TestTier.sample(ProbeFiles.bzVariants, quick: TestTier.bzSample + ["bz-2.02", "bz-16bit-entry"], id: \.id))
     func qemuPCLoaderIsJudgedByTheSixteenBitRules(_ c: CorpusCase) async throws {
         _ = try Probe.require()
         let dir = try Scratch.directory("entry16")
@@ -80,7 +80,7 @@ struct GrubBIOSTests {
         }
     }()
 
-    @Test(.enabled(if: QEMU.installed && GrubMedium.bios.unavailable == nil, "\(QEMU.why); \(GrubMedium.bios.unavailable ?? "")"), .hangGuard, arguments: runs)
+    @Test(.enabled(if: QEMU.installed && GrubMedium.bios.unavailable == nil, "\(QEMU.why); \(GrubMedium.bios.unavailable ?? "")"), .hangGuard, arguments: TestTier.sample(runs, quick: ["linux16-bz-2.15", "linux-bz-2.15", "linux16-bz-2.00", "linux-bz-2.02"], id: \.id))
     func grubBootsTheProbe(_ run: Run) async throws {
         _ = try Probe.require()
         let c = try #require(ProbeFiles.bzVariants.first { $0.id == run.variant })

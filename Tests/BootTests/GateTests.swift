@@ -51,7 +51,7 @@ struct GateTests {
         #expect(r.markdown.contains("# conform gate: FAIL"))
     }
 
-    @Test(.enabled(if: RealBoot.ready, "needs the real-kernel corpus, the initramfs and QEMU"), .timeLimit(.minutes(10)))
+    @Test(.enabled(if: RealBoot.ready, "needs the real-kernel corpus, the initramfs and QEMU"), .enabled(if: TestTier.full, "\(TestTier.fullOnly)"), .timeLimit(.minutes(10)))
     func newDebianReleasePassesAgainstTheOld() async throws {
         let debs = (try? FileManager.default.contentsOfDirectory(atPath: Repo.corpus + "/real/debs")) ?? []
         let old = try #require(debs.first { $0.hasPrefix("linux-image-6.1.0-") && $0.contains("-cloud-") })

@@ -11,7 +11,7 @@ import Testing
 /// reference loader's bundle, and what the kernel reports matches what the loader handed over.
 @Suite("RealKernelBoots")
 struct RealKernelBootTests {
-    @Test(.enabled(if: RealBoot.ready, "needs the real-kernel corpus, the initramfs and QEMU"), .hangGuard, arguments: RealBoot.cases)
+    @Test(.enabled(if: RealBoot.ready, "needs the real-kernel corpus, the initramfs and QEMU"), .hangGuard, arguments: TestTier.sample(RealBoot.cases, quick: RealBoot.quickSample, id: \.testDescription))
     func bootsToUserspace(_ c: RealBoot.Case) async throws {
         let initrd = try RealBoot.require()
         let r: KernelBootResult = try await offPool {

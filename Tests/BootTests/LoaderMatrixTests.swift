@@ -46,6 +46,10 @@ enum MatrixFixture {
 /// deviation; a loader whose package is missing is reported skipped with the package named.
 @Suite("LoaderMatrix", .serialized)
 struct LoaderMatrixTests {
+    /// The quick tier runs the matrix's quick cells of the loaders no suite of their own boots
+    /// in that tier (the full tier and `conform matrix --quick` run them all).
+    static let quickTierLoaders: Set<String> = ["qemu-pc", "qemu-pvh", "qemu-microvm", "reference-harnesskvm", "reference-bundle"]
+
     @Test(.enabled(if: QEMU.installed, "\(QEMU.why)"), .hangGuard)
     func quickMatrixHasNoChanges() async throws {
         let variants = try MatrixFixture.require()
@@ -54,7 +58,7 @@ struct LoaderMatrixTests {
             let work = try Scratch.directory("matrix")
             defer { try? FileManager.default.removeItem(atPath: work) }
             return LoaderMatrix.run(adapters: adapters, variants: variants, parallel: 2, timeout: .seconds(120), work: work,
-                                    include: { l, v in LoaderMatrix.quick.contains("\(l)/\(v)") })
+                                    include: { l, v in LoaderMatrix.quick.contains("\(l)/\(v)") && (TestTier.full || Self.quickTierLoaders.contains(l)) })
         }
         #expect(report.changes.isEmpty, "\(report.changes)")
         #expect(report.results.contains { $0.loader == "qemu-pc" && $0.report }, "the QEMU row ran")
@@ -101,7 +105,7 @@ struct LoaderMatrixTests {
 struct LoaderMatrixFullTests {
     static let loaders = ["qemu-pvh", "qemu-microvm", "grub-efi-linux", "grub-efi-handover", "ovmf-kernel", "reference-bundle"]
 
-    @Test(.hangGuard, arguments: loaders)
+    @Test(.enabled(if: TestTier.full, "\(TestTier.fullOnly)"), .hangGuard, arguments: loaders)
     func everyVariant(_ loader: String) async throws {
         let variants = try MatrixFixture.require()
         let adapter = try #require(LoaderMatrix.standardAdapters(cases: Probe.variants, corpus: Repo.corpus).first { $0.id == loader })

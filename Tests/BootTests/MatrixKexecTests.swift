@@ -45,7 +45,7 @@ struct MatrixKexecTests {
         }
     }()
 
-    @Test(.hangGuard, arguments: runs)
+    @Test(.hangGuard, arguments: TestTier.sample(runs, quick: ["kexec-file bz-2.15"], id: \.testDescription))
     func kexecLoadsTheProbe(_ run: Run) async throws {
         let adapter = try #require(Self.adapters[run.mode])
         if let why = adapter.unavailable {

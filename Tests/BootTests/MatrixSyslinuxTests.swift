@@ -86,7 +86,7 @@ struct MatrixISOLINUXTests {
     static let adapter = ISOLINUXAdapter()
     static let medium = MatrixMedium.build(adapter, kind: "isolinux")
 
-    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: ProbeFiles.bzVariants)
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: TestTier.sample(ProbeFiles.bzVariants, quick: TestTier.bzSample, id: \.id))
     func isolinuxBootsTheProbe(_ c: CorpusCase) async throws {
         // A report arrives in about half a second under TCG; a refusal ends at ISOLINUX's
         // "boot:" prompt (the marker).
@@ -135,7 +135,7 @@ struct MatrixIPXETests {
     static let adapter = IPXEAdapter()
     static let medium = MatrixMedium.build(adapter, kind: "ipxe")
 
-    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: ProbeFiles.bzVariants)
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: TestTier.sample(ProbeFiles.bzVariants, quick: TestTier.bzSample, id: \.id))
     func ipxeBootsTheProbe(_ c: CorpusCase) async throws {
         // About six seconds under TCG (DHCP, TFTP); a failing script makes the BIOS reset, which
         // ends QEMU.

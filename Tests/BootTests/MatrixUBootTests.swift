@@ -82,7 +82,7 @@ struct MatrixUBootTests {
         return try MatrixFiles.prepare(adapter, extra: extra)
     }
 
-    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: MatrixFiles.ids(adapter))
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: TestTier.sample(MatrixFiles.ids(adapter), quick: TestTier.bzSample, id: { $0 }))
     func ubootZbootsTheProbe(_ id: String) async throws {
         _ = try Probe.require()
         let (work, variants) = try Self.prepared.get()
@@ -164,7 +164,7 @@ struct MatrixSystemdBootTests {
         return try MatrixFiles.prepare(adapter, extra: extra)
     }
 
-    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: MatrixFiles.ids(adapter) + [oddLineID])
+    @Test(.enabled(if: adapter.unavailable == nil, "\(adapter.unavailable ?? "")"), .hangGuard, arguments: TestTier.sample(MatrixFiles.ids(adapter) + [oddLineID], quick: ["efi-pe"], id: { $0 }))
     func systemdBootStartsTheProbe(_ id: String) async throws {
         _ = try Probe.require()
         let (work, variants) = try Self.prepared.get()

@@ -192,3 +192,29 @@ package enum ProbeImages {
         try ProbeReport.parse(serial: ProbeReportText.report("variant \(variant)\n" + ProbeReportText.essentials + "hash64 segment 0x1000000 \(hex(UInt64(segmentLength))) \(hex(segmentHash))\n"))
     }
 }
+
+/// How much of the boot suites `swift test` runs. The quick tier (the default) runs every test,
+/// with the real-loader and real-kernel suites over a few variants each, so the whole run takes
+/// about a minute and a half on an idle two-core machine. `CONFORM_TESTS=full` runs every
+/// variant through every loader and boots every real kernel; `.ci/run` runs it after the quick
+/// tier, and `conform matrix` covers the same boots. A test that only the full tier runs says
+/// so when it is skipped.
+package enum TestTier {
+    package static let full = ProcessInfo.processInfo.environment["CONFORM_TESTS"] == "full"
+    /// The reason a full-tier test gives in the quick tier.
+    package static let fullOnly = "not run in the quick tier: CONFORM_TESTS=full swift test runs it (.ci/run does)"
+
+    /// `all` in the full tier; in the quick tier the members whose id is in `quick`, in `all`'s
+    /// order. Every id in `quick` must name a member, so a renamed variant cannot silently
+    /// shrink the sample.
+    package static func sample<T>(_ all: [T], quick: [String], id: (T) -> String) -> [T] {
+        if full { return all }
+        let ids = Set(all.map(id))
+        for q in quick where !ids.contains(q) { Issue.record("quick-tier sample names \(q), which is not among the \(all.count) cases") }
+        return all.filter { quick.contains(id($0)) }
+    }
+
+    /// The bzImage probe variants a real-loader suite boots in the quick tier: the newest
+    /// protocol, the oldest, and the 2.01 layout with an initrd.
+    package static let bzSample = ["bz-2.15", "bz-2.00", "bz-2.01-initrd-quiet"]
+}
