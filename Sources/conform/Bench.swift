@@ -9,8 +9,6 @@ import Runners
 import Glibc
 #endif
 
-func median(_ v: [Double]) -> Double { let s = v.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
-func milliseconds(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 
 /// Loading a kernel plus a 16 MiB initrd into guest memory, against the raw read floor.
 struct Bench: ParsableCommand {
@@ -93,14 +91,8 @@ struct CorpusCommand: ParsableCommand {
         if probe { do { build = try ProbeBuild.load(directory: corpus + "/probe/build") } catch { throw fail(error.description) } }
         do { cases = try SyntheticCorpus.load(manifest: corpus + "/synthetic/manifest.json", probe: build) } catch { throw fail(error.description) }
         do { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) } catch { throw fail("\(output): \(error.localizedDescription)") }
-        for c in cases {
-            do {
-                try Data(c.image).write(to: URL(fileURLWithPath: "\(output)/\(c.id).\(c.kind == "elf" ? "elf" : "bzImage")"))
-                if let i = c.initrd { try Data(i).write(to: URL(fileURLWithPath: "\(output)/\(c.id).initrd")) }
-            } catch { throw fail("\(output)/\(c.id): \(error.localizedDescription)") }
-        }
+        do { try CorpusFiles.write(cases, to: output, index: probe) } catch { throw fail("\(output): \(error.localizedDescription)") }
         if probe {
-            try writeProbeIndex(cases, to: output)
             print("wrote \(cases.count) probe-kernel variants and index.json to \(output)")
         } else {
             print("wrote \(cases.count) synthetic images to \(output)")

@@ -7,29 +7,18 @@ import Foundation
 import HarnessKVM
 import Testing
 
-/// The probe variants as files for the matrix: index.json from Corpus/probe/images when
-/// tools/build-corpus.sh wrote it, else written by the test into a scratch directory.
+/// The probe variants as the loader matrix sees them (`MatrixVariant`: files, command line,
+/// offered entries), written once per process with their index.json into a scratch directory
+/// from the probe build, so the suites do not depend on a `conform corpus --probe` run.
 enum MatrixFixture {
     static let variants: Result<[MatrixVariant], HostToolError> = {
         Result { () throws(HostToolError) in
-            guard case .success(let build) = Probe.build else { throw HostToolError("probe kernel unavailable") }
-            let dir: String
-            do { dir = try Scratch.directory("matrix-variants") } catch { throw HostToolError("\(error)") }
-            var entries: [[String: Any]] = []
-            for c in Probe.variants {
-                let f: (kernel: String, initrd: String?)
-                do { f = try ProbeFiles.write(c, to: dir) } catch { throw HostToolError("\(error)") }
-                let image = (f.kernel as NSString).lastPathComponent
-                var e: [String: Any] = ["id": c.id, "image": c.kind == "elf" ? image.replacingOccurrences(of: ".bzImage", with: ".elf") : image, "cmdline": c.options.commandLine]
-                if c.kind == "elf" { try? FileManager.default.moveItem(atPath: f.kernel, toPath: dir + "/" + (e["image"] as! String)) }
-                if let rd = f.initrd { e["initrd"] = (rd as NSString).lastPathComponent }
-                entries.append(e)
-            }
-            let data = try? JSONSerialization.data(withJSONObject: ["format": "probe-index/1", "variants": entries])
-            guard let data, FileManager.default.createFile(atPath: dir + "/index.json", contents: data) else { throw HostToolError("cannot write \(dir)/index.json") }
-            let index: ProbeIndex
-            do { index = try ProbeIndex.read(dir + "/index.json") } catch { throw HostToolError("\(error)") }
-            return LoaderMatrix.variants(index, probe: build)
+            guard case .success(let build) = Probe.build else { throw HostToolError("probe kernel unavailable: run Corpus/probe/build.sh") }
+            do {
+                let dir = try Scratch.directory("matrix-variants")
+                try CorpusFiles.write(Probe.variants, to: dir, index: true)
+                return LoaderMatrix.variants(try ProbeIndex.read(dir + "/index.json"), probe: build)
+            } catch let e as HostToolError { throw e } catch { throw HostToolError("cannot write the probe variants: \(error)") }
         }
     }()
     static func require() throws -> [MatrixVariant] {

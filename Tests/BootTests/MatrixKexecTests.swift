@@ -31,14 +31,7 @@ struct MatrixKexecTests {
         Result { () throws(HostToolError) in
             do {
                 let dir = try Scratch.directory("kexec")
-                var vs: [MatrixVariant] = []
-                for c in Probe.variants {
-                    let k = dir + "/\(c.id)" + (c.kind == "elf" ? ".elf" : ".bzImage")
-                    try Data(c.image).write(to: URL(fileURLWithPath: k))
-                    var i: String? = nil
-                    if let rd = c.initrd { i = dir + "/\(c.id).initrd"; try Data(rd).write(to: URL(fileURLWithPath: i!)) }
-                    vs.append(MatrixVariant(id: c.id, kernel: k, initrd: i, commandLine: c.options.commandLine, entries: offeredEntries(kernel: c.image)))
-                }
+                let vs = try MatrixFixture.variants.get()
                 try KexecInitramfs.build(variants: vs, initSource: Repo.corpus + "/kexec-initramfs/init.c", work: dir)
                 return (dir, vs)
             } catch let e as HostToolError { throw e } catch { throw HostToolError("\(error)") }

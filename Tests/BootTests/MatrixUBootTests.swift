@@ -7,29 +7,9 @@ import Foundation
 import HarnessKVM
 import Testing
 
-/// The probe variants as the loader matrix sees them (`MatrixVariant`: files, command line,
-/// offered entries), written once per process into a scratch directory from the probe build,
-/// so the suites do not depend on a `conform corpus --probe` run.
+/// The matrix variants (`MatrixFixture`) prepared per adapter.
 enum MatrixFiles {
-    static let variants: Result<[MatrixVariant], HostToolError> = {
-        Result { () throws(HostToolError) in
-            guard case .success = Probe.build else { throw HostToolError("probe kernel unavailable: run Corpus/probe/build.sh") }
-            let dir: String
-            do { dir = try Scratch.directory("matrix-variants") } catch { throw HostToolError("\(error)") }
-            var out: [MatrixVariant] = []
-            for c in Probe.variants {
-                let ext = c.kind == "bzImage" ? "bzImage" : "elf"
-                let k = dir + "/\(c.id).\(ext)"
-                var rd: String? = nil
-                do {
-                    try Data(c.image).write(to: URL(fileURLWithPath: k))
-                    if let bytes = c.initrd { rd = dir + "/\(c.id).initrd"; try Data(bytes).write(to: URL(fileURLWithPath: rd!)) }
-                } catch { throw HostToolError("cannot write \(k): \(error)") }
-                out.append(MatrixVariant(id: c.id, kernel: k, initrd: rd, commandLine: c.options.commandLine, entries: offeredEntries(kernel: c.image)))
-            }
-            return out
-        }
-    }()
+    static var variants: Result<[MatrixVariant], HostToolError> { MatrixFixture.variants }
 
     /// The ids of the variants `adapter` accepts (empty without a probe build).
     static func ids(_ adapter: some LoaderAdapter) -> [String] { ((try? variants.get()) ?? []).filter { adapter.accepts($0) }.map(\.id) }

@@ -136,13 +136,7 @@ package enum ProbeFiles {
     package static var bzVariants: [CorpusCase] { Probe.variants.filter { $0.kind == "bzImage" } }
 
     /// Writes the variant's image (and initrd) into `dir`; returns their paths.
-    package static func write(_ c: CorpusCase, to dir: String) throws -> (kernel: String, initrd: String?) {
-        let k = dir + "/\(c.id).bzImage"
-        try Data(c.image).write(to: URL(fileURLWithPath: k))
-        var i: String? = nil
-        if let rd = c.initrd { i = dir + "/\(c.id).initrd"; try Data(rd).write(to: URL(fileURLWithPath: i!)) }
-        return (k, i)
-    }
+    package static func write(_ c: CorpusCase, to dir: String) throws -> (kernel: String, initrd: String?) { try CorpusFiles.write(c, to: dir) }
 }
 
 /// A rule's verdict on a snapshot, and the failing rules with their evidence.
@@ -174,17 +168,8 @@ package enum ProbeImages {
     package static func write(_ ids: [String]) throws -> (dir: String, index: ProbeIndex) {
         _ = try Probe.require()
         let dir = try Scratch.directory("probe-index")
-        var entries: [[String: Any]] = []
-        for id in ids {
-            let c = try #require(Probe.variants.first { $0.id == id }, "probe variant \(id)")
-            let image = "\(id).\(c.kind == "elf" ? "elf" : "bzImage")"
-            try Data(c.image).write(to: URL(fileURLWithPath: dir + "/" + image))
-            var e: [String: Any] = ["id": id, "image": image, "cmdline": c.options.commandLine, "entry": c.options.entry?.rawValue ?? "default"]
-            if let i = c.initrd { try Data(i).write(to: URL(fileURLWithPath: dir + "/\(id).initrd")); e["initrd"] = "\(id).initrd" }
-            entries.append(e)
-        }
-        let d = try JSONSerialization.data(withJSONObject: ["format": "probe-index/1", "variants": entries])
-        try d.write(to: URL(fileURLWithPath: dir + "/index.json"))
+        let cases = try ids.map { id in try #require(Probe.variants.first { $0.id == id }, "probe variant \(id)") }
+        try CorpusFiles.write(cases, to: dir, index: true)
         return (dir, try ProbeIndex.read(dir + "/index.json"))
     }
 

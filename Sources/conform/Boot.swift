@@ -6,23 +6,6 @@ import HarnessKVM
 import Reports
 import Runners
 
-/// index.json next to the probe variants: how each was loaded, so another loader can be run
-/// the same way and `conform judge` can find the image and inputs a report came from.
-func writeProbeIndex(_ cases: [CorpusCase], to dir: String) throws {
-    var entries: [[String: Any]] = []
-    for c in cases {
-        var e: [String: Any] = ["id": c.id, "image": "\(c.id).\(c.kind == "elf" ? "elf" : "bzImage")", "about": c.about,
-                                "cmdline": c.options.commandLine, "memory": hex(c.options.memorySize),
-                                "entry": c.options.entry?.rawValue ?? "default", "high": c.options.highPlacement]
-        if c.initrd != nil { e["initrd"] = "\(c.id).initrd" }
-        e["entries"] = offeredEntries(kernel: c.image).map(\.rawValue)
-        if let k = c.options.kernelAddress { e["kernelAddress"] = hex(k) }
-        entries.append(e)
-    }
-    let data = try JSONSerialization.data(withJSONObject: ["format": "probe-index/1", "variants": entries], options: [.prettyPrinted, .sortedKeys])
-    do { try data.write(to: URL(fileURLWithPath: dir + "/index.json")) } catch { throw fail("\(dir)/index.json: \(error.localizedDescription)") }
-}
-
 /// Boots a kernel under HarnessKVM with the reference loader.
 struct Boot: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Boot a kernel under the built-in KVM VMM, loaded by the reference loader; report the outcome and serial output. A probe kernel's report is judged.")

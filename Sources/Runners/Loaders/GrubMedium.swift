@@ -3,23 +3,6 @@ import HarnessKVM
 import Foundation
 import Glibc
 
-/// One kernel a boot medium offers: the files it needs and the loader command that boots it.
-public struct MediumEntry: Sendable {
-    /// Menu id, chosen at boot from QEMU's command line (`-smbios type=11,value=ID`).
-    public let id: String
-    public let kernel: String
-    public let initrd: String?
-    public let commandLine: String
-    /// GRUB's command: `linux` (its 32-bit boot), `linux16` (the 16-bit entry), `linuxefi`
-    /// (Debian's EFI handover command).
-    public let command: String
-    public init(id: String, kernel: String, initrd: String?, commandLine: String, command: String) {
-        self.id = id; self.kernel = kernel; self.initrd = initrd; self.commandLine = commandLine; self.command = command
-    }
-    /// The command line the kernel gets: GRUB puts `BOOT_IMAGE=PATH ` before the user's.
-    public var grubCommandLine: String { "BOOT_IMAGE=/boot/\((kernel as NSString).lastPathComponent) " + commandLine }
-}
-
 /// GRUB 2 boot media (Debian's grub-pc-bin for BIOS, grub-efi-amd64-bin for EFI): one ISO from
 /// grub-mkrescue holding every entry; the entry to boot is read from SMBIOS type 11 string 4,
 /// which QEMU sets per run (`-smbios type=11,value=ID`), so one medium serves every variant
@@ -70,29 +53,5 @@ public struct GrubMedium: Sendable {
             try Self.configuration(entries).write(toFile: boot + "/grub/grub.cfg", atomically: true, encoding: .utf8)
         } catch { throw HostToolError("cannot write the GRUB tree in \(work): \(error.localizedDescription)") }
         try HostTools.run("grub-mkrescue", package: packages, ["-d", modules, "-o", iso, tree])
-    }
-}
-
-/// Memory a loader did not write, made visible under QEMU: files of `BootOptions.poisonPattern`
-/// that QEMU writes into guest RAM before the firmware runs (`QEMUBoot.preload`). The firmware
-/// and the loader then overwrite what they use; what they leave is poison, as real firmware
-/// leaves whatever RAM held.
-public enum QEMUPoison {
-    /// Conventional memory above the BIOS data area and below the boot sector, the rest of low
-    /// memory up to the EBDA, and [1 MiB, 64 MiB).
-    public static let ranges: [AddressRange] = [AddressRange(start: 0x1000, end: 0x7000), AddressRange(start: 0x1_0000, end: 0x9_F000),
-                                                AddressRange(start: 0x10_0000, end: 0x400_0000)]
-
-    /// Writes one file per range into `dir`; returns them for `QEMUBoot.preload`.
-    public static func files(in dir: String, pattern: UInt64 = BootOptions.poisonPattern) throws(HostToolError) -> [(file: String, address: UInt64)] {
-        var out: [(String, UInt64)] = []
-        for (i, r) in ranges.enumerated() {
-            // The ranges start and end on 8-byte boundaries, so the pattern's phase is the address's.
-            let words = [UInt64](repeating: pattern.littleEndian, count: Int(r.length / 8))
-            let f = dir + "/poison-\(i).bin"
-            guard FileManager.default.createFile(atPath: f, contents: words.withUnsafeBytes { Data($0) }) else { throw HostToolError("cannot write \(f)") }
-            out.append((f, r.start))
-        }
-        return out
     }
 }
