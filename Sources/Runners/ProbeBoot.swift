@@ -1,4 +1,5 @@
 import Conformance
+import HarnessKVM
 import Foundation
 import Glibc
 
