@@ -131,11 +131,25 @@ struct MatrixKexecPartsTests {
     @Test func unavailableNamesWhatIsMissing() {
         let a = KexecAdapter(mode: .file, outerKernel: nil, initSource: "/nonexistent/init.c")
         #expect(a.id == "kexec-file")
-        #expect(a.unavailable?.contains("run tools/build-corpus.sh") == true)
+        #expect(a.unavailable?.contains("no outer kernel given") == true)
         #expect(a.unavailable?.contains("/nonexistent/init.c missing") == true)
         let v = MatrixVariant(id: "bz-2.15", kernel: "k.bzImage", initrd: nil, commandLine: "console=ttyS0", entries: [])
         #expect(a.outerCommandLine(v).hasSuffix(" probe=bz-2.15 kexec=file"))
         #expect(a.outerCommandLine(v).hasPrefix(KernelBoot.defaultCommandLine))
+    }
+}
+
+extension MatrixKexecPartsTests {
+    /// A corpus whose manifest does not read is named as such, never as a corpus not built;
+    /// one that was not built says so.
+    @Test func corruptManifestIsNotAMissingCorpus() throws {
+        let dir = try Scratch.directory("kexec-corpus")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(KexecAdapter(mode: .load, corpus: dir).unavailable?.contains("real-kernel corpus missing: run tools/build-corpus.sh") == true)
+        try FileManager.default.createDirectory(atPath: dir + "/real", withIntermediateDirectories: true)
+        try Data("{ not json".utf8).write(to: URL(fileURLWithPath: dir + "/real/manifest.json"))
+        let why = try #require(KexecAdapter(mode: .load, corpus: dir).unavailable)
+        #expect(why.contains("the real-kernel manifest does not read") && !why.contains("corpus missing"), "\(why)")
     }
 }
 

@@ -21,6 +21,9 @@ public struct KexecAdapter: LoaderAdapter {
     public let mode: Mode
     /// The outer kernel (a bzImage of the real-kernel corpus), nil when the corpus is missing.
     public let outerKernel: String?
+    /// Why there is no outer kernel: the corpus is not built, its manifest does not read, or it
+    /// holds no bzImage.
+    let outerKernelProblem: String
     /// The driver's source, Corpus/kexec-initramfs/init.c.
     public let initSource: String
     /// The outer guest's memory.
@@ -31,20 +34,31 @@ public struct KexecAdapter: LoaderAdapter {
     ///     `corpus/real`, the init's source in `corpus/kexec-initramfs`).
     public init(mode: Mode, corpus: String) {
         self.mode = mode
-        self.outerKernel = Self.outerKernel(corpus: corpus)
+        switch Self.outerKernel(corpus: corpus) {
+        case .success(let path): self.outerKernel = path; self.outerKernelProblem = ""
+        case .failure(let why): self.outerKernel = nil; self.outerKernelProblem = why.description
+        }
         self.initSource = corpus + "/kexec-initramfs/init.c"
     }
 
     public init(mode: Mode, outerKernel: String?, initSource: String) {
         self.mode = mode; self.outerKernel = outerKernel; self.initSource = initSource
+        self.outerKernelProblem = "no outer kernel given"
     }
 
     /// The outer kernel: the corpus's 6.12 cloud bzImage (the fastest to userspace under TCG),
-    /// else any bzImage of it.
-    public static func outerKernel(corpus: String) -> String? {
-        guard let ks = (try? RealCorpus.load(directory: corpus)) ?? nil else { return nil }
+    /// else any bzImage of it. A manifest that does not read is its error, not a missing corpus.
+    public static func outerKernel(corpus: String) -> Result<String, HostToolError> {
+        let ks: [RealKernel]
+        do {
+            guard let k = try RealCorpus.load(directory: corpus) else { return .failure(HostToolError("real-kernel corpus missing: run tools/build-corpus.sh")) }
+            ks = k
+        } catch { return .failure(HostToolError("the real-kernel manifest does not read: \(error)")) }
         let bz = ks.filter { $0.format == "bzImage" && FileManager.default.fileExists(atPath: $0.path) }
-        return (bz.first { $0.series == "6.12" && $0.flavour == "cloud" } ?? bz.first)?.path
+        guard let k = bz.first(where: { $0.series == "6.12" && $0.flavour == "cloud" }) ?? bz.first else {
+            return .failure(HostToolError("the real-kernel manifest lists no bzImage that exists: run tools/build-corpus.sh"))
+        }
+        return .success(k.path)
     }
 
     /// The outer kernel's command line: the default one for real kernels under emulation
@@ -61,7 +75,7 @@ public struct KexecAdapter: LoaderAdapter {
         if KexecInitramfs.kexecBinary == nil { why.append("kexec-tools not installed (apt-get install kexec-tools)") }
         if (try? QEMURunner.executable()) == nil { why.append("qemu-system-x86_64 not installed (apt-get install qemu-system-x86)") }
         if HostTools.find("gcc") == nil { why.append("gcc not installed (apt-get install gcc libc6-dev)") }
-        if outerKernel == nil { why.append("real-kernel corpus missing: run tools/build-corpus.sh") }
+        if outerKernel == nil { why.append(outerKernelProblem) }
         if !FileManager.default.fileExists(atPath: initSource) { why.append("\(initSource) missing") }
         return why.isEmpty ? nil : why.joined(separator: "; ")
     }
@@ -75,7 +89,7 @@ public struct KexecAdapter: LoaderAdapter {
     }
 
     public func boot(_ v: MatrixVariant, work: String, timeout: Duration) throws -> LoaderRun {
-        guard let outer = outerKernel else { throw HostToolError("real-kernel corpus missing: run tools/build-corpus.sh") }
+        guard let outer = outerKernel else { throw HostToolError(outerKernelProblem) }
         var b = QEMUBoot(kernel: outer, initrd: KexecInitramfs.archive(work: work), append: outerCommandLine(v))
         b.machine = "pc"; b.memoryMiB = memoryMiB; b.timeout = timeout
         // After a refusal the init prints the kernel log and "kexec-init done", then leaves
