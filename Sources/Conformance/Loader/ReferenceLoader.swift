@@ -201,10 +201,17 @@ struct Builder {
         // Protected-mode image, byte for byte (BP-19).
         try copy(from: source, offset: bz.protectedModeOffset, length: pmLength, to: kernelAt, name: "kernel")
 
-        // Initrd (BP-31…BP-34).
+        // Initrd (BP-31…BP-34). BP-32: initrd_addr_max binds, except at the 64-bit entry of a
+        // kernel with XLF_CAN_BE_LOADED_ABOVE_4G (the bit that lets the ramdisk sit above 4 GiB,
+        // spec §1.4; XLF_KERNEL_64 alone does not), where the limit is lifted: kexec places the
+        // initrd anywhere, QEMU raises the cap to 4 GiB − 1. Without high placement the boot
+        // data stays below 4 GiB, so the lifted cap is 4 GiB − 1.
         var initrdRange: AddressRange? = nil
         if let initrd {
-            initrdRange = try placeInitrd(initrd, window: window, ceiling: UInt64(h.initrdAddressMax), ceilingField: v >= ProtocolVersion(2, 3) ? "initrd_addr_max at 0x22C" : "0x37FFFFFF before protocol 2.03", avoid: [AddressRange(start: 0, end: RAMLayout.oneMiB)])
+            let ceiling = mayGoHigh ? RAMLayout.fourGiB - 1 : UInt64(h.initrdAddressMax)
+            let field = mayGoHigh ? "4 GiB − 1: initrd_addr_max is lifted at the 64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G"
+                : v >= ProtocolVersion(2, 3) ? "initrd_addr_max at 0x22C" : "0x37FFFFFF before protocol 2.03"
+            initrdRange = try placeInitrd(initrd, window: window, ceiling: ceiling, ceilingField: field, avoid: [AddressRange(start: 0, end: RAMLayout.oneMiB)])
         }
 
         if entry == .setup16 {
