@@ -52,10 +52,20 @@ extension ProbeReport {
     public func snapshot(image: ImageRecord, inputs: InputRecord, known: [KnownContent], producer: String) -> BootSnapshot {
         // The firmware's map is what the kernel's setup code will read at the 16-bit entry; a
         // walk that did not finish is no map a rule can judge.
-        var s = BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entryState, kernelAddress: base, memory: memory(known: known), regions: [],
+        var s = BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entryState, kernelAddress: Self.kernelAddress(base: base, image: image), memory: memory(known: known), regions: [],
                              firmwareMemoryMap: entryPoint == .setup16 && firmwareMapStatus == .complete ? firmwareMap : nil)
         if entryPoint.isEFI || !efi.isEmpty { s.efi = EFIFacts(reported: efi) }
         return s
+    }
+
+    /// L as the rules define it from where the probe says it runs. The probe is the PT_LOAD
+    /// that holds e_entry, which in an ELF need not be the lowest one (Linux 6.17 moved
+    /// startup_64 into a later segment): L is the lowest p_paddr moved by the same delta
+    /// (BP-19, BP-70, BP-71). For a bzImage the probe's base is L.
+    static func kernelAddress(base: UInt64, image: ImageRecord) -> UInt64 {
+        guard image.format == .elf, let lowest = image.segments.map(\.paddr).min(),
+              let holder = image.segments.first(where: { image.elfEntry >= $0.paddr && image.elfEntry - $0.paddr < $0.memorySize }) else { return base }
+        return base &- (holder.paddr - lowest)
     }
 }
 
