@@ -169,6 +169,19 @@ extension LoaderFault {
         .init("e820-omits-window", "ends RAM at 20 MiB, inside the kernel window and below the initrd (BP-40)") { t in
             t.e820(3, E820Entry(address: RAMLayout.oneMiB, size: 0x140_0000 - RAMLayout.oneMiB, type: .ram))
         },
+        .init("e820-ram-in-pci-hole", "reports RAM from 1 MiB to 4 GiB, through the PCI hole the guest has no memory in (BP-92)") { t in
+            t.e820(3, E820Entry(address: RAMLayout.oneMiB, size: RAMLayout.fourGiB - RAMLayout.oneMiB, type: .ram))
+        },
+        .init("e820-drops-high-ram", "hands over the map without its last entry, the RAM above 4 GiB (BP-92)") { t in
+            let n = Int(t.read(t.B + 0x1E8, 1)[0])
+            guard n > 0 else { return }
+            t.write(t.B + 0x2D0 + UInt64((n - 1) * E820Entry.byteSize), [UInt8](repeating: 0, count: E820Entry.byteSize)); t.zp(0x1E8, UInt64(n - 1), 1)
+        },
+        .init("setup-data-after-kernel", "appends the setup_data node to the kernel image (L + image length, 16-byte aligned), inside the decompressor's window [L, L+init_size), as QEMU once did (BP-22, BP-41)") { t in
+            let old = t.read(t.B + 0x250, 8).u64(0)!, node = t.read(old, 16)
+            let len = Int(node.u32(12) ?? 0), at = (t.snapshot.kernelAddress + t.snapshot.image.protectedModeLength + 15) & ~15
+            t.write(at, t.read(old, 16 + len)); t.write(old, [UInt8](repeating: 0, count: 16 + len)); t.zp(0x250, at, 8)
+        },
         .init("setup-data-cycle", "links the setup_data node to itself (BP-41)") { t in
             let a = t.read(t.B + 0x250, 8).u64(0)!; t.put(a, a, 8)
         },

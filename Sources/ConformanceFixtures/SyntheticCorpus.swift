@@ -139,8 +139,10 @@ public enum SyntheticCorpus {
     /// Recipe keys that change bytes the probe's code lives in, or entry addresses it relies on.
     static let probeBreakingKeys = ["patch", "truncateTo", "syssize", "headerEnd", "entry", "phoff", "phentsize", "phnum", "reloc"]
 
+    /// A case that loads cleanly is a probe variant unless it says `"probeVariant": false`
+    /// (with the reason in its `about`).
     static func probeEligible(_ f: Fields) -> Bool {
-        guard let img = f.sub("image"), ["bzImage", "elf"].contains(img.str("kind") ?? ""), f.strings("faults").isEmpty,
+        guard f.bool("probeVariant") != false, let img = f.sub("image"), ["bzImage", "elf"].contains(img.str("kind") ?? ""), f.strings("faults").isEmpty,
               let e = f.sub("expect"), e.sub("rejected") == nil, !e.has("fail"),
               e.sub("failBySpec")?.d.isEmpty ?? true, e.sub("alsoFails")?.d.isEmpty ?? true else { return false }
         if probeBreakingKeys.contains(where: { img.has($0) }) { return false }

@@ -103,26 +103,34 @@ public enum SyntheticImage {
     }
 
     /// An ELF64 vmlinux. Recipe keys: segments [{paddr, fileSize, memSize, align}], entry,
-    /// pvh {name, type, descsz, value, declaredDescsz} or false, reloc {align, min, max},
-    /// phoffOverride, truncateTo, patch.
+    /// entrySegment (the PT_LOAD, by index, that holds e_entry and the PVH entry: 0 unless
+    /// given; a probe variant puts the probe there and keeps the other segments), noteAlign
+    /// (the PT_NOTE's p_align, 4 unless given; the notes stay 4-byte padded as Linux emits
+    /// them, spec §5), pvh {name, type, descsz, value, declaredDescsz} or false,
+    /// reloc {align, min, max}, phoffOverride, truncateTo, patch.
     static func elf(_ r: Fields, probe: ProbeBuild? = nil) throws(ManifestError) -> [UInt8] {
         var segs = r.list("segments")
-        var probeImage: [UInt8]? = nil
-        if let probe {
-            // A probe variant: one segment holding the probe at the recipe's first address,
-            // entered at +0x200 (64-bit) or through the PVH note at pvh_start.
-            let pa = try (segs.first ?? Fields(id: r.id, d: [:])).num("paddr", 0x100_0000)
-            guard pa < 0xFFF0_0000 else { throw .badValue(caseID: r.id, key: "segments[0].paddr", found: hex(pa)) }
-            var img = probe.image(variant: r.id)
-            img.put32(UInt32(pa), at: probe.pvhBaseImmediate)
-            probeImage = img
-            segs = [Fields(id: r.id, d: ["paddr": hex(pa), "fileSize": hex(UInt64(img.count)), "memSize": hex(probe.scratch.upperBound), "align": "0x200000"])]
-        }
-        if segs.isEmpty {
+        if segs.isEmpty && (probe == nil || r.has("entrySegment")) {
             segs = [Fields(id: r.id, d: ["paddr": "0x1000000", "fileSize": "0x10000", "memSize": "0x10000", "align": "0x200000"]),
                     Fields(id: r.id, d: ["paddr": "0x1200000", "fileSize": "0x1000", "memSize": "0x4000", "align": "0x200000"])]
         }
+        let entrySegment = try r.size("entrySegment", 0, max: max(segs.count, 1) - 1)
+        var probeImage: [UInt8]? = nil
+        if let probe {
+            // A probe variant: the probe is the segment that holds the entry, at the recipe's
+            // address for it, entered at +0x200 (64-bit) or through the PVH note at pvh_start.
+            // Without entrySegment it is the only segment.
+            if !r.has("entrySegment") { segs = Array(segs.prefix(1)) }
+            let pa = try (segs.isEmpty ? Fields(id: r.id, d: [:]) : segs[entrySegment]).num("paddr", 0x100_0000)
+            guard pa < 0xFFF0_0000 else { throw .badValue(caseID: r.id, key: "segments[\(entrySegment)].paddr", found: hex(pa)) }
+            var img = probe.image(variant: r.id)
+            img.put32(UInt32(pa), at: probe.pvhBaseImmediate)
+            probeImage = img
+            let seg = Fields(id: r.id, d: ["paddr": hex(pa), "fileSize": hex(UInt64(img.count)), "memSize": hex(probe.scratch.upperBound), "align": "0x200000"])
+            if segs.isEmpty { segs = [seg] } else { segs[entrySegment] = seg }
+        }
         let firstPaddr = try segs[0].num("paddr", 0x100_0000)
+        let entryPaddr = try segs[entrySegment].num("paddr", 0x100_0000)
         // Notes.
         var notes: [UInt8] = []
         func note(name: String, type: UInt32, desc: [UInt8], declaredDesc: UInt64? = nil) {
@@ -141,7 +149,7 @@ public enum SyntheticImage {
             let p = r.sub("pvh") ?? Fields(id: r.id, d: [:])
             let size = try p.size("descsz", 8, max: 0x1000)
             var d = [UInt8](repeating: 0, count: size)
-            let value = try p.num("value", firstPaddr &+ (probe.map { $0.pvhStart } ?? 0x40))
+            let value = try p.num("value", entryPaddr &+ (probe.map { $0.pvhStart } ?? 0x40))
             for i in 0..<min(size, 8) { d[i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
             note(name: p.str("name") ?? "Xen", type: UInt32(truncatingIfNeeded: try p.num("type", 18)), desc: d, declaredDesc: try p.num("declaredDescsz"))
         }
@@ -151,13 +159,13 @@ public enum SyntheticImage {
         var off = 0x1000
         for (i, s) in segs.enumerated() {
             let n = try s.size("fileSize", 0x1000, max: 64 << 20)
-            segData.append((off, probeImage ?? patternBytes(count: n, seed: r.id + "/seg\(i)")))
+            segData.append((off, (i == entrySegment ? probeImage : nil) ?? patternBytes(count: n, seed: r.id + "/seg\(i)")))
             off += (n + 0xFFF) & ~0xFFF
         }
         var f = [UInt8](repeating: 0, count: max(off, 0x1000))
         f.put(bytes: [0x7F, 0x45, 0x4C, 0x46, 2, 1, 1], at: 0)
         f.put16(2, at: 16); f.put16(62, at: 18); f.put32(1, at: 20)
-        f.put64(try r.num("entry", firstPaddr &+ (probe == nil ? 0x100 : 0x200)), at: 24)
+        f.put64(try r.num("entry", entryPaddr &+ (probe == nil ? 0x100 : 0x200)), at: 24)
         f.put64(try r.num("phoff", 0x40), at: 32)
         f.put16(64, at: 52); f.put16(UInt16(truncatingIfNeeded: try r.num("phentsize", 56)), at: 54); f.put16(UInt16(truncatingIfNeeded: try r.num("phnum", UInt64(phnum))), at: 56)
         for (i, s) in segs.enumerated() {
@@ -172,7 +180,7 @@ public enum SyntheticImage {
         }
         let nb = 0x40 + segs.count * 56
         f.put32(4, at: nb); f.put32(4, at: nb + 4); f.put64(0x400, at: nb + 8)
-        f.put64(firstPaddr, at: nb + 24); f.put64(UInt64(notes.count), at: nb + 32); f.put64(UInt64(notes.count), at: nb + 40); f.put64(4, at: nb + 48)
+        f.put64(firstPaddr, at: nb + 24); f.put64(UInt64(notes.count), at: nb + 32); f.put64(UInt64(notes.count), at: nb + 40); f.put64(try r.num("noteAlign", 4), at: nb + 48)
         f.put(bytes: notes, at: 0x400)
         try applyPatches(&f, r)
         return f

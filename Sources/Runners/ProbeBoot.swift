@@ -28,7 +28,9 @@ public enum ProbeBoot {
         let verdicts = judge(snap)
         let before = preBootCopy(loaded)
         let boot = try Harness.boot(loaded, system: system, options: bootOptions)
-        let v = try views(serial: boot.serial, loaded: loaded, snapshot: snap, loaderVerdicts: verdicts, before: before, kernel: kernel, initrd: initrd, producer: producer)
+        // HarnessKVM registers exactly the loader's RAM slots, so the guest's memory is known.
+        let v = try views(serial: boot.serial, loaded: loaded, snapshot: snap, loaderVerdicts: verdicts, before: before, kernel: kernel, initrd: initrd, producer: producer,
+                          backed: loaded.memory.backedRanges)
         return ProbeBootResult(boot: boot, entryPoint: loaded.entry.entryPoint, loaderVerdicts: v.loaderVerdicts, report: v.report, reportError: v.reportError,
                                guestVerdicts: v.guestVerdicts, disagreements: v.disagreements)
     }
@@ -45,12 +47,12 @@ public enum ProbeBoot {
     /// `loaderVerdicts` must be judged before the guest ran: the snapshot reads the loader's
     /// memory, which a guest under HarnessKVM writes.
     public static func views(serial: [UInt8], loaded: LoadResult, snapshot snap: BootSnapshot, loaderVerdicts: [Verdict], before: CapturedMemory, kernel: any ByteSource, initrd: (any ByteSource)?,
-                             producer: String) throws -> Views {
+                             producer: String, backed: [AddressRange]? = nil) throws -> Views {
         let report: ProbeReport
         do { report = try ProbeReport.parse(serial: serial) } catch {
             return Views(loaderVerdicts: loaderVerdicts, report: nil, reportError: error, guestVerdicts: [], disagreements: [])
         }
-        let guest = report.snapshot(image: snap.image, inputs: snap.inputs, known: try KnownContent.of(kernel: kernel, initrd: initrd), producer: producer)
+        let guest = report.snapshot(image: snap.image, inputs: snap.inputs, known: try KnownContent.of(kernel: kernel, initrd: initrd), producer: producer, backed: backed)
         return Views(loaderVerdicts: loaderVerdicts, report: report, reportError: nil, guestVerdicts: judge(guest),
                      disagreements: probeDisagreements(loaderEntry: loaded.entry, loaderMemory: before, report: report))
     }

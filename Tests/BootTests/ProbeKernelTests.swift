@@ -88,6 +88,22 @@ struct ProbeKernelsTests {
         }
     }
 
+    /// Guests of 4 and 8 GiB at the 32- and 64-bit entries (a loader once failed to place the
+    /// initrd when guest RAM exceeded 2 GiB): HarnessKVM registers low RAM up to the 3 GiB PCI
+    /// hole and the rest from 4 GiB, and the guest's own view judges its e820 against exactly
+    /// those slots (BP-92 pass, not n/a); the initrd the guest finds is where BP-32 allows it.
+    @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard, arguments: ["bz-guest-4g-64", "bz-guest-4g-32", "bz-guest-8g-64", "bz-guest-8g-32"])
+    func bigGuests(_ id: String) async throws {
+        let c = try #require(Probe.variants.first { $0.id == id }, "probe variant \(id)")
+        let r = try await offPool { try ProbeBoot.run(c, system: KVM.system, timeout: .seconds(20)) }
+        let report = try #require(r.report, "no report: \(r.reportError.map { "\($0)" } ?? "")")
+        #expect(report.entryPoint == (id.hasSuffix("-64") ? .long64 : .protected32))
+        for rule in ["BP-31", "BP-32", "BP-34", "BP-92"] {
+            #expect(r.guestVerdicts.first { $0.rule == rule }?.outcome == .pass, "\(rule) in the guest's view: \(r.guestVerdicts.first { $0.rule == rule }.map(\.description) ?? "not judged")")
+        }
+        #expect(r.disagreements.isEmpty, "\(r.disagreements)")
+    }
+
     /// A loader that corrupts the initrd after placing it (BP-31) is caught from inside the
     /// guest: the probe's checksum no longer matches the file's bytes.
     @Test(.enabled(if: KVM.usable, "\(KVM.availability.reason)"), .hangGuard)

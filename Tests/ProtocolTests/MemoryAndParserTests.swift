@@ -158,6 +158,23 @@ struct LoaderLimitsTests {
     }
 }
 
+extension LoaderLimitsTests {
+    /// A non-relocatable kernel runs at pref_address; with pref_address below 1 MiB its window
+    /// W would cover the GDT, zero page and page tables the loader puts there. The loader
+    /// refuses it by BP-22 instead of overlapping them (found by the placement property with
+    /// pref_address 0, init_size 0x1000).
+    @Test func windowInTheFirstMiBIsRefused() throws {
+        var img = try syntheticImage("bz-2.15").image
+        img.replaceSubrange(0x258..<0x260, with: [UInt8](repeating: 0, count: 8))   // pref_address 0
+        img[0x234] = 0                                                              // not relocatable
+        img.replaceSubrange(0x260..<0x264, with: [0x00, 0x10, 0x00, 0x00])          // init_size 0x1000
+        #expect { _ = try ReferenceLoader.load(kernel: MemorySource(name: "low", bytes: img), options: LoadOptions()) } throws: { e in
+            guard case .placement(let rule, let message)? = e as? LoadError else { return false }
+            return rule == "BP-22" && message.contains("[0x0, 0x1000)") && message.contains("below 1 MiB")
+        }
+    }
+}
+
 @Suite("Mutation")
 struct MutationTests {
     /// SplitMix64: a fixed sequence, so a failure reproduces.

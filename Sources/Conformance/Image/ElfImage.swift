@@ -48,6 +48,9 @@ public struct ElfImage: Sendable {
     public let entry: UInt64
     public let segments: [ElfSegment]
     public let notes: [ElfNote]
+    /// p_align of each PT_NOTE segment, in program-header order (4 as Linux links them; the
+    /// notes are 4-byte padded whatever it says, spec §5).
+    public let noteAlignments: [UInt64]
     /// Lowest p_paddr of the PT_LOAD segments.
     public let physicalStart: UInt64
     /// Highest p_paddr + p_memsz (spec: kernel_end is the maximum over segments).
@@ -175,6 +178,7 @@ public struct ElfImage: Sendable {
         self.entry = entry
         self.segments = segments.sorted { $0.paddr < $1.paddr }
         self.notes = notes
+        noteAlignments = noteRanges.map(\.2)
         physicalStart = segments.map(\.paddr).min()!
         physicalEnd = segments.map { $0.paddr + $0.memorySize }.max()!
         pvhEntry = pvh

@@ -49,7 +49,7 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
 }
 
 public enum KnownDeviations {
-    public static let all: [KnownDeviation] = qemu + grubBIOS + qboot + efi + uboot + systemdBoot + syslinux + ipxe + kexec
+    public static let all: [KnownDeviation] = qemu + qemuPVH + grubBIOS + qboot + efi + uboot + systemdBoot + syslinux + ipxe + kexec
 
     /// The versions the records were made against: Debian 12's packages on 2026-12-01. A
     /// record that stops showing on a newer version is a change the matrix reports.
@@ -141,6 +141,21 @@ public enum KnownDeviations {
             inputs.commandLine.count > KnownDeviation.cmdlineSize(i)
         },
     ]
+
+    // QEMU 7.2's own PVH loading (x86_load_linux → load_elf with read_pvh_start_addr, used by
+    // the pc and microvm machines alike) walks a PT_NOTE with the segment's p_align as the note
+    // padding (spec §5: "QEMU aligns namesz up to p_align"). Linux pads its notes to 4 bytes;
+    // after the 4-byte LTO desc an 8-byte walk lands inside the next note, so the Xen type-18
+    // note is never found and QEMU exits before the guest runs.
+    static func pvhNotesWalkedByPAlign(_ loader: String) -> KnownDeviation {
+        KnownDeviation(loader: loader, rule: "BP-77",
+                       what: "walks the notes of a PT_NOTE with p_align 8 with 8-byte padding, misses Linux's 4-byte-padded PVH note and refuses the ELF (\"Error loading uncompressed kernel without PVH ELF Note\")",
+                       evidence: "observed with the pvh-note-align-8 variant on -M pc and -M microvm; qemu hw/i386 x86_load_linux / include/hw/elf_ops.h note walk; spec §5 note encoding (4-byte padding even in ELF64), §4.13 BP-77",
+                       preventsReport: true) { i, _ in
+            i.format == .elf && i.noteAlignments.contains { $0 > 4 } && i.notes.contains { $0.name == "Xen" && $0.type == 18 }
+        }
+    }
+    static let qemuPVH: [KnownDeviation] = [pvhNotesWalkedByPAlign("qemu-pvh"), pvhNotesWalkedByPAlign("qemu-microvm")]
 
     // qboot, the firmware of QEMU's `microvm` machine, at the PVH entry (an ELF with the PVH
     // note). Seen in every run of the microvm rows; qboot allocates its boot structures with

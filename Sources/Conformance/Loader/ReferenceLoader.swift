@@ -165,6 +165,13 @@ struct Builder {
         guard inRAM(window) else {
             throw .placement(rule: "BP-22", message: "kernel window W = \(window) (init_size at 0x260 = \(hex(h.initSize ?? 0))) is not inside guest RAM (\(hex(layout.size)) bytes); give the guest more memory")
         }
+        // The first MiB holds the boot data this loader places at fixed addresses (GDT 0x500,
+        // zero page 0x7000, page tables 0x9000, command line 0x20000), the EBDA and the legacy
+        // hole: a kernel that would run there (a non-relocatable one whose pref_address is
+        // below 1 MiB) would overwrite them, so W must start at 1 MiB or above.
+        if window.start < RAMLayout.oneMiB {
+            throw .placement(rule: "BP-22", message: "kernel window W = \(window) starts below 1 MiB (pref_address at 0x258 = \(hex(pref ?? 0)), relocatable_kernel at 0x234 = \(relocatable ? 1 : 0)), over this loader's boot data and the legacy hole")
+        }
         if entry == .protected32 || !mayGoHigh, window.end > RAMLayout.fourGiB {
             throw .placement(rule: entry == .protected32 ? "BP-52" : "BP-07", message: "kernel window \(window) crosses 4 GiB")
         }
@@ -201,10 +208,17 @@ struct Builder {
         // Protected-mode image, byte for byte (BP-19).
         try copy(from: source, offset: bz.protectedModeOffset, length: pmLength, to: kernelAt, name: "kernel")
 
-        // Initrd (BP-31…BP-34).
+        // Initrd (BP-31…BP-34). BP-32: initrd_addr_max binds, except at the 64-bit entry of a
+        // kernel with XLF_CAN_BE_LOADED_ABOVE_4G (the bit that lets the ramdisk sit above 4 GiB,
+        // spec §1.4; XLF_KERNEL_64 alone does not), where the limit is lifted: kexec places the
+        // initrd anywhere, QEMU raises the cap to 4 GiB − 1. Without high placement the boot
+        // data stays below 4 GiB, so the lifted cap is 4 GiB − 1.
         var initrdRange: AddressRange? = nil
         if let initrd {
-            initrdRange = try placeInitrd(initrd, window: window, ceiling: UInt64(h.initrdAddressMax), ceilingField: v >= ProtocolVersion(2, 3) ? "initrd_addr_max at 0x22C" : "0x37FFFFFF before protocol 2.03", avoid: [AddressRange(start: 0, end: RAMLayout.oneMiB)])
+            let ceiling = mayGoHigh ? RAMLayout.fourGiB - 1 : UInt64(h.initrdAddressMax)
+            let field = mayGoHigh ? "4 GiB − 1: initrd_addr_max is lifted at the 64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G"
+                : v >= ProtocolVersion(2, 3) ? "initrd_addr_max at 0x22C" : "0x37FFFFFF before protocol 2.03"
+            initrdRange = try placeInitrd(initrd, window: window, ceiling: ceiling, ceilingField: field, avoid: [AddressRange(start: 0, end: RAMLayout.oneMiB)])
         }
 
         if entry == .setup16 {

@@ -37,10 +37,15 @@ public protocol GuestMemoryReading: Sendable {
     /// True when the view holds only what someone reported (a probe's pieces, a snapshot
     /// file): a range it lacks was not seen, which says nothing about the guest.
     var isPartialView: Bool { get }
+    /// The guest-physical ranges memory actually backs (the RAM slots a VMM registers), or nil
+    /// where the view does not know them: a probe's report or a snapshot file holds what was
+    /// read, not what the guest was given (BP-92).
+    var backedRanges: [AddressRange]? { get }
 }
 
 extension GuestMemoryReading {
     public var isPartialView: Bool { false }
+    public var backedRanges: [AddressRange]? { nil }
 }
 
 /// Guest physical memory: one anonymous, lazily committed mapping per RAM slot.
@@ -99,6 +104,8 @@ public final class GuestMemory: GuestMemoryReading, @unchecked Sendable {
     }
 
     public func contains(_ r: AddressRange) -> Bool { slots.contains { $0.range.contains(r) } }
+
+    public var backedRanges: [AddressRange]? { slots.map(\.range) }
 
     public func write(_ data: [UInt8], at address: UInt64, what: String = "write") throws(GuestMemoryError) {
         guard !data.isEmpty else { return }
@@ -203,8 +210,11 @@ public struct CapturedMemory: GuestMemoryReading {
     public var pieces: [(start: UInt64, bytes: [UInt8])]
     /// Hashes known for ranges whose bytes were not captured (a snapshot file keeps only hashes).
     public var hashes: [AddressRange: String]
-    public init(pieces: [(start: UInt64, bytes: [UInt8])] = [], hashes: [AddressRange: String] = [:]) {
-        self.pieces = pieces; self.hashes = hashes
+    /// The RAM the guest was given, where whoever captured the pieces knows it (the VMM that
+    /// ran the probe); nil otherwise.
+    public var backedRanges: [AddressRange]?
+    public init(pieces: [(start: UInt64, bytes: [UInt8])] = [], hashes: [AddressRange: String] = [:], backed: [AddressRange]? = nil) {
+        self.pieces = pieces; self.hashes = hashes; self.backedRanges = backed
     }
     public var isPartialView: Bool { true }
     public func bytes(at address: UInt64, count: Int) -> [UInt8]? {

@@ -35,8 +35,8 @@ extension ProbeReport {
     /// Guest memory as far as the report shows it: the pieces and the page-table pages; for a
     /// range the probe only checksummed, the SHA-256 of the known content (kernel image,
     /// segment, initrd) whose checksum and length it matched, or a value no content has.
-    public func memory(known: [KnownContent]) -> CapturedMemory {
-        var m = CapturedMemory()
+    public func memory(known: [KnownContent], backed: [AddressRange]? = nil) -> CapturedMemory {
+        var m = CapturedMemory(backed: backed)
         for p in pieces { m.pieces.append((p.address, p.bytes)) }
         for (a, b) in pageTables.sorted(by: { $0.key < $1.key }) { m.pieces.append((a, b)) }
         for h in hashes {
@@ -48,14 +48,25 @@ extension ProbeReport {
 
     /// A boot snapshot of what the guest saw, for the same rules that judge the reference
     /// loader. `image` and `inputs` describe what the loader was given; `known` the contents
-    /// the probe's checksums are matched against (KnownContent.of).
-    public func snapshot(image: ImageRecord, inputs: InputRecord, known: [KnownContent], producer: String) -> BootSnapshot {
+    /// the probe's checksums are matched against (KnownContent.of); `backed` the RAM the VMM
+    /// gave the guest, when it knows (BP-92 is n/a without it).
+    public func snapshot(image: ImageRecord, inputs: InputRecord, known: [KnownContent], producer: String, backed: [AddressRange]? = nil) -> BootSnapshot {
         // The firmware's map is what the kernel's setup code will read at the 16-bit entry; a
         // walk that did not finish is no map a rule can judge.
-        var s = BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entryState, kernelAddress: base, memory: memory(known: known), regions: [],
+        var s = BootSnapshot(producer: producer, image: image, inputs: inputs, entry: entryState, kernelAddress: Self.kernelAddress(base: base, image: image), memory: memory(known: known, backed: backed), regions: [],
                              firmwareMemoryMap: entryPoint == .setup16 && firmwareMapStatus == .complete ? firmwareMap : nil)
         if entryPoint.isEFI || !efi.isEmpty { s.efi = EFIFacts(reported: efi) }
         return s
+    }
+
+    /// L as the rules define it from where the probe says it runs. The probe is the PT_LOAD
+    /// that holds e_entry, which in an ELF need not be the lowest one (Linux 6.17 moved
+    /// startup_64 into a later segment): L is the lowest p_paddr moved by the same delta
+    /// (BP-19, BP-70, BP-71). For a bzImage the probe's base is L.
+    static func kernelAddress(base: UInt64, image: ImageRecord) -> UInt64 {
+        guard image.format == .elf, let lowest = image.segments.map(\.paddr).min(),
+              let holder = image.segments.first(where: { image.elfEntry >= $0.paddr && image.elfEntry - $0.paddr < $0.memorySize }) else { return base }
+        return base &- (holder.paddr - lowest)
     }
 }
 

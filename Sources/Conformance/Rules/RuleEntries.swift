@@ -45,6 +45,7 @@ public enum RuleEntries {
         for id in ["BP-82", "BP-87", "BP-88", "BP-89", "BP-90"] { t[id] = efi }
         t["BP-86"] = [.efiStub]
         t["BP-91"] = [.protected32, .long64]
+        t["BP-92"] = [.setup16, .protected32, .long64, .pvh]
         return t
     }()
 

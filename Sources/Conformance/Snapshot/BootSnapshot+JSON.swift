@@ -59,6 +59,7 @@ public enum SnapshotJSON {
             o["entry"] = hex(i.elfEntry)
             o["segments"] = i.segments.map { ["paddr": hex($0.paddr), "fileSize": hex($0.fileSize), "memorySize": hex($0.memorySize), "align": hex($0.align), "sha256": $0.sha256] }
             o["notes"] = i.notes.map { ["name": $0.name, "type": hex($0.type), "desc": $0.desc.hexString] }
+            o["noteAlign"] = i.noteAlignments.map { hex($0) }
         }
         return o
     }

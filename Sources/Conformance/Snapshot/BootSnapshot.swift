@@ -19,6 +19,8 @@ public struct ImageRecord: Sendable, Equatable {
     public var elfEntry: UInt64 = 0
     public var segments: [Segment] = []
     public var notes: [Note] = []
+    /// ELF: each PT_NOTE's p_align (the notes themselves are 4-byte padded, spec §5).
+    public var noteAlignments: [UInt64] = []
 
     public init(format: Format, fileSize: UInt64, sha256: String) { self.format = format; self.fileSize = fileSize; self.sha256 = sha256 }
 
@@ -40,6 +42,7 @@ public struct ImageRecord: Sendable, Equatable {
                 r.segments.append(Segment(paddr: s.paddr, fileSize: s.fileSize, memorySize: s.memorySize, align: s.align, sha256: try sourceSHA256(of: source, offset: s.offset, length: s.fileSize)))
             }
             r.notes = elf.notes.map { Note(name: $0.name, type: $0.type, desc: $0.desc) }
+            r.noteAlignments = elf.noteAlignments
             return r
         }
     }

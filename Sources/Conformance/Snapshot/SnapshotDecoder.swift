@@ -167,6 +167,13 @@ extension SnapshotJSON {
                 guard d.utf8.count <= 2 << 20, let desc = [UInt8](hex: d) else { throw SnapshotDecodeError(path: p + "desc", expected: "an even number of hex digits (at most 1 MiB of bytes)", found: "\"\(d.prefix(32))…\"") }
                 r.notes.append(.init(name: try Field.string(n, "name", p), type: try Field.hex(n, "type", p, max: UInt64(UInt32.max)).u32, desc: desc))
             }
+            // Absent in snapshot files written before it was recorded.
+            if o["noteAlign"] != nil {
+                for (i, v) in try Field.array(o["noteAlign"], "image.noteAlign").enumerated() {
+                    guard let s = v as? String, let a = parseNumber(s) else { throw SnapshotDecodeError(path: "image.noteAlign[\(i)]", expected: "a hex number", found: "\(v)") }
+                    r.noteAlignments.append(a)
+                }
+            }
         }
         return r
     }

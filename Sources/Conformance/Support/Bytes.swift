@@ -103,6 +103,19 @@ public struct AddressRange: Hashable, Sendable, Comparable, CustomStringConverti
     public func contains(_ a: UInt64) -> Bool { a >= start && a < end }
     public var description: String { "[\(hex(start)), \(hex(end)))" }
     public static func < (a: AddressRange, b: AddressRange) -> Bool { (a.start, a.end) < (b.start, b.end) }
+
+    /// The parts of this range that no range of `covering` holds, in address order.
+    public func uncovered(by covering: [AddressRange]) -> [AddressRange] {
+        var out: [AddressRange] = []
+        var at = start
+        for c in covering.sorted() where c.end > at && c.start < end {
+            if c.start > at { out.append(AddressRange(start: at, end: c.start)) }
+            at = max(at, c.end)
+            if at >= end { return out }
+        }
+        if at < end { out.append(AddressRange(start: at, end: end)) }
+        return out
+    }
 }
 
 public extension UInt64 {
