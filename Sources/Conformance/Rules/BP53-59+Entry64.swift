@@ -30,7 +30,7 @@ extension RuleCatalogue {
              statement: "VA == PA for [L, L+init_size), W, the zero page and the command-line buffer.") { c in
             guard c.entryPoint == .long64 else { return .na("not the 64-bit entry") }
             var objs: [(String, AddressRange)] = []
-            if c.isBz, let initSize = c.img(0x260, 4) { objs.append(("[L, L+init_size)", AddressRange(start: c.L, end: c.L &+ initSize))) }
+            if c.isBz, let initSize = c.img(.initSize) { objs.append(("[L, L+init_size)", AddressRange(start: c.L, end: c.L &+ initSize))) }
             if let w = c.window { objs.append(("W", w)) }
             if let z = c.zeroPageRange { objs.append(("zero page", z)) }
             if let cl = c.commandLineRange { objs.append(("command line", cl)) }
@@ -40,7 +40,7 @@ extension RuleCatalogue {
         },
         Rule("BP-59", "never the EFI handover entry", reference: "§4.10; BOOT \"EFI Handover Protocol\"",
              statement: "A non-EFI loader never enters at L + handover_offset (+ 0x200).") { c in
-            guard c.isBz, c.version >= 0x020B, let hov = c.img(0x264, 4), hov != 0 else { return .na("no handover_offset") }
+            guard c.isBz, let hov = c.header(.handoverOffset), hov != 0 else { return .na("no handover_offset") }
             let bad = c.entryPoint == .long64 ? c.L &+ hov &+ 0x200 : c.L &+ hov
             guard c.entryPoint == .long64 || c.entryPoint == .protected32 else { return .na("entry \(c.entryPoint.rawValue)") }
             return c.entry.rip != bad ? .pass("RIP \(hex(c.entry.rip)) ≠ handover entry \(hex(bad))") : .fail("RIP = \(hex(bad)) is the EFI handover entry, without EFI")

@@ -37,7 +37,7 @@ public enum LoaderMatrix {
             let path = index.imagePath(v)
             let bytes = (FileManager.default.contents(atPath: path)).map { [UInt8]($0) } ?? []
             var entries = offeredEntries(kernel: bytes)
-            if let probe, let hov = bytes.u32(0x264), UInt64(hov) + 0x200 != probe.efiHandover64 {
+            if let probe, let hov = bytes.field(.handoverOffset), hov + 0x200 != probe.efiHandover64 {
                 entries.removeAll { $0 == .efiHandover64 || $0 == .efiHandover32 }
             }
             return MatrixVariant(id: v.id, kernel: path, initrd: index.initrdPath(v), commandLine: v.commandLine, entries: entries)
