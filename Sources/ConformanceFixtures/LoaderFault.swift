@@ -111,7 +111,7 @@ extension LoaderFault {
         .init("sentinel-left-set", "leaves sentinel 0xFF (BP-12)") { t in t.zp(.sentinel, 0xFF) },
         .init("type-of-loader-zero", "leaves type_of_loader 0: the kernel drops the initrd (BP-13)") { t in t.zp(.typeOfLoader, 0) },
         .init("sets-can-use-heap", "sets CAN_USE_HEAP for a 32/64-bit entry (BP-14)") { t in
-            t.zp(.loadflags, t.zp(.loadflags) | 0x80)
+            t.zp(.loadflags, t.zp(.loadflags) | UInt64(LoadFlags.canUseHeap.rawValue))
         },
         .init("drops-ext-ramdisk", "puts the initrd above 4 GiB but forgets ext_ramdisk_image (BP-15)") { t in t.zp(.extRamdiskImage, 0) },
         .init("bogus-rsdp", "points acpi_rsdp_addr at memory without an RSDP (BP-16)") { t in t.zp(.acpiRsdpAddr, 0x5000) },
@@ -207,7 +207,7 @@ extension LoaderFault {
             let d = SegmentRegister(selector: seg, base: x, limit: 0xFFFF, type: 0x3, present: true, dpl: 0, db: false, s: true, l: false, g: false)
             e.ds = d; e.es = d; e.ss = d; e.fs = d; e.gs = d; e.rsp = 0xE000; e.rip = 0; e.cr0 = EntryState.cr0ET
             t.snapshot.entry = e
-            t.zp(.heapEndPtr, 0xE000 - 0x200); t.zp(.loadflags, t.zp(.loadflags) | 0x80); t.zp(.code32Start, t.snapshot.kernelAddress)
+            t.zp(.heapEndPtr, 0xE000 - 0x200); t.zp(.loadflags, t.zp(.loadflags) | UInt64(LoadFlags.canUseHeap.rawValue)); t.zp(.code32Start, t.snapshot.kernelAddress)
             let c = x + 0xE000; t.write(c, t.result.commandLine.bytes + [0]); t.zp(.cmdLinePtr, c)
         },
         .init("real-mode-low-base", "puts the real-mode part below 0x10000 (BP-45)") { t in

@@ -91,7 +91,7 @@ public enum SyntheticImage {
             if efi.bool("handover64") == true {
                 guard v >= ProtocolVersion(2, 11), ZeroPage.Field.xloadflags.end <= end else { throw .badValue(caseID: r.id, key: "efi.handover64", found: "protocol \(v) has no handover_offset (2.11+) or xloadflags (2.12+)") }
                 set(.handoverOffset, probe.efiHandover64 - 0x200)
-                f.put(f.field(.xloadflags)! | 0x8, .xloadflags)      // XLF_EFI_HANDOVER_64
+                f.put(f.field(.xloadflags)! | UInt64(XLoadFlags.efiHandover64.rawValue), .xloadflags)
             }
             if efi.bool("pe") == true {
                 let layout = PECOFF.Layout(setupSize: UInt32(setupSize), imageFileSize: UInt32(pmSize),

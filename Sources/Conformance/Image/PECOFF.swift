@@ -126,12 +126,12 @@ public func offeredEntries(kernel f: [UInt8]) -> [EntryPoint] {
     }
     guard f.field(.bootFlag) == UInt64(BzImage.bootFlag), f.field(.header) == UInt64(BzImage.headerMagic) else { return [] }
     let version = f.field(.version) ?? 0
-    let xlf = version >= 0x020C ? (f.field(.xloadflags) ?? 0) : 0
+    let xlf = XLoadFlags(rawValue: version >= 0x020C ? UInt16(f.field(.xloadflags) ?? 0) : 0)
     var out: [EntryPoint] = [.setup16, .protected32]
-    if xlf & 0x1 != 0 { out.append(.long64) }
+    if xlf.contains(.kernel64) { out.append(.long64) }
     let handover = version >= 0x020B ? (f.field(.handoverOffset) ?? 0) : 0
-    if handover != 0, xlf & 0x4 != 0 { out.append(.efiHandover32) }
-    if handover != 0, xlf & 0x8 != 0 { out.append(.efiHandover64) }
+    if handover != 0, xlf.contains(.efiHandover32) { out.append(.efiHandover32) }
+    if handover != 0, xlf.contains(.efiHandover64) { out.append(.efiHandover64) }
     if PECOFF.entryPoint(of: f) != nil { out.append(.efiStub) }
     return out
 }

@@ -25,6 +25,8 @@ public struct LoadFlags: OptionSet, Hashable, Sendable, CustomStringConvertible 
     public static let loadedHigh = LoadFlags(rawValue: 0x01)
     /// KASLR_FLAG: kernel-internal.
     public static let kaslr = LoadFlags(rawValue: 0x02)
+    /// Bits 2–4: unused, must be 0 (HDR comment).
+    public static let unused = LoadFlags(rawValue: 0x1C)
     /// QUIET_FLAG.
     public static let quiet = LoadFlags(rawValue: 0x20)
     /// KEEP_SEGMENTS (obsolete).

@@ -48,7 +48,7 @@ public enum KernelObservedChecks {
         switch f.name {
         case ZeroPage.Field.loadflags.name:
             // KASLR_FLAG (bit 1) is written by the bzImage decompressor: set when it chose a random address.
-            if expected.count == 1, found.count == 1, expected[0] & ~0x02 == found[0] & ~0x02, handoff.imageFormat != "ELF vmlinux" {
+            if expected.count == 1, found.count == 1, LoadFlags(rawValue: expected[0]).subtracting(.kaslr) == LoadFlags(rawValue: found[0]).subtracting(.kaslr), handoff.imageFormat != "ELF vmlinux" {
                 return "bit 1 (KASLR_FLAG) is set by the decompressor when it randomizes (arch/x86/boot/compressed/kaslr.c)"
             }
         case ZeroPage.Field.scratch.name:

@@ -81,10 +81,10 @@ public enum LoaderDifferential {
             return S(value: hex(v), outcome: v != 0 ? .pass : .fail, evidence: v == 0 ? "0: the kernel ignores the initrd" : loaderName(UInt8(v)))
         })
         out.append(row(label(.loadflags), "BP-14") { o in
-            let v = UInt8(o.u(.loadflags))
+            let v = LoadFlags(rawValue: UInt8(o.u(.loadflags)))
             // Bit 1 is the decompressor's KASLR flag; bits 2–4 and 6 are never a loader's.
-            let stray = v & 0x5C
-            return S(value: hex(UInt64(v)), outcome: stray == 0 ? .pass : .fail, evidence: "\(LoadFlags(rawValue: v))" + (stray == 0 ? "" : "; stray bits \(hex(UInt64(stray)))"))
+            let stray = v.intersection([.unused, .keepSegments])
+            return S(value: hex(UInt64(v.rawValue)), outcome: stray.isEmpty ? .pass : .fail, evidence: "\(v)" + (stray.isEmpty ? "" : "; stray bits \(hex(UInt64(stray.rawValue)))"))
         })
         out.append(row(label(.hardwareSubarch), "BP-18") { o in
             let v = o.u(.hardwareSubarch)

@@ -12,7 +12,8 @@ extension KnownDeviations {
     /// XLF_KERNEL_64 and XLF_CAN_BE_LOADED_ABOVE_4G.
     static func isBzImage64(_ i: ImageRecord) -> Bool {
         let h = i.headerBytes
-        return KnownDeviation.version(i) >= 0x020C && (h.field(.loadflags) ?? 0) & 0x01 != 0 && (h.field(.xloadflags) ?? 0) & 0x3 == 0x3
+        return KnownDeviation.version(i) >= 0x020C && LoadFlags(rawValue: UInt8(h.field(.loadflags) ?? 0)).contains(.loadedHigh)
+            && XLoadFlags(rawValue: UInt16(h.field(.xloadflags) ?? 0)).isSuperset(of: [.kernel64, .canBeLoadedAbove4G])
     }
     static func relocatable(_ i: ImageRecord) -> Bool { KnownDeviation.relocatable(i) }
 

@@ -36,22 +36,22 @@ extension RuleCatalogue {
         Rule("BP-05", "bzImage: version ≥ 2.00 and LOADED_HIGH", reference: "§4.1; BOOT \"Loading the rest\", KEXEC",
              statement: "A bzImage has protocol ≥ 2.00 and loadflags bit 0 (LOADED_HIGH); a zImage is rejected by a 64-bit loader.") { c in
             guard c.isBz else { return notBz }
-            let lf = UInt8(c.imageHeader.field(.loadflags) ?? 0)
-            return .check([(c.version >= 0x0200, "version \(hex(c.version)) < 0x0200"), (lf & 1 == 1, "image loadflags at 0x211 = \(hex(lf)): LOADED_HIGH clear (zImage), yet it was loaded")],
-                          ok: "version \(hex(c.version)), loadflags \(LoadFlags(rawValue: lf))")
+            let lf = LoadFlags(rawValue: UInt8(c.imageHeader.field(.loadflags) ?? 0))
+            return .check([(c.version >= 0x0200, "version \(hex(c.version)) < 0x0200"), (lf.contains(.loadedHigh), "image loadflags at 0x211 = \(hex(lf.rawValue)): LOADED_HIGH clear (zImage), yet it was loaded")],
+                          ok: "version \(hex(c.version)), loadflags \(lf)")
         },
         Rule("BP-06", "64-bit entry only with 2.12+ and XLF_KERNEL_64", reference: "§4.1; BOOT xloadflags; KEXEC",
              statement: "Using the 64-bit entry requires version ≥ 0x020C and xloadflags & XLF_KERNEL_64.") { c in
             guard c.isBz else { return notBz }
             guard c.entryPoint == .long64 else { return .na("entry is \(c.entryPoint.rawValue), not the 64-bit entry") }
             return .check([(c.version >= 0x020C, "64-bit entry used with protocol \(ProtocolVersion(rawValue: c.version)) < 2.12"),
-                           (c.xloadflags & 1 == 1, "64-bit entry used though xloadflags at 0x236 = \(XLoadFlags(rawValue: c.xloadflags)) lacks XLF_KERNEL_64")],
-                          ok: "protocol \(ProtocolVersion(rawValue: c.version)), xloadflags \(XLoadFlags(rawValue: c.xloadflags))")
+                           (c.xloadflags.contains(.kernel64), "64-bit entry used though xloadflags at 0x236 = \(c.xloadflags) lacks XLF_KERNEL_64")],
+                          ok: "protocol \(ProtocolVersion(rawValue: c.version)), xloadflags \(c.xloadflags)")
         },
         Rule("BP-07", "above 4 GiB only with XLF_CAN_BE_LOADED_ABOVE_4G", reference: "§4.1; BOOT xloadflags; HDR",
              statement: "Kernel, boot_params, command line and initrd go at or above 4 GiB only with XLF_CAN_BE_LOADED_ABOVE_4G and the 64-bit entry.") { c in
             guard c.isBz else { return notBz }
-            if c.entryPoint == .long64 && c.xloadflags & 2 != 0 { return .pass("64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G: any placement allowed") }
+            if c.entryPoint == .long64 && c.xloadflags.contains(.canBeLoadedAbove4G) { return .pass("64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G: any placement allowed") }
             let four: UInt64 = 1 << 32
             var objs = c.bootObjects.filter { !$0.0.hasPrefix("setup_data") }
             if let w = c.window { objs.append(("kernel window W", w)) } else { objs.append(("kernel", AddressRange(start: c.L, end: c.L &+ c.s.image.protectedModeLength))) }
@@ -63,7 +63,7 @@ extension RuleCatalogue {
             guard c.entryPoint == .long64 else { return .na("paging is off at this entry") }
             guard c.entry.cr4 & EntryState.cr4LA57 != 0 else { return .pass("CR4.LA57 = 0") }
             guard c.isBz else { return .fail("CR4.LA57 = 1 at the ELF entry; only a bzImage can advertise XLF_5LEVEL") }
-            return c.xloadflags & 0x20 != 0 ? .pass("CR4.LA57 = 1 and XLF_5LEVEL set") : .fail("CR4.LA57 = 1 but xloadflags \(XLoadFlags(rawValue: c.xloadflags)) lacks XLF_5LEVEL")
+            return c.xloadflags.contains(.fiveLevel) ? .pass("CR4.LA57 = 1 and XLF_5LEVEL set") : .fail("CR4.LA57 = 1 but xloadflags \(c.xloadflags) lacks XLF_5LEVEL")
         },
         Rule("BP-09", "kernel_info valid (2.15+)", reference: "§4.1, §1.7; BOOT kernel_info; KINFO",
              statement: "For protocol ≥ 2.15, \"LToP\" is at pm + kernel_info_offset and size ≤ size_total.") { c in

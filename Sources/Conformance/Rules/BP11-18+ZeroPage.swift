@@ -31,24 +31,25 @@ extension RuleCatalogue {
         Rule("BP-14", "loadflags bits", reference: "§4.2, §1.3; BOOT; HDR",
              statement: "loadflags: bit 0 as the image; bits 1–4 and 6 zero; bit 5 only if quiet was asked for; bit 7 only with the 16-bit entry.") { c in
             guard let zp = c.zp else { return noZeroPage(c) }
-            let lf = UInt8(zp.field(.loadflags)!)
+            let lf = LoadFlags(rawValue: UInt8(zp.field(.loadflags)!))
+            let internalOrUnused = lf.intersection([.kaslr, .unused])
             let quiet = (c.commandLineText ?? []).split(separator: 0x20).contains { Array($0) == Array("quiet".utf8) }
             var conds: [(Bool, String)] = [
-                (lf & 0x1E == 0, "bits 1–4 set (\(hex(lf & 0x1E)))"), (lf & 0x40 == 0, "KEEP_SEGMENTS (0x40) set"),
-                (lf & 0x20 == 0 || quiet, "QUIET_FLAG set without \"quiet\" on the command line"),
+                (internalOrUnused.isEmpty, "bits 1–4 set (\(hex(internalOrUnused.rawValue)))"), (!lf.contains(.keepSegments), "KEEP_SEGMENTS (0x40) set"),
+                (!lf.contains(.quiet) || quiet, "QUIET_FLAG set without \"quiet\" on the command line"),
             ]
             // CAN_USE_HEAP says heap_end_ptr is valid: set it only with heap_end_ptr written
             // (§1.3; 2.01+). Only the 16-bit setup code reads either, so at the 32/64-bit
             // entries the pair is harmless, but the flag without the field is still a lie: there
             // the field must differ from the image's own value to count as written.
-            if lf & 0x80 != 0 {
+            if lf.contains(.canUseHeap) {
                 let heap = zp.field(.heapEndPtr)!, image = c.isBz ? (c.img(.heapEndPtr) ?? 0) : 0
                 if c.isBz && c.version < 0x0201 { conds.append((false, "CAN_USE_HEAP set for protocol \(ProtocolVersion(rawValue: c.version)), which has no heap_end_ptr")) }
                 else if c.entryPoint == .setup16 { conds.append((heap != 0, "CAN_USE_HEAP set with heap_end_ptr 0")) }
                 else { conds.append((heap != 0 && heap != image, "CAN_USE_HEAP set for the \(c.entryPoint.rawValue)-bit entry without heap_end_ptr written (\(hex(heap)), the image's own value)")) }
             }
-            if c.isBz { conds.append((lf & 1 == UInt8(c.imageHeader.field(.loadflags) ?? 0) & 1, "LOADED_HIGH differs from the image")) }
-            return .check(conds, ok: "loadflags \(LoadFlags(rawValue: lf))")
+            if c.isBz { conds.append((lf.contains(.loadedHigh) == LoadFlags(rawValue: UInt8(c.imageHeader.field(.loadflags) ?? 0)).contains(.loadedHigh), "LOADED_HIGH differs from the image")) }
+            return .check(conds, ok: "loadflags \(lf)")
         },
         Rule("BP-15", "64-bit values split into low and ext halves", reference: "§4.2; BOOT 2.12; ZP; KEXEC; SETUPC",
              statement: "ramdisk_image, ramdisk_size and cmd_line_ptr keep their high halves in ext_* (0x0C0, 0x0C4, 0x0C8); before 2.12 those are 0.") { c in

@@ -30,7 +30,7 @@ extension RuleCatalogue {
                 // 2.02 the command line sits in X + [0x9800, 0xA000) (BP-45's old layout).
                 let x = c.B!, zp = c.zp!
                 var conds: [(Bool, String)] = [(r.end <= 0xA_0000, "command line \(r) above 0xA0000")]
-                if c.version >= 0x0201, zp[0x211] & 0x80 != 0 {
+                if c.version >= 0x0201, c.zeroPageLoadFlags?.contains(.canUseHeap) == true {
                     let heapEnd = x + zp.field(.heapEndPtr)! + 0x200
                     conds.append((r.start >= heapEnd, "command line \(r) below the heap end \(hex(heapEnd)) (heap_end_ptr \(hex(zp.field(.heapEndPtr)!)) + 0x200)"))
                 }
@@ -44,7 +44,7 @@ extension RuleCatalogue {
                 return r.end <= 1 << 32 ? .pass("command line \(r) below 4 GiB") : .fail("command line \(r) above 4 GiB at the 32-bit entry")
             case .long64:
                 var conds: [(Bool, String)] = []
-                if c.isBz { conds.append((r.end <= 1 << 32 || c.xloadflags & 2 != 0, "command line \(r) above 4 GiB without XLF_CAN_BE_LOADED_ABOVE_4G")) }
+                if c.isBz { conds.append((r.end <= 1 << 32 || c.xloadflags.contains(.canBeLoadedAbove4G), "command line \(r) above 4 GiB without XLF_CAN_BE_LOADED_ABOVE_4G")) }
                 if let u = c.firstUnmapped(r) { conds.append((false, "command line \(r) not identity-mapped at \(hex(u))")) }
                 return .check(conds, ok: "command line \(r) identity-mapped")
             case .pvh: return .na("PVH: see BP-65")

@@ -8,7 +8,7 @@ extension RuleCatalogue {
             // 0x90000 binds old kernels (no "HdrS") and zImages. A 2.00/2.01 bzImage may be
             // loaded elsewhere: the kernel moves setup_move_size bytes to 0x90000 (§1.2
             // setup_move_size, §3 2.00; boot.rst), which BP-30 judges.
-            let bz = c.version >= 0x0200 && zp.field(.header) == UInt64(BzImage.headerMagic) && zp[0x211] & 1 != 0
+            let bz = c.version >= 0x0200 && zp.field(.header) == UInt64(BzImage.headerMagic) && c.zeroPageLoadFlags?.contains(.loadedHigh) == true
             return .check([(bz ? x >= 0x1_0000 : x == 0x9_0000, "real-mode base X = \(hex(x)) for protocol \(ProtocolVersion(rawValue: c.version))\(bz ? "" : ", not a bzImage: 0x90000")"),
                            (zp.field(.header) == UInt64(BzImage.headerMagic), "no HdrS at X+0x202")], ok: "X = \(hex(x))")
         },
@@ -21,7 +21,7 @@ extension RuleCatalogue {
             conds += [("DS", e.ds), ("ES", e.es), ("SS", e.ss)].map { ($0.1.selector == seg, "\($0.0) = \(hex($0.1.selector)), expected \(hex(seg))") }
             let sp = e.rsp & 0xFFFF
             if c.version >= 0x0201 {
-                let heap = zp[0x211] & 0x80 != 0 && zp.field(.heapEndPtr)! != 0
+                let heap = c.zeroPageLoadFlags?.contains(.canUseHeap) == true && zp.field(.heapEndPtr)! != 0
                 conds.append((heap, "heap_end_ptr/CAN_USE_HEAP not set"))
                 // The stack grows down from SP inside the heap the loader declared; above the
                 // heap's end lies the command line (BP-28). The kernel keeps SP as given when

@@ -10,7 +10,7 @@ extension RuleCatalogue {
             let e = c.entry
             var conds: [(Bool, String)] = [(e.cr0 & EntryState.cr0PE != 0, "CR0.PE = 0"), (e.cr0 & EntryState.cr0PG != 0, "CR0.PG = 0"),
                                            (e.cr4 & EntryState.cr4PAE != 0, "CR4.PAE = 0"), (e.efer & EntryState.eferLME != 0, "EFER.LME = 0"), (e.efer & EntryState.eferLMA != 0, "EFER.LMA = 0")]
-            if e.cr4 & EntryState.cr4LA57 != 0 { conds.append((c.isBz && c.xloadflags & 0x20 != 0, "CR4.LA57 = 1 without XLF_5LEVEL")) }
+            if e.cr4 & EntryState.cr4LA57 != 0 { conds.append((c.isBz && c.xloadflags.contains(.fiveLevel), "CR4.LA57 = 1 without XLF_5LEVEL")) }
             return .check(conds, ok: "CR0 \(hex(e.cr0)), CR4 \(hex(e.cr4)), EFER \(hex(e.efer))")
         },
         Rule("BP-55", "boot GDT, 64-bit", reference: "§4.10; SEG", statement: "GDT 0x10 = 64-bit code (L=1, D=0), 0x18 = flat data; CS = 0x10, DS = ES = SS = 0x18.") { c in

@@ -14,10 +14,10 @@ extension RuleCatalogue {
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard c.isBz else { return .fail("the handover entry of an image that is not a bzImage") }
             let hov = c.header(.handoverOffset) ?? 0
-            let bit: UInt16 = c.entryPoint == .efiHandover64 ? 0x8 : 0x4
+            let bit: XLoadFlags = c.entryPoint == .efiHandover64 ? .efiHandover64 : .efiHandover32
             var conds: [(Bool, String)] = [(c.version >= 0x020B, "protocol \(ProtocolVersion(rawValue: c.version)) at 0x206 is older than 2.11"), (hov != 0, "handover_offset at 0x264 is 0")]
-            if c.version >= 0x020C { conds.append((c.xloadflags & bit != 0, "xloadflags at 0x236 = \(hex(c.xloadflags)) lacks \(bit == 0x8 ? "XLF_EFI_HANDOVER_64 (0x8)" : "XLF_EFI_HANDOVER_32 (0x4)")")) }
-            return .check(conds, ok: "protocol \(ProtocolVersion(rawValue: c.version)), handover_offset \(hex(hov)), xloadflags \(hex(c.xloadflags))")
+            if c.version >= 0x020C { conds.append((c.xloadflags.contains(bit), "xloadflags at 0x236 = \(hex(c.xloadflags.rawValue)) lacks \(bit == .efiHandover64 ? "XLF_EFI_HANDOVER_64 (0x8)" : "XLF_EFI_HANDOVER_32 (0x4)")")) }
+            return .check(conds, ok: "protocol \(ProtocolVersion(rawValue: c.version)), handover_offset \(hex(hov)), xloadflags \(hex(c.xloadflags.rawValue))")
         },
         Rule("BP-82", "image handle and system table", reference: "docs/EFI.md §4.14; BOOT \"EFI Handover Protocol\"; x86-stub.c efi_pe_entry, efi_stub_entry; UEFI 2.10 §4.1, §4.3",
              statement: "The entry receives a nonzero image handle and the EFI system table, whose header signature is \"IBI SYST\" (the stub exits with EFI_INVALID_PARAMETER otherwise) and whose BootServices pointer is nonzero: boot services still run.") { c in

@@ -271,7 +271,10 @@ public struct RuleContext: Sendable {
     public func header(_ f: ZeroPage.Field) -> UInt64? { version >= (f.since ?? .newestKnown).rawValue ? img(f) : nil }
     /// The image's protocol version (0 for an ELF vmlinux).
     public var protocolVersion: ProtocolVersion { ProtocolVersion(rawValue: version) }
-    public var xloadflags: UInt16 { UInt16(header(.xloadflags) ?? 0) }
+    /// The image's xloadflags ([] before 2.12).
+    public var xloadflags: XLoadFlags { XLoadFlags(rawValue: UInt16(header(.xloadflags) ?? 0)) }
+    /// loadflags as the loader left them in the zero page (or at X for the 16-bit entry).
+    public var zeroPageLoadFlags: LoadFlags? { z(.loadflags).map { LoadFlags(rawValue: UInt8($0)) } }
     public var relocatable: Bool { (header(.relocatableKernel) ?? 0) != 0 }
     /// The zero page, or at the 16-bit entry the real-mode part the loader placed at X: the
     /// setup sectors, and the heap up to heap_end_ptr + 0x200 when CAN_USE_HEAP is set.
@@ -280,7 +283,7 @@ public struct RuleContext: Sendable {
         guard entryPoint == .setup16 else { return AddressRange.make(b, length: UInt64(ZeroPage.size)) }
         let sects = zp.field(.setupSects)!
         var len = ((sects == 0 ? 4 : sects) + 1) * 512
-        if version >= 0x0201, zp[0x211] & 0x80 != 0 { len = max(len, zp.field(.heapEndPtr)! + 0x200) }
+        if version >= 0x0201, zeroPageLoadFlags?.contains(.canUseHeap) == true { len = max(len, zp.field(.heapEndPtr)! + 0x200) }
         return AddressRange.make(b, length: len)
     }
     /// What `zeroPageRange` is called in evidence.
