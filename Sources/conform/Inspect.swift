@@ -75,7 +75,7 @@ struct Rules: ParsableCommand {
     @Flag(help: "Machine-readable output.") var json = false
     func run() throws {
         func entries(_ r: Rule) -> [String] { EntryPoint.allCases.filter(r.entries.contains).map(\.rawValue) }
-        if json { writeJSON(RuleCatalogue.all.map { ["id": $0.id, "title": $0.title, "statement": $0.statement, "reference": $0.reference, "entries": entries($0)] }); return }
+        if json { writeJSON(RuleCatalogue.all.map { ["id": $0.id.rawValue, "title": $0.title, "statement": $0.statement, "reference": $0.reference, "entries": entries($0)] }); return }
         for r in RuleCatalogue.all { print("\(r.id)  \(r.title)\n       \(r.statement)\n       spec: \(r.reference)\n       entries: \(entries(r).joined(separator: ", "))") }
     }
 }

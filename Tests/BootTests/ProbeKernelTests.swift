@@ -83,7 +83,7 @@ struct ProbeKernelsTests {
         #expect(r.loaderVerdicts.filter { $0.outcome == .fail }.isEmpty, "loader view: \(r.loaderVerdicts.filter { $0.outcome == .fail })")
         #expect(r.guestVerdicts.filter { $0.outcome == .fail }.isEmpty, "guest view: \(r.guestVerdicts.filter { $0.outcome == .fail })")
         #expect(r.disagreements.isEmpty, "\(r.disagreements)")
-        for id in ["BP-25", "BP-45", "BP-46", "BP-36"] {
+        for id: RuleID in ["BP-25", "BP-45", "BP-46", "BP-36"] {
             #expect(r.guestVerdicts.first { $0.rule == id }?.outcome == .pass, "\(id) not judged pass at the 16-bit entry")
         }
     }

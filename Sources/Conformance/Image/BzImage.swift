@@ -168,7 +168,7 @@ public enum PayloadFormat: String, Sendable, CaseIterable {
 
 extension ImageError {
     /// A rejection of setup-header field `field`, named and located by the field table.
-    init(rule: String, field: ZeroPage.Field, expected: String, found: String) {
+    init(rule: RuleID, field: ZeroPage.Field, expected: String, found: String) {
         self.init(rule: rule, field: field.name, offset: UInt64(field.offset), expected: expected, found: found)
     }
 }

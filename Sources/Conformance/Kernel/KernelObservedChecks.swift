@@ -9,7 +9,7 @@ public struct ObservedCheck: Sendable, Equatable {
     public let outcome: Outcome
     /// Why a difference is legitimate, or what went wrong.
     public let note: String
-    public let rule: String?
+    public let rule: RuleID?
 }
 
 /// What a loader handed a kernel, as far as the kernel can report it back.

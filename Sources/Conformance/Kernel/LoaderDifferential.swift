@@ -7,7 +7,7 @@ public struct DifferentialRow: Sendable, Equatable {
         public let evidence: String
     }
     public let field: String
-    public let rule: String?
+    public let rule: RuleID?
     public let sides: [Side]
     public var differs: Bool { Set(sides.map(\.value)).count > 1 }
 }
@@ -37,7 +37,7 @@ public enum LoaderDifferential {
     /// value differs. `header` is the image's setup header (nil for an ELF vmlinux).
     public static func rows(_ sides: [Observed], header: SetupHeader?) -> [DifferentialRow] {
         typealias S = DifferentialRow.Side
-        func row(_ field: String, _ rule: String?, _ f: (Observed) -> S) -> DifferentialRow { DifferentialRow(field: field, rule: rule, sides: sides.map(f)) }
+        func row(_ field: String, _ rule: RuleID?, _ f: (Observed) -> S) -> DifferentialRow { DifferentialRow(field: field, rule: rule, sides: sides.map(f)) }
         /// "type_of_loader (0x210)".
         func label(_ f: ZeroPage.Field) -> String { "\(f.name) (\(hex(f.offset)))" }
         var out: [DifferentialRow] = []

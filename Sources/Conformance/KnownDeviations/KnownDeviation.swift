@@ -7,7 +7,7 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     /// The loader's id in the matrix (`qemu-pc`, `grub-bios-linux16`, …).
     public let loader: String
     /// The rule it breaks.
-    public let rule: String
+    public let rule: RuleID
     /// What the loader does, in one sentence.
     public let what: String
     /// Where in the loader's source it happens, and what the spec says instead.
@@ -25,7 +25,7 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     /// uses (false), or not (true); nil where that was not decided.
     public let harmless: Bool?
 
-    public init(loader: String, rule: String, what: String, evidence: String, preventsReport: Bool = false, certain: Bool = true, harmless: Bool? = nil,
+    public init(loader: String, rule: RuleID, what: String, evidence: String, preventsReport: Bool = false, certain: Bool = true, harmless: Bool? = nil,
                 applies: @escaping @Sendable (ImageRecord, InputRecord) -> Bool) {
         self.loader = loader; self.rule = rule; self.what = what; self.evidence = evidence
         self.preventsReport = preventsReport; self.certain = certain; self.harmless = harmless; self.applies = applies

@@ -43,7 +43,7 @@ public enum SnapshotJSON {
             ["address": hex(n.address), "type": hex(n.type), "length": hex(n.length), "next": hex(c.memory.bytes(at: n.address, count: 8)?.u64(0) ?? 0)]
         }
         o["warnings"] = s.warnings.map(\.description)
-        if let verdicts { o["verdicts"] = Dictionary(uniqueKeysWithValues: verdicts.map { ($0.rule, $0.outcome.rawValue) }) }
+        if let verdicts { o["verdicts"] = Dictionary(uniqueKeysWithValues: verdicts.map { ($0.rule.rawValue, $0.outcome.rawValue) }) }
         return o
     }
 

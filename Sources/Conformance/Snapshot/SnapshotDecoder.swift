@@ -288,7 +288,7 @@ enum Field {
         guard text.hasPrefix(prefix), let colon = text.range(of: ": ") else {
             throw SnapshotDecodeError(path: path, expected: "\"warning RULE: message\"", found: "\"\(text.prefix(64))\"")
         }
-        return Warning(rule: String(text[text.index(text.startIndex, offsetBy: prefix.count)..<colon.lowerBound]), message: String(text[colon.upperBound...]))
+        return Warning(rule: RuleID(String(text[text.index(text.startIndex, offsetBy: prefix.count)..<colon.lowerBound])), message: String(text[colon.upperBound...]))
     }
 }
 
