@@ -4,11 +4,11 @@ import Foundation
 /// What a corpus case must do, written from the spec (never recorded from the loader).
 public enum Expectation: Sendable, Equatable {
     /// The loader refuses the image: this rule, and (for image errors) this field and offset.
-    case rejected(rule: String, field: String?, offset: UInt64?)
+    case rejected(rule: RuleID, field: String?, offset: UInt64?)
     /// The loader places things here (keys: kernel, zeroPage, cmdline, initrd, entry,
     /// startInfo), exactly these rules fail, at least these pass, the loader warns exactly
     /// these (`warns`), and exactly these rules' verdicts are `warn` (`warnVerdicts`).
-    case loads(placement: [String: UInt64], fail: ExpectedFailures, pass: Set<String>, warns: Set<String>, warnVerdicts: Set<String>)
+    case loads(placement: [String: UInt64], fail: ExpectedFailures, pass: Set<RuleID>, warns: Set<RuleID>, warnVerdicts: Set<RuleID>)
 }
 
 /// The rules a case expects to fail, each with a reason a reviewer can check against the spec
@@ -16,15 +16,15 @@ public enum Expectation: Sendable, Equatable {
 public struct ExpectedFailures: Sendable, Equatable {
     /// The rules the case's defect breaks, each with the clause of
     /// shared/spec/x86-boot-protocol.md it violates: "§4.6 BP-35: e820_entries ≤ 128 — …".
-    public let bySpec: [String: String]
+    public let bySpec: [RuleID: String]
     /// The rules that fail as a consequence of that defect, each with a one-line reason.
-    public let also: [String: String]
-    public init(bySpec: [String: String], also: [String: String]) { self.bySpec = bySpec; self.also = also }
+    public let also: [RuleID: String]
+    public init(bySpec: [RuleID: String], also: [RuleID: String]) { self.bySpec = bySpec; self.also = also }
     public static let none = ExpectedFailures(bySpec: [:], also: [:])
     /// The exact set of rules that must fail.
-    public var rules: Set<String> { Set(bySpec.keys).union(also.keys) }
+    public var rules: Set<RuleID> { Set(bySpec.keys).union(also.keys) }
     /// The clause or reason written for `rule`.
-    public func reason(_ rule: String) -> String? { bySpec[rule] ?? also[rule] }
+    public func reason(_ rule: RuleID) -> String? { bySpec[rule] ?? also[rule] }
 
     /// Reads `expect.failBySpec` (required, `{}` when no rule fails) and `expect.alsoFails`
     /// (optional). Every key is a rule of the catalogue, in one of the two only; a clause
@@ -42,7 +42,7 @@ public struct ExpectedFailures: Sendable, Equatable {
             let parts = clause.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             let head = parts[0].split(separator: " ").map(String.init)
             let text = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
-            guard head.count == 2, head[1] == rule, sections.contains(head[0]), !text.isEmpty else {
+            guard head.count == 2, head[1] == rule.rawValue, sections.contains(head[0]), !text.isEmpty else {
                 throw .badValue(caseID: e.id, key: key, found: "\"\(clause)\" (expected \"\(sections.first ?? "§?") \(rule): \", the spec digest's clause, then what the case does; \(rule)'s sections: \(sections.joined(separator: ", ")))")
             }
         }
@@ -53,14 +53,14 @@ public struct ExpectedFailures: Sendable, Equatable {
     }
 
     /// An object of rule id to one line of text, each id a rule of the catalogue.
-    private static func reasons(_ e: Fields, _ k: String) throws(ManifestError) -> [String: String] {
+    private static func reasons(_ e: Fields, _ k: String) throws(ManifestError) -> [RuleID: String] {
         guard e.has(k) else { return [:] }
         guard let d = e.d[k] as? [String: String] else { throw .badValue(caseID: e.id, key: "expect.\(k)", found: "\(e.d[k]!) (expected an object of rule id to text)") }
         for (rule, text) in d.sorted(by: { $0.key < $1.key }) {
-            guard RuleCatalogue.all.contains(where: { $0.id == rule }) else { throw .badValue(caseID: e.id, key: "expect.\(k).\(rule)", found: "no such rule in the catalogue") }
+            guard RuleCatalogue.all.contains(where: { $0.id.rawValue == rule }) else { throw .badValue(caseID: e.id, key: "expect.\(k).\(rule)", found: "no such rule in the catalogue") }
             guard !text.isEmpty, !text.contains("\n") else { throw .badValue(caseID: e.id, key: "expect.\(k).\(rule)", found: "\"\(text)\" (expected one line)") }
         }
-        return d
+        return Dictionary(uniqueKeysWithValues: d.map { (RuleID($0.key), $0.value) })
     }
 
     /// The spec digest's sections a rule's reference names: "§4.2, §2.4; BPH" → §4.2, §2.4.
@@ -181,11 +181,11 @@ public enum SyntheticCorpus {
         var exp: Expectation
         if let r = e.sub("rejected") {
             guard let rule = r.str("rule") else { throw .badValue(caseID: f.id, key: "expect.rejected.rule", found: "missing") }
-            exp = .rejected(rule: rule, field: r.str("field"), offset: try r.num("offset"))
+            exp = .rejected(rule: RuleID(rule), field: r.str("field"), offset: try r.num("offset"))
         } else {
             var placement: [String: UInt64] = [:]
             if let p = e.sub("placement") { for k in p.d.keys { placement[k] = try p.num(k) } }
-            exp = .loads(placement: placement, fail: try ExpectedFailures.read(e), pass: Set(e.strings("pass")), warns: Set(e.strings("warns")), warnVerdicts: Set(e.strings("warnVerdicts")))
+            exp = .loads(placement: placement, fail: try ExpectedFailures.read(e), pass: Set(e.strings("pass").map { RuleID($0) }), warns: Set(e.strings("warns").map { RuleID($0) }), warnVerdicts: Set(e.strings("warnVerdicts").map { RuleID($0) }))
             // A probe variant's image differs from the recipe's own (size, entry bytes); only
             // "no rule fails" carries over.
             if probe != nil { exp = .loads(placement: [:], fail: .none, pass: [], warns: [], warnVerdicts: []) }

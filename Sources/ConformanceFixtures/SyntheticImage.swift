@@ -4,7 +4,7 @@ import Conformance
 public enum SyntheticImage {
     /// Header end for each protocol version (spec §3 table), from the field table.
     public static func headerEnd(for v: ProtocolVersion) -> Int {
-        SetupHeaderLayout.fields.filter { $0.since <= min(v, .newestKnown) }.map(\.end).max()!
+        SetupHeaderLayout.end(for: v)
     }
 
     /// A bzImage. Recipe keys (all optional): version, setupSects, pmSize, relocatable,
@@ -23,18 +23,19 @@ public enum SyntheticImage {
         var f = [UInt8](repeating: 0, count: setupSize + pmSize)
         // Boot sector: recognisable junk (a loader copying it into the zero page shows, BP-11).
         f.put(bytes: Array("MZ".utf8) + patternBytes(count: 0x1EF - 2, seed: r.id + "/bootsector"), at: 0)
-        f[0x1EF] = 0xFF; f[0x1F0] = 0xFF                 // sentinel bytes as real images carry them
-        let end = try r.size("headerEnd", headerEnd(for: v), max: 0x290)
-        func set(_ name: String, _ value: UInt64) {
-            guard let fl = SetupHeaderLayout.field(name), fl.end <= end else { return }
-            f.put(value, at: fl.offset, width: fl.size)
+        f[ZeroPage.Field.sentinel.offset] = 0xFF; f[ZeroPage.Field.sentinel.end] = 0xFF   // sentinel bytes as real images carry them (0x1EF, 0x1F0)
+        let end = try r.size("headerEnd", headerEnd(for: v), max: SetupHeaderLayout.areaEnd)
+        /// Writes header field `fl` when the header reaches it.
+        func set(_ fl: ZeroPage.Field, _ value: UInt64) {
+            guard fl.end <= end else { return }
+            f.put(value, fl)
         }
-        set("setup_sects", UInt64(sects))
-        set("root_flags", 1)
-        set("syssize", try r.num("syssize", UInt64((pmSize + 15) / 16)))
-        set("vid_mode", 0xFFFF)
-        set("boot_flag", 0xAA55)
-        f[0x200] = 0xEB; f[0x201] = UInt8(truncatingIfNeeded: end - 0x202)
+        set(.setupSects, UInt64(sects))
+        set(.rootFlags, 1)
+        set(.syssize, try r.num("syssize", UInt64((pmSize + 15) / 16)))
+        set(.vidMode, 0xFFFF)
+        set(.bootFlag, 0xAA55)
+        f.put(0xEB | UInt64(UInt8(truncatingIfNeeded: end - ZeroPage.Field.jump.end)) << 8, .jump)   // a short jump over the header
         if let s16 = probe?.setup16, setupSize >= 0x400 + s16.count, end + 3 <= 0x400 {
             // The 16-bit entry: a near jump at the header's end to the setup code at 0x400.
             f[end] = 0xE9; f.put16(UInt16(0x400 - (end + 3)), at: end + 1)
@@ -44,37 +45,37 @@ public enum SyntheticImage {
             // end into boot_params shows (BP-04, BP-11, BP-83).
             f.put(bytes: patternBytes(count: 0x400 - (end + 3), seed: r.id + "/setup"), at: end + 3)
         }
-        set("header", UInt64(BzImage.headerMagic))
-        set("version", UInt64(v.rawValue))
-        set("start_sys_seg", 0x1000)
-        set("loadflags", try r.num("loadflags", 0x01))
-        set("setup_move_size", 0x8000)
-        set("code32_start", 0x10_0000)
-        set("heap_end_ptr", UInt64(setupSize + 0x400 - 0x200))
-        set("initrd_addr_max", try r.num("initrdAddrMax", 0x7FFF_FFFF))
-        set("kernel_alignment", try r.num("kernelAlignment", 0x20_0000))
-        set("relocatable_kernel", (r.bool("relocatable") ?? true) ? 1 : 0)
-        set("min_alignment", try r.num("minAlignment", 21))
-        set("xloadflags", try r.num("xloadflags", 0x03))
-        set("cmdline_size", try r.num("cmdlineSize", 0x7FF))
-        set("pref_address", try r.num("prefAddress", 0x100_0000))
-        set("init_size", try r.num("initSize", 0x80_0000))
-        set("handover_offset", try r.num("handoverOffset", 0))
+        set(.header, UInt64(BzImage.headerMagic))
+        set(.version, UInt64(v.rawValue))
+        set(.startSysSeg, 0x1000)
+        set(.loadflags, try r.num("loadflags", 0x01))
+        set(.setupMoveSize, 0x8000)
+        set(.code32Start, 0x10_0000)
+        set(.heapEndPtr, UInt64(setupSize + 0x400 - 0x200))
+        set(.initrdAddrMax, try r.num("initrdAddrMax", 0x7FFF_FFFF))
+        set(.kernelAlignment, try r.num("kernelAlignment", 0x20_0000))
+        set(.relocatableKernel, (r.bool("relocatable") ?? true) ? 1 : 0)
+        set(.minAlignment, try r.num("minAlignment", 21))
+        set(.xloadflags, try r.num("xloadflags", 0x03))
+        set(.cmdlineSize, try r.num("cmdlineSize", 0x7FF))
+        set(.prefAddress, try r.num("prefAddress", 0x100_0000))
+        set(.initSize, try r.num("initSize", 0x80_0000))
+        set(.handoverOffset, try r.num("handoverOffset", 0))
         // Protected-mode image: pattern bytes, a zstd-magic payload, kernel_info near the end.
         let pm = setupSize
         if let probeImage, let probe {
             f.put(bytes: probeImage, at: pm)
             f.put(bytes: [0x28, 0xB5, 0x2F, 0xFD], at: pm + probe.tail)
-            set("payload_offset", UInt64(probe.tail)); set("payload_length", 0x80)
+            set(.payloadOffset, UInt64(probe.tail)); set(.payloadLength, 0x80)
             // The probe's scratch follows its image: the kernel's memory must cover it.
-            if let fl = SetupHeaderLayout.field("init_size"), fl.end <= end, f.u32(fl.offset)! < UInt32(probe.scratch.upperBound) {
-                f.put32(UInt32(probe.scratch.upperBound + 0xFFF) & ~0xFFF, at: fl.offset)
+            if ZeroPage.Field.initSize.end <= end, f.field(.initSize)! < UInt64(probe.scratch.upperBound) {
+                f.put(UInt64(UInt32(probe.scratch.upperBound + 0xFFF) & ~0xFFF), .initSize)
             }
         } else {
             f.put(bytes: patternBytes(count: pmSize, seed: r.id + "/pm"), at: pm)
             if pmSize >= 0x400 {
                 f.put(bytes: [0x28, 0xB5, 0x2F, 0xFD], at: pm + 0x200)
-                set("payload_offset", 0x200); set("payload_length", UInt64(pmSize / 2))
+                set(.payloadOffset, 0x200); set(.payloadLength, UInt64(pmSize / 2))
             }
         }
         if v >= ProtocolVersion(2, 15), pmSize >= 0x100 {
@@ -83,14 +84,14 @@ public enum SyntheticImage {
             ki.put32(KernelInfo.magicValue, at: 0); ki.put32(16, at: 4); ki.put32(16, at: 8)
             ki.put32(UInt32(truncatingIfNeeded: try r.num("setupTypeMax", 0x8000_0009)), at: 12)
             f.put(bytes: ki, at: pm + kio)
-            set("kernel_info_offset", UInt64(kio))
+            set(.kernelInfoOffset, UInt64(kio))
         }
         if let efi = r.sub("efi") {
             guard let probe else { throw .badValue(caseID: r.id, key: "efi", found: "an EFI recipe needs the probe kernel (its EFI entries)") }
             if efi.bool("handover64") == true {
-                guard v >= ProtocolVersion(2, 11), let x = SetupHeaderLayout.field("xloadflags"), x.end <= end else { throw .badValue(caseID: r.id, key: "efi.handover64", found: "protocol \(v) has no handover_offset (2.11+) or xloadflags (2.12+)") }
-                set("handover_offset", probe.efiHandover64 - 0x200)
-                f.put16(f.u16(x.offset)! | 0x8, at: x.offset)      // XLF_EFI_HANDOVER_64
+                guard v >= ProtocolVersion(2, 11), ZeroPage.Field.xloadflags.end <= end else { throw .badValue(caseID: r.id, key: "efi.handover64", found: "protocol \(v) has no handover_offset (2.11+) or xloadflags (2.12+)") }
+                set(.handoverOffset, probe.efiHandover64 - 0x200)
+                f.put(f.field(.xloadflags)! | UInt64(XLoadFlags.efiHandover64.rawValue), .xloadflags)
             }
             if efi.bool("pe") == true {
                 let layout = PECOFF.Layout(setupSize: UInt32(setupSize), imageFileSize: UInt32(pmSize),

@@ -12,9 +12,9 @@ extension GateReport {
         if let baseline { d["baseline"] = kernelJSON(baseline) }
         d["surfaceChanges"] = changes.map { ["key": $0.key, "old": $0.old ?? NSNull(), "new": $0.new ?? NSNull(), "severity": $0.severity.rawValue, "reason": $0.reason] as [String: Any] }
         d["rules"] = ruleRuns.map { r -> [String: Any] in
-            var x: [String: Any] = ["entry": r.entry.rawValue, "verdicts": r.verdicts.map { ["rule": $0.rule, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
+            var x: [String: Any] = ["entry": r.entry.rawValue, "verdicts": r.verdicts.map { ["rule": $0.rule.rawValue, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
             if let why = r.refused { x["refused"] = why }
-            if let b = r.baseline { x["baselineFailures"] = b.filter { $0.outcome == .fail }.map(\.rule) }
+            if let b = r.baseline { x["baselineFailures"] = b.filter { $0.outcome == .fail }.map(\.rule.rawValue) }
             return x
         }
         d["boots"] = boots.map { b -> [String: Any] in

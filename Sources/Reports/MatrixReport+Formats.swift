@@ -17,7 +17,7 @@ extension MatrixReport {
          "results": results.map { r -> [String: Any] in
              var notes = r.notes
              for w in r.warn { notes.append("\(w) warns") }
-             for f in r.failures { notes.append("\(f.rule): \(f.evidence)" + (r.explained[f.rule].map { " — known \($0.loader) deviation: \($0.what) [\($0.evidence)]" } ?? "")) }
+             for f in r.failures { notes.append("\(f.rule): \(f.evidence)" + (r.explained[f.rule.rawValue].map { " — known \($0.loader) deviation: \($0.what) [\($0.evidence)]" } ?? "")) }
              return ["loader": r.loader, "variant": r.variant, "entry": r.entry, "booted": r.booted, "report": r.report, "seconds": (r.seconds * 100).rounded() / 100,
                      "fail": r.fail, "pass": (r.pass + r.warn).sorted(), "na": r.na, "notes": notes]
          }]
@@ -45,10 +45,10 @@ extension MatrixReport {
             x.pass.removeAll { x.warn.contains($0) }
             // A merged failure keeps its explanation: the notes say "known … deviation".
             for f in x.fail where x.notes.contains(where: { $0.hasPrefix(f + ":") && $0.contains("known ") }) {
-                if let d = KnownDeviations.all.first(where: { $0.loader == loader && $0.rule == f }) { x.explained[f] = d }
+                if let d = KnownDeviations.all.first(where: { $0.loader == loader && $0.rule.rawValue == f }) { x.explained[f] = d }
             }
             // A boot without a report that a recorded deviation explains says so in its notes.
-            if !x.report, let d = KnownDeviations.all.first(where: { d in d.loader == loader && d.preventsReport && x.notes.contains { $0.contains(d.what) } }) { x.explained[d.rule] = d }
+            if !x.report, let d = KnownDeviations.all.first(where: { d in d.loader == loader && d.preventsReport && x.notes.contains { $0.contains(d.what) } }) { x.explained[d.rule.rawValue] = d }
             m.results.append(x)
         }
         return m
@@ -106,7 +106,7 @@ extension MatrixReport {
             if let why = l.skipped { s += "    <testcase name=\"\(x(l.id))\"><skipped message=\"\(x(why))\"/></testcase>\n" }
             for r in mine {
                 s += "    <testcase name=\"\(x(r.variant))\" time=\"\(String(format: "%.2f", r.seconds))\">"
-                for f in r.unexplained { s += "<failure message=\"\(x(f))\">\(x(r.failures.first { $0.rule == f }?.evidence ?? ""))</failure>" }
+                for f in r.unexplained { s += "<failure message=\"\(x(f))\">\(x(r.failures.first { $0.rule.rawValue == f }?.evidence ?? ""))</failure>" }
                 if r.booted && !r.report && r.explained.isEmpty { s += "<failure message=\"no report\">\(x(r.notes.joined(separator: "; ")))</failure>" }
                 s += "</testcase>\n"
             }

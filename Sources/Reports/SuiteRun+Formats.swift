@@ -39,7 +39,7 @@ extension SuiteRun {
                 out.append("     reference loader placed: " + placementJSON(res).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 for f in c.faults { out.append("     then fault \(f.name): \(f.about)") }
                 for w in res.warnings { out.append("     \(w)") }
-                var expected: Set<String> = []
+                var expected: Set<RuleID> = []
                 if case let .loads(_, fail, _, _, _) = c.expectation { expected = fail.rules }
                 out += verdictLines(r.verdicts, indent: "     ", showAll: showAllVerdicts, expectedFailures: expected)
             }

@@ -4,10 +4,10 @@ import Runners
 
 /// "pass 45: BP-01 BP-02 …" lines, one per outcome, then each failure and warning with its
 /// evidence (every verdict with `showAll`). A failure in `expectedFailures` is marked expected.
-public func verdictLines(_ verdicts: [Verdict], indent: String = "  ", showAll: Bool = false, expectedFailures: Set<String> = []) -> [String] {
+public func verdictLines(_ verdicts: [Verdict], indent: String = "  ", showAll: Bool = false, expectedFailures: Set<RuleID> = []) -> [String] {
     var out: [String] = []
     for o in [Outcome.pass, .warn, .fail, .notApplicable] {
-        let ids = verdicts.filter { $0.outcome == o }.map(\.rule)
+        let ids = verdicts.filter { $0.outcome == o }.map(\.rule.rawValue)
         if !ids.isEmpty { out.append("\(indent)\(o.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(String(ids.count).leftPad(2)): \(ids.joined(separator: " "))") }
     }
     for v in verdicts where v.outcome == .fail || v.outcome == .warn || showAll {
@@ -19,7 +19,7 @@ public func verdictLines(_ verdicts: [Verdict], indent: String = "  ", showAll: 
 }
 
 /// Verdicts as JSON: [{rule, outcome, evidence}].
-public func verdictJSON(_ v: [Verdict]) -> [[String: String]] { v.map { ["rule": $0.rule, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] } }
+public func verdictJSON(_ v: [Verdict]) -> [[String: String]] { v.map { ["rule": $0.rule.rawValue, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] } }
 
 /// Where the reference loader put things, as hex strings by name.
 public func placementJSON(_ r: LoadResult) -> [String: String] {
@@ -37,14 +37,14 @@ public func bootResultJSON(_ r: KernelBootResult) -> [String: Any] {
     if let e = r.reportError { d["reportError"] = e }
     if let k = r.report { d["kernelRelease"] = k.release }
     d["checks"] = r.checks.map { c -> [String: Any] in
-        ["kind": c.kind.rawValue, "field": c.field, "expected": c.expected, "found": c.found, "outcome": c.outcome.rawValue, "note": c.note, "rule": c.rule ?? ""]
+        ["kind": c.kind.rawValue, "field": c.field, "expected": c.expected, "found": c.found, "outcome": c.outcome.rawValue, "note": c.note, "rule": c.rule?.rawValue ?? ""]
     }
     return d
 }
 
 /// One row of the loader differential as JSON.
 public func differentialRowJSON(_ r: DifferentialRow) -> [String: Any] {
-    ["field": r.field, "rule": r.rule ?? "", "differs": r.differs, "sides": r.sides.map { ["value": $0.value, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
+    ["field": r.field, "rule": r.rule?.rawValue ?? "", "differs": r.differs, "sides": r.sides.map { ["value": $0.value, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
 }
 
 /// Pretty, key-sorted JSON bytes with a final newline.

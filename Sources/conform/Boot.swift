@@ -49,7 +49,7 @@ struct Boot: ParsableCommand {
         var probeLines: [String] = []
         if let probe = result.report {
             let v = result.guestVerdicts, d = result.disagreements
-            out["verdicts"] = v.map { ["rule": $0.rule, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }
+            out["verdicts"] = v.map { ["rule": $0.rule.rawValue, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }
             out["disagreements"] = d
             probeLines.append("probe report: \(probe.lineCount) lines, entry \(probe.entryPoint.rawValue), base \(hex(probe.base))")
             probeLines.append("guest view: \(v.filter { $0.outcome == .pass }.count) pass, \(v.filter { $0.outcome == .warn }.count) warn, \(v.filter { $0.outcome == .fail }.count) fail, \(v.filter { $0.outcome == .notApplicable }.count) n/a")

@@ -31,7 +31,7 @@ func openSource(_ path: String, what: String) throws -> FileSource {
 func writeJSON(_ object: Any) { FileHandle.standardOutput.write(jsonData(object)) }
 
 /// Prints `verdictLines`.
-func printVerdicts(_ verdicts: [Verdict], indent: String = "  ", showAll: Bool = false, expectedFailures: Set<String> = []) {
+func printVerdicts(_ verdicts: [Verdict], indent: String = "  ", showAll: Bool = false, expectedFailures: Set<RuleID> = []) {
     for l in verdictLines(verdicts, indent: indent, showAll: showAll, expectedFailures: expectedFailures) { print(l) }
 }
 

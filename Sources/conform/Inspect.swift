@@ -18,7 +18,7 @@ struct Inspect: ParsableCommand {
             let h = bz.header
             if json {
                 var fields: [[String: Any]] = []
-                for (f, v) in h.decodedFields { fields.append(["name": f.name, "offset": hex(f.offset), "size": f.size, "since": f.since.description, "access": f.access.rawValue, "value": hex(v)]) }
+                for (f, v) in h.decodedFields { fields.append(["name": f.name, "offset": hex(f.offset), "size": f.size, "since": f.since?.description ?? "", "access": f.access?.rawValue ?? "", "value": hex(v)]) }
                 var o: [String: Any] = ["format": "bzImage", "fileSize": hex(bz.fileSize), "protocol": h.version.description, "headerEnd": hex(h.headerEnd), "fields": fields,
                                         "protectedMode": ["offset": hex(bz.protectedModeOffset), "length": hex(bz.protectedModeLength)], "warnings": bz.warnings.map(\.description)]
                 if let p = bz.payloadFormat { o["payloadFormat"] = p.rawValue }
@@ -42,7 +42,7 @@ struct Inspect: ParsableCommand {
                 case "setup_sects" where v == 0: note = "  (0 means 4)"
                 default: break
                 }
-                print("\(hex(f.offset).rightPad(7)) \(String(f.size).leftPad(4))  \(f.since.description.rightPad(5))  \(f.access.rawValue.rightPad(3))  \(f.name.rightPad(22))  \(hex(v))\(note)")
+                print("\(hex(f.offset).rightPad(7)) \(String(f.size).leftPad(4))  \((f.since?.description ?? "").rightPad(5))  \((f.access?.rawValue ?? "").rightPad(3))  \(f.name.rightPad(22))  \(hex(v))\(note)")
             }
             if let k = bz.kernelInfo { print("\nkernel_info: size \(k.size), size_total \(k.sizeTotal), setup_type_max \(hex(k.setupTypeMax))") }
             for w in bz.warnings { print(w) }
@@ -75,7 +75,7 @@ struct Rules: ParsableCommand {
     @Flag(help: "Machine-readable output.") var json = false
     func run() throws {
         func entries(_ r: Rule) -> [String] { EntryPoint.allCases.filter(r.entries.contains).map(\.rawValue) }
-        if json { writeJSON(RuleCatalogue.all.map { ["id": $0.id, "title": $0.title, "statement": $0.statement, "reference": $0.reference, "entries": entries($0)] }); return }
+        if json { writeJSON(RuleCatalogue.all.map { ["id": $0.id.rawValue, "title": $0.title, "statement": $0.statement, "reference": $0.reference, "entries": entries($0)] }); return }
         for r in RuleCatalogue.all { print("\(r.id)  \(r.title)\n       \(r.statement)\n       spec: \(r.reference)\n       entries: \(entries(r).joined(separator: ", "))") }
     }
 }

@@ -70,7 +70,7 @@ struct Judge: ParsableCommand {
             var o = SnapshotJSON.object(snap, verdicts: verdicts)
             if let loader {
                 o["loader"] = loader
-                o["knownDeviations"] = verdicts.compactMap { v in deviation(v).map { ["rule": v.rule, "what": $0.what, "evidence": $0.evidence] } }
+                o["knownDeviations"] = verdicts.compactMap { v in deviation(v).map { ["rule": v.rule.rawValue, "what": $0.what, "evidence": $0.evidence] } }
             }
             FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: o, options: [.prettyPrinted, .sortedKeys]) + Data("\n".utf8))
         } else {

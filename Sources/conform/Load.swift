@@ -19,7 +19,7 @@ struct Load: ParsableCommand {
         if let dump { try checkDumpDirectory(dump) }
         let r: LoadResult
         do { r = try ReferenceLoader.load(kernel: src, initrd: rd, options: o) } catch {
-            if json { writeJSON(["kernel": kernel, "rejected": ["rule": error.rule ?? "", "message": error.description]]) }
+            if json { writeJSON(["kernel": kernel, "rejected": ["rule": error.rule?.rawValue ?? "", "message": error.description]]) }
             throw fail("\(kernel): rejected: \(error)")
         }
         let snap: BootSnapshot

@@ -45,7 +45,7 @@ struct Entry16QEMUTests {
             #expect(j.failures.contains { $0.rule == d.rule }, "\(d) no longer shows: update KnownDeviations")
         }
         // The 16-bit rules were judged, not skipped.
-        for id in ["BP-45", "BP-46", "BP-25", "BP-28", "BP-13"] {
+        for id: RuleID in ["BP-45", "BP-46", "BP-25", "BP-28", "BP-13"] {
             #expect(j.verdicts.first { $0.rule == id }?.outcome != .notApplicable, "\(id) was not judged at the 16-bit entry")
         }
     }

@@ -132,6 +132,6 @@ struct YourLoaderTests {
             return LoaderMatrix.judge(try adapter.boot(v, work: work, timeout: .seconds(120)), variant: v, loader: adapter.id)
         }
         #expect(r.report, "no probe report: \(r.notes.joined(separator: "; "))")
-        for f in r.failures where r.explained[f.rule] == nil { Issue.record("\(f.rule): \(f.evidence)") }
+        for f in r.failures where r.explained[f.rule.rawValue] == nil { Issue.record("\(f.rule): \(f.evidence)") }
     }
 }

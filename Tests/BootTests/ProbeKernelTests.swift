@@ -83,7 +83,7 @@ struct ProbeKernelsTests {
         #expect(r.loaderVerdicts.filter { $0.outcome == .fail }.isEmpty, "loader view: \(r.loaderVerdicts.filter { $0.outcome == .fail })")
         #expect(r.guestVerdicts.filter { $0.outcome == .fail }.isEmpty, "guest view: \(r.guestVerdicts.filter { $0.outcome == .fail })")
         #expect(r.disagreements.isEmpty, "\(r.disagreements)")
-        for id in ["BP-25", "BP-45", "BP-46", "BP-36"] {
+        for id: RuleID in ["BP-25", "BP-45", "BP-46", "BP-36"] {
             #expect(r.guestVerdicts.first { $0.rule == id }?.outcome == .pass, "\(id) not judged pass at the 16-bit entry")
         }
     }
@@ -98,7 +98,7 @@ struct ProbeKernelsTests {
         let r = try await offPool { try ProbeBoot.run(c, system: KVM.system, timeout: .seconds(20)) }
         let report = try #require(r.report, "no report: \(r.reportError.map { "\($0)" } ?? "")")
         #expect(report.entryPoint == (id.hasSuffix("-64") ? .long64 : .protected32))
-        for rule in ["BP-31", "BP-32", "BP-34", "BP-92"] {
+        for rule: RuleID in ["BP-31", "BP-32", "BP-34", "BP-92"] {
             #expect(r.guestVerdicts.first { $0.rule == rule }?.outcome == .pass, "\(rule) in the guest's view: \(r.guestVerdicts.first { $0.rule == rule }.map(\.description) ?? "not judged")")
         }
         #expect(r.disagreements.isEmpty, "\(r.disagreements)")

@@ -134,7 +134,7 @@ enum EFIFixture {
         return s
     }
 
-    static func verdict(_ id: String, _ k: Knobs) -> Verdict {
+    static func verdict(_ id: RuleID, _ k: Knobs) -> Verdict {
         judge(snapshot(k), rules: [RuleCatalogue.rule(id)!])[0]
     }
 }
@@ -147,7 +147,7 @@ private extension Array where Element == UInt8 {
 
 /// One way to break an EFI rule, and the rule that must fail.
 struct EFIViolation: Sendable, CustomTestStringConvertible {
-    let rule: String, what: String
+    let rule: RuleID, what: String
     let knobs: @Sendable () -> EFIFixture.Knobs
     var testDescription: String { "\(rule): \(what)" }
 
@@ -193,7 +193,7 @@ struct EFIViolation: Sendable, CustomTestStringConvertible {
 
 @Suite("EFIEntries")
 struct EFIEntriesTests {
-    static let efiRules = (80...91).map { "BP-\($0)" }
+    static let efiRules = (80...91).map { RuleID(number: $0) }
 
     /// The hand-made conforming boots pass every EFI rule that applies to their entry.
     @Test(arguments: [EntryPoint.efiStub, .efiHandover64])
@@ -203,7 +203,7 @@ struct EFIEntriesTests {
         let v = judge(EFIFixture.snapshot(k), rules: Self.efiRules.compactMap(RuleCatalogue.rule))
         #expect(v.count == 12)
         #expect(!v.contains { $0.outcome == .fail }, "\(v.filter { $0.outcome == .fail })")
-        let applies: Set<String> = entry == .efiStub ? ["BP-82", "BP-86", "BP-87", "BP-88", "BP-89", "BP-90"] : ["BP-80", "BP-81", "BP-82", "BP-83", "BP-84", "BP-85", "BP-87", "BP-88", "BP-89", "BP-90"]
+        let applies: Set<RuleID> = entry == .efiStub ? ["BP-82", "BP-86", "BP-87", "BP-88", "BP-89", "BP-90"] : ["BP-80", "BP-81", "BP-82", "BP-83", "BP-84", "BP-85", "BP-87", "BP-88", "BP-89", "BP-90"]
         #expect(Set(v.filter { $0.outcome == .pass }.map(\.rule)) == applies, "\(v)")
     }
 
@@ -219,7 +219,7 @@ struct EFIEntriesTests {
     @Test func handover32() {
         var k = EFIFixture.Knobs(); k.entry = .efiHandover32; k.facts = EFIFixture.goodFacts
         k.header = EFIFixture.header(xloadflags: 0x0F); k.zeroPage = EFIFixture.handoverZeroPage(header: k.header)
-        for id in ["BP-80", "BP-81", "BP-82", "BP-83", "BP-84", "BP-85"] {
+        for id: RuleID in ["BP-80", "BP-81", "BP-82", "BP-83", "BP-84", "BP-85"] {
             #expect(EFIFixture.verdict(id, k).outcome == .pass, "\(EFIFixture.verdict(id, k))")
         }
         var wrong = k; wrong.rip = EFIFixture.L + EFIFixture.handoverOffset + 0x200

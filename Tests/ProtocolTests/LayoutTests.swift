@@ -20,15 +20,64 @@ struct LayoutTests {
         ("init_size", 0x260, 4, "2.10"), ("handover_offset", 0x264, 4, "2.11"), ("kernel_info_offset", 0x268, 4, "2.15"),
     ]
 
+    /// §2.1: the boot_params fields outside the header (padding left out): name, offset, size.
+    static let specZeroPage: [(String, Int, Int)] = [
+        ("screen_info", 0x000, 0x40), ("apm_bios_info", 0x040, 0x14), ("tboot_addr", 0x058, 8), ("ist_info", 0x060, 0x10), ("acpi_rsdp_addr", 0x070, 8),
+        ("hd0_info", 0x080, 0x10), ("hd1_info", 0x090, 0x10), ("sys_desc_table", 0x0A0, 0x10), ("olpc_ofw_header", 0x0B0, 0x10),
+        ("ext_ramdisk_image", 0x0C0, 4), ("ext_ramdisk_size", 0x0C4, 4), ("ext_cmd_line_ptr", 0x0C8, 4), ("cc_blob_address", 0x13C, 4),
+        ("edid_info", 0x140, 0x80), ("efi_info", 0x1C0, 0x20), ("alt_mem_k", 0x1E0, 4), ("scratch", 0x1E4, 4), ("e820_entries", 0x1E8, 1),
+        ("eddbuf_entries", 0x1E9, 1), ("edd_mbr_sig_buf_entries", 0x1EA, 1), ("kbd_status", 0x1EB, 1), ("secure_boot", 0x1EC, 1), ("sentinel", 0x1EF, 1),
+        ("edd_mbr_sig_buffer", 0x290, 0x40), ("e820_table", 0x2D0, 0xA00), ("eddbuf", 0xD00, 0x1EC),
+    ]
+
     @Test("setup header field table matches §1.2")
     func headerTable() {
-        let f = SetupHeaderLayout.fields
+        let f = ZeroPage.header
         #expect(f.count == Self.specHeader.count)
         for (name, off, size, since) in Self.specHeader {
-            let field = SetupHeaderLayout.field(name)
-            #expect(field?.offset == off && field?.size == size && field?.since.description == since, "\(name)")
+            let field = ZeroPage.field(named: name)
+            #expect(field?.offset == off && field?.size == size && field?.since?.description == since && field?.access != nil, "\(name)")
         }
         #expect(f.map(\.end).max() == 0x26C)
+        #expect(SetupHeaderLayout.start == 0x1F1 && SetupHeaderLayout.areaEnd == 0x290 && SetupHeaderLayout.maximumEnd == 0x281)
+    }
+
+    @Test("boot_params field table matches §2.1; the header sits at 0x1F1 inside it")
+    func zeroPageTable() {
+        #expect(ZeroPage.size == 4096)
+        #expect(ZeroPage.outsideHeader.count == Self.specZeroPage.count)
+        for (name, off, size) in Self.specZeroPage {
+            let field = ZeroPage.field(named: name)
+            #expect(field?.offset == off && field?.size == size && field?.access == nil, "\(name)")
+        }
+        // §3: the ext_* halves arrived with 2.12; no other field outside the header has a version.
+        #expect(ZeroPage.outsideHeader.filter { $0.since != nil }.map(\.name) == ["ext_ramdisk_image", "ext_ramdisk_size", "ext_cmd_line_ptr"])
+        #expect(ZeroPage.Field.extCmdLinePtr.since?.description == "2.12")
+        // In offset order, no two fields overlap, and all lie inside the page.
+        let all = ZeroPage.fields
+        #expect(all.count == Self.specHeader.count + Self.specZeroPage.count)
+        for (a, b) in zip(all, all.dropFirst()) { #expect(a.end <= b.offset, "\(a) overlaps \(b)") }
+        #expect(all.last!.end <= 4096)
+        // §2.2 sub-fields and §2.3's table: 128 entries of 20 bytes at 0x2D0.
+        #expect(ZeroPage.Field.clMagic.offset == 0x20 && ZeroPage.Field.clOffset.offset == 0x22 && ZeroPage.Field.efiLoaderSignature.offset == 0x1C0)
+        #expect(ZeroPage.e820TableEntries == 128 && ZeroPage.e820Offset(1) == 0x2E4 && ZeroPage.e820Offset(128) == 0xCD0)
+    }
+
+    /// The Swift names are the spec's names in camel case, so `.initrdAddrMax` is initrd_addr_max.
+    @Test("static members carry the spec's names")
+    func memberNames() {
+        let pinned: [(ZeroPage.Field, String, Int)] = [
+            (.setupSects, "setup_sects", 0x1F1), (.typeOfLoader, "type_of_loader", 0x210), (.loadflags, "loadflags", 0x211), (.ramdiskImage, "ramdisk_image", 0x218),
+            (.ramdiskSize, "ramdisk_size", 0x21C), (.cmdLinePtr, "cmd_line_ptr", 0x228), (.initrdAddrMax, "initrd_addr_max", 0x22C), (.kernelAlignment, "kernel_alignment", 0x230),
+            (.xloadflags, "xloadflags", 0x236), (.cmdlineSize, "cmdline_size", 0x238), (.setupData, "setup_data", 0x250), (.handoverOffset, "handover_offset", 0x264),
+            (.kernelInfoOffset, "kernel_info_offset", 0x268), (.acpiRsdpAddr, "acpi_rsdp_addr", 0x070), (.extRamdiskImage, "ext_ramdisk_image", 0x0C0),
+            (.extCmdLinePtr, "ext_cmd_line_ptr", 0x0C8), (.e820Entries, "e820_entries", 0x1E8), (.sentinel, "sentinel", 0x1EF), (.e820Table, "e820_table", 0x2D0),
+        ]
+        for (f, name, off) in pinned { #expect(f.name == name && f.offset == off, "\(f)") }
+        #expect(ZeroPage.Field.ramdiskImage.description == "0x218 ramdisk_image")
+        var zp = [UInt8](repeating: 0, count: 4096)
+        zp.put(0x1_2345_6789, .cmdLinePtr)   // the low 4 bytes only
+        #expect(zp.u32(0x228) == 0x2345_6789 && zp[0x22C] == 0 && zp.field(.cmdLinePtr) == 0x2345_6789)
     }
 
     /// §3's header end per version.

@@ -124,7 +124,7 @@ extension ProbeJudgeTests {
         let view = Self.probeView(r, s, dropping: ["pvh.modlist", "pvh.memmap", "cmdline", "initrd"])
         let f = Verdicts.failing(view)
         #expect(Set(f.keys) == ["BP-67"], "\(f)")
-        for id in ["BP-64", "BP-69"] {
+        for id: RuleID in ["BP-64", "BP-69"] {
             let v = try Verdicts.of(view, id)
             #expect(v.outcome == .notApplicable && v.evidence.contains("0x336EC579"), "\(v)")
         }
@@ -166,8 +166,8 @@ extension ProbeJudgeTests {
     /// image's are no violation (BP-04's check), and BP-11 agrees.
     @Test func fieldsAreJudgedOnlyForTheVersionsThatDefineThem() throws {
         let (r, s) = try Self.oldHeaderCopiedTo0x290()
-        for id in ["BP-04", "BP-11"] { let v = try Verdicts.of(s, id); #expect(v.outcome == .pass, "\(v)") }
-        for id in ["BP-18", "BP-41"] { let v = try Verdicts.of(s, id); #expect(v.outcome == .notApplicable, "\(v)") }
+        for id: RuleID in ["BP-04", "BP-11"] { let v = try Verdicts.of(s, id); #expect(v.outcome == .pass, "\(v)") }
+        for id: RuleID in ["BP-18", "BP-41"] { let v = try Verdicts.of(s, id); #expect(v.outcome == .notApplicable, "\(v)") }
         #expect(Verdicts.failing(s).isEmpty, "\(Verdicts.failing(s))")
         // One byte past the header end that is not the image's: BP-04 and BP-11 both fail.
         try r.memory.write([0x5A], at: try #require(r.bootParams) + 0x240)

@@ -62,7 +62,7 @@ struct PropertyTests {
             let named = KernelObservedChecks.compare(report, with: handoff).filter { c in
                 c.kind == .zeroPage && (c.outcome == .fail || c.note.hasPrefix("changed by the kernel"))
             }
-            let holder = ZeroPageLayout.fields(covering: 0..<4096).first { $0.offset <= at && at < $0.offset + $0.size }!
+            let holder = ZeroPage.fields(covering: 0..<ZeroPage.size).first { $0.offset <= at && at < $0.offset + $0.size }!
             #expect(named.count == 1 && named.first?.field == "\(hex(UInt64(holder.offset))) \(holder.name)", "round \(round), byte \(at): \(named.map(\.field))")
         }
     }

@@ -58,8 +58,8 @@ struct RealKernelsTests {
                 case (_, .protected32): required = (47...52).map { String(format: "BP-%02d", $0) } + (1...19).filter { $0 != 6 && $0 != 8 }.map { String(format: "BP-%02d", $0) }
                 default: required = (53...59).map { String(format: "BP-%02d", $0) } + (1...19).map { String(format: "BP-%02d", $0) } + ["BP-21", "BP-22", "BP-23"]
                 }
-                let notPassing = required.filter { id in v.first { $0.rule == id }?.outcome != .pass }
-                #expect(notPassing.isEmpty, "\(k.name) entry \(entry.rawValue): \(notPassing) did not pass: \(v.filter { notPassing.contains($0.rule) })")
+                let notPassing = required.filter { id in v.first { $0.rule.rawValue == id }?.outcome != .pass }
+                #expect(notPassing.isEmpty, "\(k.name) entry \(entry.rawValue): \(notPassing) did not pass: \(v.filter { notPassing.contains($0.rule.rawValue) })")
             }
         }
     }

@@ -18,7 +18,7 @@ struct RealLoaderJudgeTests {
     static func snapshot(_ r: LoadResult, _ c: CorpusCase) throws -> BootSnapshot {
         try BootSnapshot.of(r, kernel: MemorySource(name: c.id, bytes: c.image), initrd: c.initrd.map { MemorySource(name: c.id + ".initrd", bytes: $0) }, commandLine: c.options.commandLine)
     }
-    static func verdict(_ rule: String, _ s: BootSnapshot) throws -> Verdict { try #require(judge(s).first { $0.rule == rule }) }
+    static func verdict(_ rule: RuleID, _ s: BootSnapshot) throws -> Verdict { try #require(judge(s).first { $0.rule == rule }) }
 
     /// BP-45: a 2.00/2.01 bzImage may put its real-mode part anywhere from 0x10000 (the kernel
     /// moves setup_move_size bytes to 0x90000: spec §1.2, §3; boot.rst), as ISOLINUX, iPXE and

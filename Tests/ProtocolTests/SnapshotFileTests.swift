@@ -27,7 +27,7 @@ struct SnapshotFileTests {
         let decoded: DecodedSnapshot
         do { decoded = try SnapshotJSON.decode(Array(text.utf8)) } catch { Issue.record("\(c.id): \(error)"); return }
         #expect(SnapshotJSON.string(decoded.snapshot, verdicts: run.verdicts) == text)
-        #expect(decoded.verdicts == Dictionary(uniqueKeysWithValues: run.verdicts.map { ($0.rule, $0.outcome) }))
+        #expect(decoded.verdicts == Dictionary(uniqueKeysWithValues: run.verdicts.map { ($0.rule.rawValue, $0.outcome) }))
         #expect(decoded.snapshot.entry == snap.entry)
         #expect(decoded.snapshot.inputs == snap.inputs)
         // The file keeps the image header from 0x1F0 (the boot sector before it is not recorded).

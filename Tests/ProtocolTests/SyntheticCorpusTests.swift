@@ -110,14 +110,29 @@ struct RuleCatalogueTests {
     @Test("the catalogue holds BP-01 … BP-72, the EFI entries' BP-80 … BP-91 and BP-92, once each")
     func allRules() {
         let ids = RuleCatalogue.all.map(\.id)
-        #expect(ids == (Array(1...72) + Array(80...92)).map { String(format: "BP-%02d", $0) })
+        #expect(ids == (Array(1...72) + Array(80...92)).map { RuleID(number: $0) })
         for r in RuleCatalogue.all { #expect(!r.statement.isEmpty && !r.reference.isEmpty && !r.title.isEmpty, "\(r.id) lacks text") }
+    }
+
+    /// Rule ids are a type, but every text and JSON form keeps the spec's "BP-27" spelling.
+    @Test("rule ids print, encode and sort as the spec's BP-nn")
+    func ruleIDForms() throws {
+        let id: RuleID = "BP-27"
+        #expect(id == RuleID(number: 27) && id.number == 27 && "\(id)" == "BP-27" && RuleID(number: 5).rawValue == "BP-05")
+        #expect(RuleID("ELF").number == nil && [RuleID("BP-80"), "BP-09", "BP-72"].sorted() == ["BP-09", "BP-72", "BP-80"])
+        let w = String(decoding: try JSONEncoder().encode(Warning(rule: "BP-06", message: "m")), as: UTF8.self)
+        #expect(w.contains("\"rule\":\"BP-06\""), "\(w)")
+        #expect(try JSONDecoder().decode(Warning.self, from: Data(w.utf8)).rule == "BP-06")
+        let run = try #require(Synthetic.runs.values.first { $0.snapshot != nil })
+        #expect(try #require(run.verdicts.first { $0.rule == "BP-13" }).description.hasPrefix("BP-13 "))
+        let o = SnapshotJSON.object(try #require(run.snapshot), verdicts: run.verdicts)
+        #expect(JSONSerialization.isValidJSONObject(o) && (o["verdicts"] as? [String: String])?["BP-13"] != nil)
     }
 
     /// The EFI entries' rules (BP-80…BP-91) need UEFI firmware, which the reference loader is
     /// not: their passing and failing cases are hand-made states (`EFIEntries`).
     @Test("every rule has a passing and a failing corpus case", arguments: RuleCatalogue.all.map(\.id).filter { !EFIEntriesTests.efiRules.contains($0) })
-    func passAndFail(_ id: String) {
+    func passAndFail(_ id: RuleID) {
         let outcomes = Synthetic.runs.values.compactMap { $0.verdicts.first { $0.rule == id }?.outcome }
         #expect(outcomes.contains(.pass), "\(id) never passes in the corpus")
         #expect(outcomes.contains(.fail), "\(id) never fails in the corpus")

@@ -19,7 +19,7 @@ struct WrappingInputTests {
         try memory(r)
         return judge(try BootSnapshot.of(r, kernel: MemorySource(name: c.id, bytes: image), initrd: initrd, commandLine: c.options.commandLine))
     }
-    static func verdict(_ id: String, in v: [Verdict]) throws -> Verdict { try #require(v.first { $0.rule == id }) }
+    static func verdict(_ id: RuleID, in v: [Verdict]) throws -> Verdict { try #require(v.first { $0.rule == id }) }
 
     /// BP-23: pref_address + init_size past 2^64 is no window to prefer: n/a, naming both values.
     /// The same image with its own pref_address is judged (and passes).

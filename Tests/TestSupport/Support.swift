@@ -141,8 +141,8 @@ package enum ProbeFiles {
 
 /// A rule's verdict on a snapshot, and the failing rules with their evidence.
 package enum Verdicts {
-    package static func of(_ s: BootSnapshot, _ id: String) throws -> Verdict { try #require(judge(s).first { $0.rule == id }) }
-    package static func failing(_ s: BootSnapshot) -> [String: String] {
+    package static func of(_ s: BootSnapshot, _ id: RuleID) throws -> Verdict { try #require(judge(s).first { $0.rule == id }) }
+    package static func failing(_ s: BootSnapshot) -> [RuleID: String] {
         Dictionary(uniqueKeysWithValues: judge(s).filter { $0.outcome == .fail }.map { ($0.rule, $0.evidence) })
     }
 }

@@ -18,9 +18,11 @@ public struct SurfaceChange: Sendable, Equatable {
 }
 
 public enum Surface {
-    static let loadFlagNames: [(UInt8, String)] = [(0x01, "LOADED_HIGH"), (0x02, "KASLR_FLAG"), (0x20, "QUIET_FLAG"), (0x40, "KEEP_SEGMENTS"), (0x80, "CAN_USE_HEAP")]
-    static let xloadFlagNames: [(UInt16, String)] = [(0x01, "XLF_KERNEL_64"), (0x02, "XLF_CAN_BE_LOADED_ABOVE_4G"), (0x04, "XLF_EFI_HANDOVER_32"), (0x08, "XLF_EFI_HANDOVER_64"),
-                                                     (0x10, "XLF_EFI_KEXEC"), (0x20, "XLF_5LEVEL"), (0x40, "XLF_5LEVEL_ENABLED"), (0x80, "XLF_MEM_ENCRYPTION")]
+    /// The flags by their C names (spec §1.3, §1.4), the keys of the surface.
+    static let loadFlagNames: [(LoadFlags, String)] = [(.loadedHigh, "LOADED_HIGH"), (.kaslr, "KASLR_FLAG"), (.quiet, "QUIET_FLAG"), (.keepSegments, "KEEP_SEGMENTS"), (.canUseHeap, "CAN_USE_HEAP")]
+    static let xloadFlagNames: [(XLoadFlags, String)] = [(.kernel64, "XLF_KERNEL_64"), (.canBeLoadedAbove4G, "XLF_CAN_BE_LOADED_ABOVE_4G"), (.efiHandover32, "XLF_EFI_HANDOVER_32"),
+                                                         (.efiHandover64, "XLF_EFI_HANDOVER_64"), (.efiKexec, "XLF_EFI_KEXEC"), (.fiveLevel, "XLF_5LEVEL"),
+                                                         (.fiveLevelEnabled, "XLF_5LEVEL_ENABLED"), (.memEncryption, "XLF_MEM_ENCRYPTION")]
 
     /// The surface of a bzImage, plus its payload's ELF when the caller could decompress it.
     public static func of(bzImage bz: BzImage, payload: ElfImage? = nil) -> [SurfaceItem] {
@@ -32,9 +34,9 @@ public enum Surface {
         // Sizes that change with every build are kept, but under their own keys (info).
         out.append(.init("size.syssize", hex(UInt64(h.syssize))))
         if let l = h.payloadLength { out.append(.init("size.payload_length", hex(UInt64(l)))) }
-        for (bit, name) in loadFlagNames { out.append(.init("loadflags.\(name)", h.loadFlags.rawValue & bit != 0 ? "set" : "clear")) }
+        for (bit, name) in loadFlagNames { out.append(.init("loadflags.\(name)", h.loadFlags.contains(bit) ? "set" : "clear")) }
         if h.version >= ProtocolVersion(2, 12) {
-            for (bit, name) in xloadFlagNames { out.append(.init("xloadflags.\(name)", h.xloadFlags.rawValue & bit != 0 ? "set" : "clear")) }
+            for (bit, name) in xloadFlagNames { out.append(.init("xloadflags.\(name)", h.xloadFlags.contains(bit) ? "set" : "clear")) }
         }
         if let k = bz.kernelInfo {
             out += [.init("kernel_info.size", hex(UInt64(k.size))), .init("kernel_info.size_total", hex(UInt64(k.sizeTotal))), .init("kernel_info.setup_type_max", hex(UInt64(k.setupTypeMax)))]

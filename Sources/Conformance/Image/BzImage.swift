@@ -26,24 +26,25 @@ public struct BzImage: Sendable {
             throw ImageError(rule: "BP-01", field: "file size", offset: 0, expected: "at least 1024 bytes", found: "\(size) bytes")
         }
         let first: [UInt8]
-        do { first = try source.read(at: 0, count: 0x290) } catch {
+        do { first = try source.read(at: 0, count: SetupHeaderLayout.areaEnd) } catch {
             throw ImageError(rule: "BP-01", field: "file", offset: 0, expected: "readable", found: error.description)
         }
         // BP-02: boot_flag.
-        let bootFlag = first.u16(0x1FE)!
+        let bootFlag = first.field(.bootFlag)!
         guard bootFlag == Self.bootFlag else {
-            throw ImageError(rule: "BP-02", field: "boot_flag", offset: 0x1FE, expected: hex(Self.bootFlag), found: hex(bootFlag))
+            throw ImageError(rule: "BP-02", field: .bootFlag, expected: hex(Self.bootFlag), found: hex(bootFlag))
         }
         // BP-03: "HdrS"; without it the image uses the old protocol, which we reject.
-        let magic = first.u32(0x202)!
+        let magic = first.field(.header)!
         guard magic == Self.headerMagic else {
-            throw ImageError(rule: "BP-03", field: "header", offset: 0x202, expected: "\(hex(Self.headerMagic)) (\"HdrS\")", found: hex(magic) + " (old protocol, not loadable by a 32/64-bit entry)")
+            throw ImageError(rule: "BP-03", field: .header, expected: "\(hex(Self.headerMagic)) (\"HdrS\")", found: hex(magic) + " (old protocol, not loadable by a 32/64-bit entry)")
         }
         // Header extent from byte 0x201 (spec §1.1, §2.4).
-        guard first[0x200] == 0xEB else {
-            throw ImageError(rule: "BP-04", field: "jump", offset: 0x200, expected: "0xEB (short jump)", found: hex(first[0x200]))
+        let jump = ZeroPage.Field.jump.offset
+        guard first[jump] == 0xEB else {
+            throw ImageError(rule: "BP-04", field: .jump, expected: "0xEB (short jump)", found: hex(first[jump]))
         }
-        let end = 0x202 + Int(first[0x201])
+        let end = SetupHeaderLayout.declaredEnd(first)!
         guard end <= SetupHeaderLayout.maximumEnd else {
             throw ImageError(rule: "BP-04", field: "jump displacement", offset: 0x201, expected: "header end ≤ \(hex(SetupHeaderLayout.maximumEnd))", found: "end \(hex(end))")
         }
@@ -51,31 +52,31 @@ public struct BzImage: Sendable {
         var warnings: [Warning] = []
         let version = header.version
         guard version >= ProtocolVersion(2, 0) else {
-            throw ImageError(rule: "BP-05", field: "version", offset: 0x206, expected: "≥ 0x0200", found: hex(version.rawValue))
+            throw ImageError(rule: "BP-05", field: .version, expected: "≥ 0x0200", found: hex(version.rawValue))
         }
         if version > ProtocolVersion.newestKnown {
             warnings.append(Warning(rule: "BP-04", message: "protocol version \(version) is newer than 2.15, the newest this tool knows; fields past 2.15 are kept but not interpreted"))
         }
         // BP-04: every field the version defines must lie inside the declared header.
-        let expectedEnd = SetupHeaderLayout.fields.filter { $0.since <= min(version, .newestKnown) }.map(\.end).max()!
+        let expectedEnd = SetupHeaderLayout.end(for: version)
         guard end >= expectedEnd else {
             throw ImageError(rule: "BP-04", field: "jump displacement", offset: 0x201, expected: "header end ≥ \(hex(expectedEnd)) for protocol \(version)", found: "end \(hex(end))")
         }
         // BP-05: bzImage requires LOADED_HIGH.
         guard header.loadFlags.contains(.loadedHigh) else {
-            throw ImageError(rule: "BP-05", field: "loadflags", offset: 0x211, expected: "LOADED_HIGH (0x01) set", found: "\(hex(header.loadFlags.rawValue)) (zImage)")
+            throw ImageError(rule: "BP-05", field: .loadflags, expected: "LOADED_HIGH (0x01) set", found: "\(hex(header.loadFlags.rawValue)) (zImage)")
         }
         // BP-01: the setup area must be inside the file, and something must follow it.
         let setupSize = UInt64(header.setupSize)
         guard size > setupSize else {
-            throw ImageError(rule: "BP-01", field: "setup_sects", offset: 0x1F1, expected: "file longer than (setup_sects'+1)*512 = \(hex(setupSize))", found: "file size \(hex(size))")
+            throw ImageError(rule: "BP-01", field: .setupSects, expected: "file longer than (setup_sects'+1)*512 = \(hex(setupSize))", found: "file size \(hex(size))")
         }
         let pmLength = size - setupSize
         // syssize: from 2.04 the protected-mode length in 16-byte units.
         if version >= ProtocolVersion(2, 4) {
             let declared = UInt64(header.syssize) * 16
             if declared > pmLength {
-                throw ImageError(rule: "BP-01", field: "syssize", offset: 0x1F4, expected: "syssize*16 ≤ protected-mode length \(hex(pmLength))", found: "\(hex(header.syssize))*16 = \(hex(declared)) (truncated image)")
+                throw ImageError(rule: "BP-01", field: .syssize, expected: "syssize*16 ≤ protected-mode length \(hex(pmLength))", found: "\(hex(header.syssize))*16 = \(hex(declared)) (truncated image)")
             }
             if declared != pmLength.alignedUp(16) && declared != pmLength {
                 warnings.append(Warning(rule: "BP-19", message: "syssize*16 = \(hex(declared)) differs from the protected-mode length \(hex(pmLength)); loading the whole file tail"))
@@ -83,17 +84,17 @@ public struct BzImage: Sendable {
         }
         // Version-gated placement fields must be sane before placement relies on them.
         if let align = header.kernelAlignment, header.relocatable, !UInt64(align).isPowerOfTwo {
-            throw ImageError(rule: "BP-21", field: "kernel_alignment", offset: 0x230, expected: "a power of two", found: hex(align))
+            throw ImageError(rule: "BP-21", field: .kernelAlignment, expected: "a power of two", found: hex(align))
         }
         if let minLog = header.minAlignmentLog2, minLog > 30 || minLog < 12 {
-            throw ImageError(rule: "BP-21", field: "min_alignment", offset: 0x235, expected: "12…30 (log2)", found: "\(minLog)")
+            throw ImageError(rule: "BP-21", field: .minAlignment, expected: "12…30 (log2)", found: "\(minLog)")
         }
         // BP-09: kernel_info for 2.15+.
         var info: KernelInfo? = nil
         if let kio = header.kernelInfoOffset {
             let at = setupSize + UInt64(kio)
             guard let end = AddressRange.make(at, length: 16)?.end, end <= size else {
-                throw ImageError(rule: "BP-09", field: "kernel_info_offset", offset: 0x268, expected: "kernel_info (16 bytes) inside the file", found: "\(hex(kio)) → file offset \(hex(at)), file size \(hex(size))")
+                throw ImageError(rule: "BP-09", field: .kernelInfoOffset, expected: "kernel_info (16 bytes) inside the file", found: "\(hex(kio)) → file offset \(hex(at)), file size \(hex(size))")
             }
             let raw: [UInt8]
             do { raw = try source.read(at: at, count: 16) } catch {
@@ -162,5 +163,12 @@ public enum PayloadFormat: String, Sendable, CaseIterable {
         case (0x7F, 0x45): self = .elf
         default: return nil
         }
+    }
+}
+
+extension ImageError {
+    /// A rejection of setup-header field `field`, named and located by the field table.
+    init(rule: RuleID, field: ZeroPage.Field, expected: String, found: String) {
+        self.init(rule: rule, field: field.name, offset: UInt64(field.offset), expected: expected, found: found)
     }
 }

@@ -70,7 +70,7 @@ public struct ElfImage: Sendable {
         let size = source.size
         // BP-73 identity, BP-74 program header table, BP-75 PT_LOAD segments, BP-76 e_entry,
         // BP-77 notes (spec digest §4.13).
-        func err(_ rule: String, _ field: String, _ off: UInt64, _ exp: String, _ found: String) -> ImageError {
+        func err(_ rule: RuleID, _ field: String, _ off: UInt64, _ exp: String, _ found: String) -> ImageError {
             ImageError(rule: rule, field: field, offset: off, expected: exp, found: found)
         }
         guard size >= 64 else { throw err("BP-73", "file size", 0, "at least 64 bytes (ELF64 header)", "\(size) bytes") }

@@ -1,13 +1,13 @@
 /// Why an image was rejected: the field, its byte offset in the file, what was expected, what
 /// was found, and the rule of `shared/spec/x86-boot-protocol.md` it breaks.
 public struct ImageError: Error, Equatable, Hashable, Sendable, CustomStringConvertible {
-    public let rule: String
+    public let rule: RuleID
     public let field: String
     public let offset: UInt64
     public let expected: String
     public let found: String
 
-    public init(rule: String, field: String, offset: UInt64, expected: String, found: String) {
+    public init(rule: RuleID, field: String, offset: UInt64, expected: String, found: String) {
         self.rule = rule; self.field = field; self.offset = offset; self.expected = expected; self.found = found
     }
     public var description: String {
@@ -17,8 +17,8 @@ public struct ImageError: Error, Equatable, Hashable, Sendable, CustomStringConv
 
 /// A warning the parser or loader wants a user to see (never silently dropped).
 public struct Warning: Equatable, Hashable, Sendable, CustomStringConvertible, Codable {
-    public let rule: String
+    public let rule: RuleID
     public let message: String
-    public init(rule: String, message: String) { self.rule = rule; self.message = message }
+    public init(rule: RuleID, message: String) { self.rule = rule; self.message = message }
     public var description: String { "warning \(rule): \(message)" }
 }

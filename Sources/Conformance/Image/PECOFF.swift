@@ -124,14 +124,14 @@ public func offeredEntries(kernel f: [UInt8]) -> [EntryPoint] {
         if let elf = try? ElfImage(source: MemorySource(name: "kernel", bytes: f)), elf.pvhEntry != nil { out.append(.pvh) }
         return out
     }
-    guard f.u16(0x1FE) == 0xAA55, f.u32(0x202) == 0x5372_6448 else { return [] }
-    let version = f.u16(0x206) ?? 0
-    let xlf = version >= 0x020C ? (f.u16(0x236) ?? 0) : 0
+    guard f.field(.bootFlag) == UInt64(BzImage.bootFlag), f.field(.header) == UInt64(BzImage.headerMagic) else { return [] }
+    let version = f.field(.version) ?? 0
+    let xlf = XLoadFlags(rawValue: version >= 0x020C ? UInt16(f.field(.xloadflags) ?? 0) : 0)
     var out: [EntryPoint] = [.setup16, .protected32]
-    if xlf & 0x1 != 0 { out.append(.long64) }
-    let handover = version >= 0x020B ? (f.u32(0x264) ?? 0) : 0
-    if handover != 0, xlf & 0x4 != 0 { out.append(.efiHandover32) }
-    if handover != 0, xlf & 0x8 != 0 { out.append(.efiHandover64) }
+    if xlf.contains(.kernel64) { out.append(.long64) }
+    let handover = version >= 0x020B ? (f.field(.handoverOffset) ?? 0) : 0
+    if handover != 0, xlf.contains(.efiHandover32) { out.append(.efiHandover32) }
+    if handover != 0, xlf.contains(.efiHandover64) { out.append(.efiHandover64) }
     if PECOFF.entryPoint(of: f) != nil { out.append(.efiStub) }
     return out
 }

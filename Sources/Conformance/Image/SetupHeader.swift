@@ -25,6 +25,8 @@ public struct LoadFlags: OptionSet, Hashable, Sendable, CustomStringConvertible 
     public static let loadedHigh = LoadFlags(rawValue: 0x01)
     /// KASLR_FLAG: kernel-internal.
     public static let kaslr = LoadFlags(rawValue: 0x02)
+    /// Bits 2–4: unused, must be 0 (HDR comment).
+    public static let unused = LoadFlags(rawValue: 0x1C)
     /// QUIET_FLAG.
     public static let quiet = LoadFlags(rawValue: 0x20)
     /// KEEP_SEGMENTS (obsolete).
@@ -58,76 +60,32 @@ func flagDescription(rawValue: UInt64, names: [(UInt64, String)]) -> String {
     return "[" + parts.joined(separator: ", ") + "]"
 }
 
-/// How the boot protocol documents a field (spec §1.2 "Doc type").
-public enum FieldAccess: String, Sendable {
-    case readOnly = "R", write = "W", modify = "M", kernelInternal = "int"
-}
-
-/// One setup-header field: its name in the spec, its byte offset (file and zero page alike),
-/// its size, the protocol version that introduced it, and how a loader may touch it.
-public struct HeaderField: Hashable, Sendable {
-    public let name: String
-    public let offset: Int
-    public let size: Int
-    public let since: ProtocolVersion
-    public let access: FieldAccess
-    public var end: Int { offset + size }
-}
-
-/// The setup header field table, spec §1.2. Offsets are the same in the file and the zero page.
+/// The setup header's place in the image and the zero page (spec §1.1); its fields are
+/// `ZeroPage.header`.
 public enum SetupHeaderLayout {
-    public static let start = 0x1F1
+    public static let start = ZeroPage.Field.setupSects.offset
     /// The permanent limit: the jump at 0x200 is a short jump (spec §1.1).
     public static let maximumEnd = 0x281
-    static let v200 = ProtocolVersion(2, 0)
-    public static let fields: [HeaderField] = [
-        .init(name: "setup_sects", offset: 0x1F1, size: 1, since: v200, access: .readOnly),
-        .init(name: "root_flags", offset: 0x1F2, size: 2, since: v200, access: .modify),
-        .init(name: "syssize", offset: 0x1F4, size: 4, since: v200, access: .readOnly),
-        .init(name: "ram_size", offset: 0x1F8, size: 2, since: v200, access: .kernelInternal),
-        .init(name: "vid_mode", offset: 0x1FA, size: 2, since: v200, access: .modify),
-        .init(name: "root_dev", offset: 0x1FC, size: 2, since: v200, access: .modify),
-        .init(name: "boot_flag", offset: 0x1FE, size: 2, since: v200, access: .readOnly),
-        .init(name: "jump", offset: 0x200, size: 2, since: v200, access: .readOnly),
-        .init(name: "header", offset: 0x202, size: 4, since: v200, access: .readOnly),
-        .init(name: "version", offset: 0x206, size: 2, since: v200, access: .readOnly),
-        .init(name: "realmode_swtch", offset: 0x208, size: 4, since: v200, access: .modify),
-        .init(name: "start_sys_seg", offset: 0x20C, size: 2, since: v200, access: .readOnly),
-        .init(name: "kernel_version", offset: 0x20E, size: 2, since: v200, access: .readOnly),
-        .init(name: "type_of_loader", offset: 0x210, size: 1, since: v200, access: .write),
-        .init(name: "loadflags", offset: 0x211, size: 1, since: v200, access: .modify),
-        .init(name: "setup_move_size", offset: 0x212, size: 2, since: v200, access: .modify),
-        .init(name: "code32_start", offset: 0x214, size: 4, since: v200, access: .modify),
-        .init(name: "ramdisk_image", offset: 0x218, size: 4, since: v200, access: .write),
-        .init(name: "ramdisk_size", offset: 0x21C, size: 4, since: v200, access: .write),
-        .init(name: "bootsect_kludge", offset: 0x220, size: 4, since: v200, access: .kernelInternal),
-        .init(name: "heap_end_ptr", offset: 0x224, size: 2, since: ProtocolVersion(2, 1), access: .write),
-        .init(name: "ext_loader_ver", offset: 0x226, size: 1, since: ProtocolVersion(2, 2), access: .write),
-        .init(name: "ext_loader_type", offset: 0x227, size: 1, since: ProtocolVersion(2, 2), access: .write),
-        .init(name: "cmd_line_ptr", offset: 0x228, size: 4, since: ProtocolVersion(2, 2), access: .write),
-        .init(name: "initrd_addr_max", offset: 0x22C, size: 4, since: ProtocolVersion(2, 3), access: .readOnly),
-        .init(name: "kernel_alignment", offset: 0x230, size: 4, since: ProtocolVersion(2, 5), access: .modify),
-        .init(name: "relocatable_kernel", offset: 0x234, size: 1, since: ProtocolVersion(2, 5), access: .readOnly),
-        .init(name: "min_alignment", offset: 0x235, size: 1, since: ProtocolVersion(2, 10), access: .readOnly),
-        .init(name: "xloadflags", offset: 0x236, size: 2, since: ProtocolVersion(2, 12), access: .readOnly),
-        .init(name: "cmdline_size", offset: 0x238, size: 4, since: ProtocolVersion(2, 6), access: .readOnly),
-        .init(name: "hardware_subarch", offset: 0x23C, size: 4, since: ProtocolVersion(2, 7), access: .write),
-        .init(name: "hardware_subarch_data", offset: 0x240, size: 8, since: ProtocolVersion(2, 7), access: .write),
-        .init(name: "payload_offset", offset: 0x248, size: 4, since: ProtocolVersion(2, 8), access: .readOnly),
-        .init(name: "payload_length", offset: 0x24C, size: 4, since: ProtocolVersion(2, 8), access: .readOnly),
-        .init(name: "setup_data", offset: 0x250, size: 8, since: ProtocolVersion(2, 9), access: .write),
-        .init(name: "pref_address", offset: 0x258, size: 8, since: ProtocolVersion(2, 10), access: .readOnly),
-        .init(name: "init_size", offset: 0x260, size: 4, since: ProtocolVersion(2, 10), access: .readOnly),
-        .init(name: "handover_offset", offset: 0x264, size: 4, since: ProtocolVersion(2, 11), access: .readOnly),
-        .init(name: "kernel_info_offset", offset: 0x268, size: 4, since: ProtocolVersion(2, 15), access: .readOnly),
-    ]
-    public static func field(_ name: String) -> HeaderField? { fields.first { $0.name == name } }
+    /// Where the bytes a loader may copy from the image's header area stop: edd_mbr_sig_buffer,
+    /// 0x290, which the header must stay clear of (§1.1, §2.4).
+    public static let areaEnd = ZeroPage.Field.eddMbrSigBuffer.offset
+    public static var fields: [ZeroPage.Field] { ZeroPage.header }
+    /// The header field called `name` in the spec.
+    public static func field(_ name: String) -> ZeroPage.Field? { ZeroPage.header.first { $0.name == name } }
+    /// The header's declared end, 0x202 + byte[0x201] (§2.4), or nil when `bytes` is too short to hold byte 0x201.
+    public static func declaredEnd(_ bytes: [UInt8]) -> Int? {
+        bytes.u8(ZeroPage.Field.jump.offset + 1).map { ZeroPage.Field.jump.end + Int($0) }
+    }
+    /// The end a header of protocol `v` needs to hold every field of its version (§3).
+    public static func end(for v: ProtocolVersion) -> Int {
+        ZeroPage.header.filter { $0.since! <= min(v, .newestKnown) }.map(\.end).max()!
+    }
 
     /// Fields BP-10 forbids a loader to modify (kernel_alignment is handled apart: it may be lowered).
-    public static let readOnlyForLoader: Set<String> = [
-        "setup_sects", "syssize", "boot_flag", "jump", "header", "version", "kernel_version",
-        "initrd_addr_max", "relocatable_kernel", "min_alignment", "xloadflags", "cmdline_size",
-        "payload_offset", "payload_length", "pref_address", "init_size", "handover_offset", "kernel_info_offset",
+    public static let readOnlyForLoader: [ZeroPage.Field] = [
+        .setupSects, .syssize, .bootFlag, .jump, .header, .version, .kernelVersion,
+        .initrdAddrMax, .relocatableKernel, .minAlignment, .xloadflags, .cmdlineSize,
+        .payloadOffset, .payloadLength, .prefAddress, .initSize, .handoverOffset, .kernelInfoOffset,
     ]
 }
 
@@ -142,58 +100,56 @@ public struct SetupHeader: Sendable, Equatable {
 
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
-    func value(_ name: String) -> UInt64? {
-        guard let f = SetupHeaderLayout.field(name), f.end <= headerEnd else { return nil }
-        return bytes.le(f.offset, f.size)
-    }
+    /// `f`'s value, when `f` lies inside the declared header.
+    public func value(_ f: ZeroPage.Field) -> UInt64? { f.end <= headerEnd ? bytes.field(f) : nil }
+    /// `f`'s value, when this header's protocol version has `f` (its `since`) and `f` lies inside
+    /// the declared header.
+    public func versioned(_ f: ZeroPage.Field) -> UInt64? { version >= (f.since ?? .newestKnown) ? value(f) : nil }
 
     /// `setup_sects`, offset 0x1F1. 0 means 4.
-    public var setupSectorCount: Int { let v = Int(bytes[0x1F1]); return v == 0 ? 4 : v }
+    public var setupSectorCount: Int { let v = Int(bytes.field(.setupSects) ?? 0); return v == 0 ? 4 : v }
     /// Size of the real-mode part: (setup_sects'+1)*512.
     public var setupSize: Int { (setupSectorCount + 1) * 512 }
     /// `syssize`, offset 0x1F4, in 16-byte units (only 16 bits valid before 2.04).
-    public var syssize: UInt32 { UInt32(value("syssize") ?? 0) }
+    public var syssize: UInt32 { UInt32(value(.syssize) ?? 0) }
     /// `boot_flag`, offset 0x1FE; must be 0xAA55.
-    public var bootFlag: UInt16 { UInt16(value("boot_flag") ?? 0) }
+    public var bootFlag: UInt16 { UInt16(value(.bootFlag) ?? 0) }
     /// `header`, offset 0x202; "HdrS" = 0x53726448.
-    public var magic: UInt32 { UInt32(value("header") ?? 0) }
+    public var magic: UInt32 { UInt32(value(.header) ?? 0) }
     /// `version`, offset 0x206.
-    public var version: ProtocolVersion { ProtocolVersion(rawValue: UInt16(value("version") ?? 0)) }
+    public var version: ProtocolVersion { ProtocolVersion(rawValue: UInt16(value(.version) ?? 0)) }
     /// `kernel_version`, offset 0x20E.
-    public var kernelVersionOffset: UInt16 { UInt16(value("kernel_version") ?? 0) }
+    public var kernelVersionOffset: UInt16 { UInt16(value(.kernelVersion) ?? 0) }
     /// `loadflags`, offset 0x211.
-    public var loadFlags: LoadFlags { LoadFlags(rawValue: UInt8(value("loadflags") ?? 0)) }
+    public var loadFlags: LoadFlags { LoadFlags(rawValue: UInt8(value(.loadflags) ?? 0)) }
     /// `code32_start`, offset 0x214.
-    public var code32Start: UInt32 { UInt32(value("code32_start") ?? 0) }
+    public var code32Start: UInt32 { UInt32(value(.code32Start) ?? 0) }
     /// `initrd_addr_max`, offset 0x22C (2.03+); 0x37FFFFFF before (inclusive).
-    public var initrdAddressMax: UInt32 { version >= ProtocolVersion(2, 3) ? UInt32(value("initrd_addr_max") ?? 0x37FF_FFFF) : 0x37FF_FFFF }
+    public var initrdAddressMax: UInt32 { UInt32(versioned(.initrdAddrMax) ?? 0x37FF_FFFF) }
     /// `kernel_alignment`, offset 0x230 (2.05+).
-    public var kernelAlignment: UInt32? { version >= ProtocolVersion(2, 5) ? value("kernel_alignment").map(UInt32.init) : nil }
+    public var kernelAlignment: UInt32? { versioned(.kernelAlignment).map(UInt32.init) }
     /// `relocatable_kernel`, offset 0x234 (2.05+).
-    public var relocatable: Bool { version >= ProtocolVersion(2, 5) && (value("relocatable_kernel") ?? 0) != 0 }
+    public var relocatable: Bool { (versioned(.relocatableKernel) ?? 0) != 0 }
     /// `min_alignment`, offset 0x235 (2.10+): log2 of the required alignment.
-    public var minAlignmentLog2: UInt8? { version >= ProtocolVersion(2, 10) ? value("min_alignment").map { UInt8($0) } : nil }
+    public var minAlignmentLog2: UInt8? { versioned(.minAlignment).map { UInt8($0) } }
     /// `xloadflags`, offset 0x236 (2.12+).
-    public var xloadFlags: XLoadFlags { version >= ProtocolVersion(2, 12) ? XLoadFlags(rawValue: UInt16(value("xloadflags") ?? 0)) : [] }
+    public var xloadFlags: XLoadFlags { XLoadFlags(rawValue: UInt16(versioned(.xloadflags) ?? 0)) }
     /// `cmdline_size`, offset 0x238 (2.06+); 255 before.
-    public var commandLineLimit: UInt32 { version >= ProtocolVersion(2, 6) ? UInt32(value("cmdline_size") ?? 255) : 255 }
+    public var commandLineLimit: UInt32 { UInt32(versioned(.cmdlineSize) ?? 255) }
     /// `payload_offset`, `payload_length`, offsets 0x248/0x24C (2.08+).
-    public var payloadOffset: UInt32? { version >= ProtocolVersion(2, 8) ? value("payload_offset").map(UInt32.init) : nil }
-    public var payloadLength: UInt32? { version >= ProtocolVersion(2, 8) ? value("payload_length").map(UInt32.init) : nil }
+    public var payloadOffset: UInt32? { versioned(.payloadOffset).map(UInt32.init) }
+    public var payloadLength: UInt32? { versioned(.payloadLength).map(UInt32.init) }
     /// `pref_address`, offset 0x258 (2.10+).
-    public var preferredAddress: UInt64? { version >= ProtocolVersion(2, 10) ? value("pref_address") : nil }
+    public var preferredAddress: UInt64? { versioned(.prefAddress) }
     /// `init_size`, offset 0x260 (2.10+).
-    public var initSize: UInt32? { version >= ProtocolVersion(2, 10) ? value("init_size").map(UInt32.init) : nil }
+    public var initSize: UInt32? { versioned(.initSize).map(UInt32.init) }
     /// `handover_offset`, offset 0x264 (2.11+).
-    public var handoverOffset: UInt32? { version >= ProtocolVersion(2, 11) ? value("handover_offset").map(UInt32.init) : nil }
+    public var handoverOffset: UInt32? { versioned(.handoverOffset).map(UInt32.init) }
     /// `kernel_info_offset`, offset 0x268 (2.15+).
-    public var kernelInfoOffset: UInt32? { version >= ProtocolVersion(2, 15) ? value("kernel_info_offset").map(UInt32.init) : nil }
+    public var kernelInfoOffset: UInt32? { versioned(.kernelInfoOffset).map(UInt32.init) }
 
     /// Every field present in this header with its value, in offset order (for `inspect`).
-    public var decodedFields: [(field: HeaderField, value: UInt64)] {
-        SetupHeaderLayout.fields.compactMap { f in
-            guard f.end <= headerEnd, let v = bytes.le(f.offset, f.size) else { return nil }
-            return (f, v)
-        }
+    public var decodedFields: [(field: ZeroPage.Field, value: UInt64)] {
+        ZeroPage.header.compactMap { f in value(f).map { (f, $0) } }
     }
 }

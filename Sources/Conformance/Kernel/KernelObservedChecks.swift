@@ -1,47 +1,3 @@
-/// struct boot_params, field by field (arch/x86/include/uapi/asm/bootparam.h): the fields
-/// before the setup header, the setup header (SetupHeaderLayout), and the tables after it.
-public enum ZeroPageLayout {
-    public struct Field: Sendable, Hashable { public let name: String; public let offset: Int; public let size: Int }
-    public static let size = 4096
-
-    static let outside: [Field] = [
-        .init(name: "screen_info", offset: 0x000, size: 0x40), .init(name: "apm_bios_info", offset: 0x040, size: 0x14),
-        .init(name: "tboot_addr", offset: 0x058, size: 8), .init(name: "ist_info", offset: 0x060, size: 0x10),
-        .init(name: "acpi_rsdp_addr", offset: 0x070, size: 8), .init(name: "hd0_info", offset: 0x080, size: 0x10),
-        .init(name: "hd1_info", offset: 0x090, size: 0x10), .init(name: "sys_desc_table", offset: 0x0A0, size: 0x10),
-        .init(name: "olpc_ofw_header", offset: 0x0B0, size: 0x10), .init(name: "ext_ramdisk_image", offset: 0x0C0, size: 4),
-        .init(name: "ext_ramdisk_size", offset: 0x0C4, size: 4), .init(name: "ext_cmd_line_ptr", offset: 0x0C8, size: 4),
-        .init(name: "cc_blob_address", offset: 0x13C, size: 4), .init(name: "edid_info", offset: 0x140, size: 0x80),
-        .init(name: "efi_info", offset: 0x1C0, size: 0x20), .init(name: "alt_mem_k", offset: 0x1E0, size: 4),
-        .init(name: "scratch", offset: 0x1E4, size: 4), .init(name: "e820_entries", offset: 0x1E8, size: 1),
-        .init(name: "eddbuf_entries", offset: 0x1E9, size: 1), .init(name: "edd_mbr_sig_buf_entries", offset: 0x1EA, size: 1),
-        .init(name: "kbd_status", offset: 0x1EB, size: 1), .init(name: "secure_boot", offset: 0x1EC, size: 1),
-        .init(name: "sentinel", offset: 0x1EF, size: 1), .init(name: "edd_mbr_sig_buffer", offset: 0x290, size: 0x40),
-        .init(name: "e820_table", offset: 0x2D0, size: 20 * 128), .init(name: "eddbuf", offset: 0xD00, size: 0x1EC),
-    ]
-
-    /// Every named field in offset order; bytes between them are reported as "padding A–B".
-    public static let fields: [Field] = {
-        let header = SetupHeaderLayout.fields.map { Field(name: $0.name, offset: $0.offset, size: $0.size) }
-        return (outside + header).sorted { $0.offset < $1.offset }
-    }()
-
-    /// The named field holding `offset`, or the padding run around it.
-    public static func fields(covering range: Range<Int>) -> [Field] {
-        var out: [Field] = []
-        var at = range.lowerBound
-        while at < range.upperBound {
-            if let f = fields.first(where: { $0.offset <= at && at < $0.offset + $0.size }) {
-                out.append(f); at = f.offset + f.size
-            } else {
-                let next = fields.first { $0.offset > at }?.offset ?? size
-                out.append(Field(name: "padding", offset: at, size: next - at)); at = next
-            }
-        }
-        return out
-    }
-}
-
 /// One comparison between what the loader handed over and what the kernel reports.
 public struct ObservedCheck: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable { case zeroPage = "zero page", commandLine = "command line", memoryMap = "memory map", initrd }
@@ -53,7 +9,7 @@ public struct ObservedCheck: Sendable, Equatable {
     public let outcome: Outcome
     /// Why a difference is legitimate, or what went wrong.
     public let note: String
-    public let rule: String?
+    public let rule: RuleID?
 }
 
 /// What a loader handed a kernel, as far as the kernel can report it back.
@@ -78,7 +34,7 @@ public struct Handoff: Sendable {
     /// From a reference-loader result. For PVH the kernel builds its own boot_params from
     /// start_info, so there is no zero page to compare byte for byte.
     public static func of(_ r: LoadResult, initrdFiles: [Newc.Entry]?) -> Handoff {
-        let zp = r.bootParams.flatMap { r.memory.bytes(at: $0, count: ZeroPageLayout.size) }
+        let zp = r.bootParams.flatMap { r.memory.bytes(at: $0, count: ZeroPage.size) }
         var cmd = r.commandLine.bytes
         if let nul = cmd.firstIndex(of: 0) { cmd = Array(cmd[..<nul]) }
         return Handoff(zeroPage: zp, commandLine: cmd, e820: r.e820, initrdRange: r.initrd, initrdFiles: initrdFiles,
@@ -88,15 +44,15 @@ public struct Handoff: Sendable {
 
 public enum KernelObservedChecks {
     /// Fields the kernel itself may change in its copy of boot_params, with the reason.
-    public static func kernelChange(_ f: ZeroPageLayout.Field, expected: [UInt8], found: [UInt8], handoff: Handoff) -> String? {
+    public static func kernelChange(_ f: ZeroPage.Field, expected: [UInt8], found: [UInt8], handoff: Handoff) -> String? {
         switch f.name {
-        case "loadflags":
+        case ZeroPage.Field.loadflags.name:
             // KASLR_FLAG (bit 1) is written by the bzImage decompressor: set when it chose a random address.
-            if expected.count == 1, found.count == 1, expected[0] & ~0x02 == found[0] & ~0x02, handoff.imageFormat != "ELF vmlinux" {
+            if expected.count == 1, found.count == 1, LoadFlags(rawValue: expected[0]).subtracting(.kaslr) == LoadFlags(rawValue: found[0]).subtracting(.kaslr), handoff.imageFormat != "ELF vmlinux" {
                 return "bit 1 (KASLR_FLAG) is set by the decompressor when it randomizes (arch/x86/boot/compressed/kaslr.c)"
             }
-        case "scratch":
-            return "the kernel's startup_32 uses scratch (0x1E4) as a one-word stack (arch/x86/boot/compressed/head_64.S)"
+        case ZeroPage.Field.scratch.name:
+            return "the kernel's startup_32 uses scratch (\(hex(f.offset))) as a one-word stack (arch/x86/boot/compressed/head_64.S)"
         default: break
         }
         return nil
@@ -106,16 +62,16 @@ public enum KernelObservedChecks {
         var out: [ObservedCheck] = []
         // Zero page, field by field.
         if let zp = h.zeroPage {
-            if k.bootParams.count < ZeroPageLayout.size {
-                out.append(ObservedCheck(kind: .zeroPage, field: "/sys/kernel/boot_params/data", expected: "\(ZeroPageLayout.size) bytes", found: "\(k.bootParams.count) bytes",
+            if k.bootParams.count < ZeroPage.size {
+                out.append(ObservedCheck(kind: .zeroPage, field: "/sys/kernel/boot_params/data", expected: "\(ZeroPage.size) bytes", found: "\(k.bootParams.count) bytes",
                                          outcome: .fail, note: k.unreadable.joined(separator: "; "), rule: "BP-11"))
             } else {
                 var differing = 0
-                for f in ZeroPageLayout.fields(covering: 0..<ZeroPageLayout.size) {
-                    let e = Array(zp[f.offset..<f.offset + f.size]), o = Array(k.bootParams[f.offset..<f.offset + f.size])
+                for f in ZeroPage.fields(covering: 0..<ZeroPage.size) {
+                    let e = Array(zp[f.range]), o = Array(k.bootParams[f.range])
                     guard e != o else { continue }
                     differing += 1
-                    let name = "\(hex(UInt64(f.offset))) \(f.name)"
+                    let name = f.description
                     if let why = kernelChange(f, expected: e, found: o, handoff: h) {
                         out.append(ObservedCheck(kind: .zeroPage, field: name, expected: show(e), found: show(o), outcome: .pass, note: "changed by the kernel: " + why, rule: nil))
                     } else {
@@ -123,7 +79,7 @@ public enum KernelObservedChecks {
                     }
                 }
                 if differing == 0 {
-                    out.append(ObservedCheck(kind: .zeroPage, field: "all \(ZeroPageLayout.fields.count) fields", expected: "loader's zero page", found: "identical", outcome: .pass, note: "", rule: "BP-11"))
+                    out.append(ObservedCheck(kind: .zeroPage, field: "all \(ZeroPage.fields.count) fields", expected: "loader's zero page", found: "identical", outcome: .pass, note: "", rule: "BP-11"))
                 }
             }
         }

@@ -7,7 +7,7 @@ public struct DifferentialRow: Sendable, Equatable {
         public let evidence: String
     }
     public let field: String
-    public let rule: String?
+    public let rule: RuleID?
     public let sides: [Side]
     public var differs: Bool { Set(sides.map(\.value)).count > 1 }
 }
@@ -19,16 +19,17 @@ public enum LoaderDifferential {
         public let report: KernelReport
         public init(name: String, report: KernelReport) { self.name = name; self.report = report }
 
-        func u(_ off: Int, _ n: Int) -> UInt64 {
+        /// `f` in the kernel's copy of boot_params; bytes the report lacks count as 0.
+        func u(_ f: ZeroPage.Field) -> UInt64 {
             var v: UInt64 = 0
-            for i in 0..<n where off + i < report.bootParams.count { v |= UInt64(report.bootParams[off + i]) << (8 * UInt64(i)) }
+            for i in 0..<f.size where f.offset + i < report.bootParams.count { v |= UInt64(report.bootParams[f.offset + i]) << (8 * UInt64(i)) }
             return v
         }
         var initrd: AddressRange? {
-            let a = u(0x218, 4) | u(0x0C0, 4) << 32, s = u(0x21C, 4) | u(0x0C4, 4) << 32
+            let a = u(.ramdiskImage) | u(.extRamdiskImage) << 32, s = u(.ramdiskSize) | u(.extRamdiskSize) << 32
             return s == 0 ? nil : AddressRange(start: a, end: a &+ s)
         }
-        var commandLinePointer: UInt64 { u(0x228, 4) | u(0x0C8, 4) << 32 }
+        var commandLinePointer: UInt64 { u(.cmdLinePtr) | u(.extCmdLinePtr) << 32 }
         func isRAM(_ r: AddressRange) -> Bool { report.memoryMap.contains { $0.type == "System RAM" && $0.range.contains(r) } }
     }
 
@@ -36,7 +37,9 @@ public enum LoaderDifferential {
     /// value differs. `header` is the image's setup header (nil for an ELF vmlinux).
     public static func rows(_ sides: [Observed], header: SetupHeader?) -> [DifferentialRow] {
         typealias S = DifferentialRow.Side
-        func row(_ field: String, _ rule: String?, _ f: (Observed) -> S) -> DifferentialRow { DifferentialRow(field: field, rule: rule, sides: sides.map(f)) }
+        func row(_ field: String, _ rule: RuleID?, _ f: (Observed) -> S) -> DifferentialRow { DifferentialRow(field: field, rule: rule, sides: sides.map(f)) }
+        /// "type_of_loader (0x210)".
+        func label(_ f: ZeroPage.Field) -> String { "\(f.name) (\(hex(f.offset)))" }
         var out: [DifferentialRow] = []
 
         out.append(row("kernel placed at (/proc/iomem Kernel code)", "BP-21") { o in
@@ -73,33 +76,33 @@ public enum LoaderDifferential {
             if m.contains(where: { $0.type == "System RAM" && $0.range.overlaps(AddressRange(start: 0xA0000, end: 0x100000)) }) { bad.append("RAM in the legacy hole 0xA0000–0xFFFFF (BP-39)") }
             return S(value: m.map(\.description).joined(separator: "; "), outcome: bad.isEmpty ? .pass : .fail, evidence: bad.isEmpty ? "\(m.count) entries" : bad.joined(separator: "; "))
         })
-        out.append(row("type_of_loader (0x210)", "BP-13") { o in
-            let v = o.u(0x210, 1)
+        out.append(row(label(.typeOfLoader), "BP-13") { o in
+            let v = o.u(.typeOfLoader)
             return S(value: hex(v), outcome: v != 0 ? .pass : .fail, evidence: v == 0 ? "0: the kernel ignores the initrd" : loaderName(UInt8(v)))
         })
-        out.append(row("loadflags (0x211)", "BP-14") { o in
-            let v = UInt8(o.u(0x211, 1))
+        out.append(row(label(.loadflags), "BP-14") { o in
+            let v = LoadFlags(rawValue: UInt8(o.u(.loadflags)))
             // Bit 1 is the decompressor's KASLR flag; bits 2–4 and 6 are never a loader's.
-            let stray = v & 0x5C
-            return S(value: hex(UInt64(v)), outcome: stray == 0 ? .pass : .fail, evidence: "\(LoadFlags(rawValue: v))" + (stray == 0 ? "" : "; stray bits \(hex(UInt64(stray)))"))
+            let stray = v.intersection([.unused, .keepSegments])
+            return S(value: hex(UInt64(v.rawValue)), outcome: stray.isEmpty ? .pass : .fail, evidence: "\(v)" + (stray.isEmpty ? "" : "; stray bits \(hex(UInt64(stray.rawValue)))"))
         })
-        out.append(row("hardware_subarch (0x23C)", "BP-18") { o in
-            let v = o.u(0x23C, 4)
+        out.append(row(label(.hardwareSubarch), "BP-18") { o in
+            let v = o.u(.hardwareSubarch)
             return S(value: hex(v), outcome: v == 0 ? .pass : .fail, evidence: v == 0 ? "PC" : "not PC")
         })
-        out.append(row("sentinel (0x1EF)", "BP-12") { o in
-            let v = o.u(0x1EF, 1)
+        out.append(row(label(.sentinel), "BP-12") { o in
+            let v = o.u(.sentinel)
             return S(value: hex(v), outcome: v == 0 ? .pass : .fail, evidence: "")
         })
         // Every other field whose value differs between the kernels' copies.
-        let named: Set<String> = ["type_of_loader", "loadflags", "hardware_subarch", "sentinel", "ramdisk_image", "ramdisk_size", "ext_ramdisk_image", "ext_ramdisk_size",
-                                  "cmd_line_ptr", "ext_cmd_line_ptr", "e820_table", "e820_entries"]
-        for f in ZeroPageLayout.fields(covering: 0..<ZeroPageLayout.size) where !named.contains(f.name) {
+        let named: Set<ZeroPage.Field> = [.typeOfLoader, .loadflags, .hardwareSubarch, .sentinel, .ramdiskImage, .ramdiskSize, .extRamdiskImage, .extRamdiskSize,
+                                          .cmdLinePtr, .extCmdLinePtr, .e820Table, .e820Entries]
+        for f in ZeroPage.fields(covering: 0..<ZeroPage.size) where !named.contains(f) {
             let values = sides.map { o -> [UInt8] in
-                f.offset + f.size <= o.report.bootParams.count ? Array(o.report.bootParams[f.offset..<f.offset + f.size]) : []
+                f.end <= o.report.bootParams.count ? Array(o.report.bootParams[f.range]) : []
             }
             guard Set(values).count > 1 else { continue }
-            out.append(DifferentialRow(field: "\(f.name) (\(hex(UInt64(f.offset))))", rule: nil,
+            out.append(DifferentialRow(field: label(f), rule: nil,
                                        sides: values.map { S(value: KernelObservedChecks.show($0), outcome: .notApplicable, evidence: "") }))
         }
         return out

@@ -7,7 +7,7 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     /// The loader's id in the matrix (`qemu-pc`, `grub-bios-linux16`, …).
     public let loader: String
     /// The rule it breaks.
-    public let rule: String
+    public let rule: RuleID
     /// What the loader does, in one sentence.
     public let what: String
     /// Where in the loader's source it happens, and what the spec says instead.
@@ -25,7 +25,7 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     /// uses (false), or not (true); nil where that was not decided.
     public let harmless: Bool?
 
-    public init(loader: String, rule: String, what: String, evidence: String, preventsReport: Bool = false, certain: Bool = true, harmless: Bool? = nil,
+    public init(loader: String, rule: RuleID, what: String, evidence: String, preventsReport: Bool = false, certain: Bool = true, harmless: Bool? = nil,
                 applies: @escaping @Sendable (ImageRecord, InputRecord) -> Bool) {
         self.loader = loader; self.rule = rule; self.what = what; self.evidence = evidence
         self.preventsReport = preventsReport; self.certain = certain; self.harmless = harmless; self.applies = applies
@@ -40,12 +40,14 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
 
     /// The protocol version of a bzImage record (0 without "HdrS").
     static func version(_ i: ImageRecord) -> UInt16 {
-        guard i.format == .bzImage, i.headerBytes.u32(0x202) == 0x5372_6448 else { return 0 }
-        return i.headerBytes.u16(0x206) ?? 0
+        guard i.format == .bzImage, i.headerBytes.field(.header) == UInt64(BzImage.headerMagic) else { return 0 }
+        return UInt16(i.headerBytes.field(.version) ?? 0)
     }
-    static func headerEnd(_ i: ImageRecord) -> Int { i.headerBytes.count > 0x201 ? 0x202 + Int(i.headerBytes[0x201]) : 0 }
+    static func headerEnd(_ i: ImageRecord) -> Int { SetupHeaderLayout.declaredEnd(i.headerBytes) ?? 0 }
     /// cmdline_size (2.06+), else 255.
-    static func cmdlineSize(_ i: ImageRecord) -> Int { version(i) >= 0x0206 ? Int(i.headerBytes.u32(0x238) ?? 255) : 255 }
+    static func cmdlineSize(_ i: ImageRecord) -> Int { version(i) >= 0x0206 ? Int(i.headerBytes.field(.cmdlineSize) ?? 255) : 255 }
+    /// relocatable_kernel is set (2.05+).
+    static func relocatable(_ i: ImageRecord) -> Bool { version(i) >= 0x0205 && (i.headerBytes.field(.relocatableKernel) ?? 0) != 0 }
 }
 
 public enum KnownDeviations {
@@ -71,7 +73,7 @@ public enum KnownDeviations {
         KnownDeviation(loader: "qemu-pc", rule: "BP-04",
                        what: "writes initrd_addr_max = 0x37FFFFFF at X+0x22C for protocols before 2.03, where that field does not exist",
                        evidence: "qemu pc-bios/optionrom/linuxboot_dma.c load_kernel(); spec §1.2 initrd_addr_max (2.03+), §4.1 BP-04") { i, _ in
-            let v = KnownDeviation.version(i); return v >= 0x0200 && v < 0x0203 && KnownDeviation.headerEnd(i) + 3 <= 0x22C
+            let v = KnownDeviation.version(i); return v >= 0x0200 && v < 0x0203 && KnownDeviation.headerEnd(i) + 3 <= ZeroPage.Field.initrdAddrMax.offset
         },
         // The same write over a 2.02 header (ending at 0x22C) hits the first instruction after
         // the header, where the jump at 0x200 leads: FF FF is an invalid opcode and SeaBIOS's
@@ -80,7 +82,7 @@ public enum KnownDeviations {
         KnownDeviation(loader: "qemu-pc", rule: "BP-04",
                        what: "writes initrd_addr_max at X+0x22C over the first instruction after a 2.02 header: the setup code never runs, no report",
                        evidence: "qemu pc-bios/optionrom/linuxboot_dma.c load_kernel(); spec §1.2 initrd_addr_max (2.03+), §4.1 BP-04", preventsReport: true, harmless: false) { i, _ in
-            let v = KnownDeviation.version(i); return v >= 0x0200 && v < 0x0203 && KnownDeviation.headerEnd(i) + 3 > 0x22C
+            let v = KnownDeviation.version(i); return v >= 0x0200 && v < 0x0203 && KnownDeviation.headerEnd(i) + 3 > ZeroPage.Field.initrdAddrMax.offset
         },
     ]
 
@@ -110,7 +112,7 @@ public enum KnownDeviations {
         KnownDeviation(loader: "grub-bios-linux", rule: "BP-04",
                        what: "writes kernel_alignment (0x230) for protocols 2.03 and 2.04, whose header ends before it",
                        evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux; spec §1.2 kernel_alignment (2.05+), §4.1 BP-04", harmless: true) { i, _ in
-            let v = KnownDeviation.version(i); return v >= 0x0203 && KnownDeviation.headerEnd(i) <= 0x230
+            let v = KnownDeviation.version(i); return v >= 0x0203 && KnownDeviation.headerEnd(i) <= ZeroPage.Field.kernelAlignment.offset
         },
         // allocate_pages() first asks the relocator for exactly preferred_address (pref_address
         // for a relocatable 2.10+ kernel) and only aligns when that fails: an unaligned
@@ -119,8 +121,8 @@ public enum KnownDeviations {
                        what: "loads a relocatable kernel at pref_address even when pref_address is not a multiple of kernel_alignment",
                        evidence: "grub 2.06 grub-core/loader/i386/linux.c allocate_pages (grub_relocator_alloc_chunk_addr at preferred_address first); spec §4.3 BP-21", harmless: false) { i, _ in
             let h = i.headerBytes
-            guard KnownDeviation.version(i) >= 0x020A, (h.u8(0x234) ?? 0) != 0, let pref = h.u64(0x258), let align = h.u32(0x230), align != 0 else { return false }
-            return pref % UInt64(align) != 0
+            guard KnownDeviation.version(i) >= 0x020A, KnownDeviation.relocatable(i), let pref = h.field(.prefAddress), let align = h.field(.kernelAlignment), align != 0 else { return false }
+            return pref % align != 0
         },
         // grub_cmd_linux: "if (maximal_cmdline_size < 128) maximal_cmdline_size = 128;" a
         // kernel whose cmdline_size is below 127 gets up to 127 bytes without a NUL where the
@@ -197,15 +199,15 @@ public enum KnownDeviations {
                        evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux (ps_mouse/padding10 = 0); spec §4.1 BP-10") { _, _ in true },
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-21", what: "writes kernel_alignment 0x100000, below 1 << min_alignment",
                        evidence: "observed in the matrix for every relocatable 2.10+ image with kernel_alignment 2 MiB (not with 16 MiB, not before 2.10); grub 2.06 grub-core/loader/i386/linux.c allocate_pages; spec §4.3 BP-21") { i, _ in
-            KnownDeviation.version(i) >= 0x020A && (i.headerBytes.u8(0x234) ?? 0) != 0 && i.headerBytes.u32(0x230) == 0x20_0000
+            KnownDeviation.version(i) >= 0x020A && KnownDeviation.relocatable(i) && i.headerBytes.field(.kernelAlignment) == 0x20_0000
         },
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-23", what: "does not load at a free pref_address",
                        evidence: "observed (docs/EFI.md); grub 2.06 allocate_pages under EFI; spec §4.3 BP-23") { i, _ in
-            KnownDeviation.version(i) >= 0x020A && (i.headerBytes.u8(0x234) ?? 0) != 0
+            KnownDeviation.version(i) >= 0x020A && KnownDeviation.relocatable(i)
         },
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-04", what: "writes kernel_alignment (0x230) for protocols 2.03 and 2.04 (as GRUB for BIOS)",
                        evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux; spec §1.2 kernel_alignment (2.05+), §4.1 BP-04") { i, _ in
-            let v = KnownDeviation.version(i); return v >= 0x0203 && KnownDeviation.headerEnd(i) <= 0x230
+            let v = KnownDeviation.version(i); return v >= 0x0203 && KnownDeviation.headerEnd(i) <= ZeroPage.Field.kernelAlignment.offset
         },
         KnownDeviation(loader: "grub-efi-linux", rule: "BP-27", what: "passes up to 127 command-line bytes whatever cmdline_size says (as GRUB for BIOS)",
                        evidence: "grub 2.06 grub-core/loader/i386/linux.c grub_cmd_linux (maximal_cmdline_size floor of 128); spec §4.4 BP-27") { i, inputs in

@@ -12,9 +12,10 @@ extension KnownDeviations {
     /// XLF_KERNEL_64 and XLF_CAN_BE_LOADED_ABOVE_4G.
     static func isBzImage64(_ i: ImageRecord) -> Bool {
         let h = i.headerBytes
-        return KnownDeviation.version(i) >= 0x020C && (h.u8(0x211) ?? 0) & 0x01 != 0 && (h.u16(0x236) ?? 0) & 0x3 == 0x3
+        return KnownDeviation.version(i) >= 0x020C && LoadFlags(rawValue: UInt8(h.field(.loadflags) ?? 0)).contains(.loadedHigh)
+            && XLoadFlags(rawValue: UInt16(h.field(.xloadflags) ?? 0)).isSuperset(of: [.kernel64, .canBeLoadedAbove4G])
     }
-    static func relocatable(_ i: ImageRecord) -> Bool { KnownDeviation.version(i) >= 0x0205 && (i.headerBytes.u8(0x234) ?? 0) != 0 }
+    static func relocatable(_ i: ImageRecord) -> Bool { KnownDeviation.relocatable(i) }
 
     public static let kexec: [KnownDeviation] = [
         // kexec/arch/i386/x86-linux-setup.c setup_linux_system_parameters(): "real_mode->

@@ -31,9 +31,9 @@ public enum LoadError: Error, Equatable, Sendable, CustomStringConvertible {
     case memory(GuestMemoryError)
     case commandLine(CommandLineError)
     /// A placement or entry obligation that cannot be met: the rule id and what was wrong.
-    case placement(rule: String, message: String)
+    case placement(rule: RuleID, message: String)
 
-    public var rule: String? {
+    public var rule: RuleID? {
         switch self {
         case .image(let e): e.rule
         case .placement(let r, _): r

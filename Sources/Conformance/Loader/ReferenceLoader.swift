@@ -107,7 +107,7 @@ struct Builder {
             // The 16-bit entry as a BIOS loader uses it (BP-25, BP-45, BP-46): the real-mode part
             // at X, header fields written there; the firmware (HarnessKVM's INT 15h) serves the
             // memory map and the kernel's setup code builds boot_params.
-            guard h.bytes.u32(0x202) == BzImage.headerMagic else { throw .placement(rule: "BP-03", message: "the 16-bit entry needs a setup header (\"HdrS\" at 0x202)") }
+            guard h.bytes.field(.header) == UInt64(BzImage.headerMagic) else { throw .placement(rule: "BP-03", message: "the 16-bit entry needs a setup header (\"HdrS\" at 0x202)") }
             entry = .setup16
         case .efiHandover32?, .efiHandover64?, .efiStub?:
             throw .placement(rule: "BP-59", message: "the EFI entries (--entry \(options.entry?.rawValue ?? "")) need UEFI boot services; the reference loader is a VMM loader (use 32 or 64)")
@@ -227,34 +227,35 @@ struct Builder {
         }
 
         // Zero page (BP-11…BP-18): zeroed, header copied by its declared extent, loader fields.
-        var zp = [UInt8](repeating: 0, count: 4096)
-        zp.put(bytes: Array(h.bytes[0x1F1..<h.headerEnd]), at: 0x1F1)
-        zp[0x210] = options.typeOfLoader
+        var zp = [UInt8](repeating: 0, count: ZeroPage.size)
+        zp.put(bytes: Array(h.bytes[SetupHeaderLayout.start..<h.headerEnd]), at: SetupHeaderLayout.start)
+        zp.put(UInt64(options.typeOfLoader), .typeOfLoader)
         var lf = h.loadFlags.intersection(.loadedHigh)
         if cmd.text.split(separator: 0x20).contains(where: { Array($0) == Array("quiet".utf8) }) { lf.insert(.quiet) }
-        zp[0x211] = lf.rawValue
+        zp.put(UInt64(lf.rawValue), .loadflags)
         if oldProtocol {
             // BP-30: cl_magic / cl_offset, and setup_move_size covering the command line.
-            zp.put16(0xA33F, at: 0x20); zp.put16(UInt16(L.oldCommandLineOffset), at: 0x22)
-            zp.put16(UInt16(L.oldCommandLineOffset) + UInt16(cmd.terminated.count), at: 0x212)
+            zp.put(0xA33F, .clMagic); zp.put(L.oldCommandLineOffset, .clOffset)
+            zp.put(L.oldCommandLineOffset + UInt64(cmd.terminated.count), .setupMoveSize)
         } else {
-            zp.put32(UInt32(truncatingIfNeeded: cmdAt), at: 0x228)
-            if v >= ProtocolVersion(2, 12) { zp.put32(UInt32(cmdAt >> 32), at: 0x0C8) }
+            // The low halves; the high halves go in the ext_* fields from 2.12 (BP-15).
+            zp.put(cmdAt, .cmdLinePtr)
+            if v >= ZeroPage.Field.extCmdLinePtr.since! { zp.put(cmdAt >> 32, .extCmdLinePtr) }
         }
         if let r = initrdRange {
-            zp.put32(UInt32(truncatingIfNeeded: r.start), at: 0x218); zp.put32(UInt32(truncatingIfNeeded: r.length), at: 0x21C)
-            if v >= ProtocolVersion(2, 12) { zp.put32(UInt32(r.start >> 32), at: 0x0C0); zp.put32(UInt32(r.length >> 32), at: 0x0C4) }
+            zp.put(r.start, .ramdiskImage); zp.put(r.length, .ramdiskSize)
+            if v >= ZeroPage.Field.extRamdiskImage.since! { zp.put(r.start >> 32, .extRamdiskImage); zp.put(r.length >> 32, .extRamdiskSize) }
         }
-        if v >= ProtocolVersion(2, 7) { zp.put32(0, at: 0x23C); zp.put64(0, at: 0x240) }  // BP-18: PC subarch
+        if v >= ZeroPage.Field.hardwareSubarch.since! { zp.put(0, .hardwareSubarch); zp.put(0, .hardwareSubarchData) }  // BP-18: PC subarch
         writeE820(into: &zp)
-        if options.acpiRSDP { zp.put64(try writeRSDP(), at: 0x070) }
+        if options.acpiRSDP { zp.put(try writeRSDP(), .acpiRsdpAddr) }
 
         // setup_data (BP-41…BP-43).
         if let seed = options.rngSeed {
             if v < ProtocolVersion(2, 9) {
                 warnings.append(Warning(rule: "BP-41", message: "protocol \(v) < 2.09 has no setup_data; RNG seed not passed"))
             } else if let first = try writeSetupData(seed: seed, at: setupDataAt, kernelInfo: bz.kernelInfo, version: v) {
-                zp.put64(first, at: 0x250)
+                zp.put(first, .setupData)
             }
         }
         try put(zp, at: zeroPage, name: "zero_page")
@@ -284,27 +285,28 @@ struct Builder {
         var rm: [UInt8]
         do { rm = try source.read(at: 0, count: Int(bz.protectedModeOffset)) } catch { throw .source(error) }
         let heapEnd = oldProtocol ? L.oldCommandLineOffset : L.realModeHeapEnd
-        func field(_ name: String, _ value: UInt64) {
-            guard let f = SetupHeaderLayout.field(name), f.end <= h.headerEnd else { return }
-            rm.put(value, at: f.offset, width: f.size)
+        /// Writes `f` only where the image's header holds it.
+        func field(_ f: ZeroPage.Field, _ value: UInt64) {
+            guard f.end <= h.headerEnd else { return }
+            rm.put(value, f)
         }
-        field("type_of_loader", UInt64(options.typeOfLoader))
+        field(.typeOfLoader, UInt64(options.typeOfLoader))
         var lf = h.loadFlags.intersection(.loadedHigh)
         if cmd.text.split(separator: 0x20).contains(where: { Array($0) == Array("quiet".utf8) }) { lf.insert(.quiet) }
-        if v >= ProtocolVersion(2, 1) { lf.insert(.canUseHeap); field("heap_end_ptr", heapEnd - 0x200) }
-        field("loadflags", UInt64(lf.rawValue))
+        if v >= ProtocolVersion(2, 1) { lf.insert(.canUseHeap); field(.heapEndPtr, heapEnd - 0x200) }
+        field(.loadflags, UInt64(lf.rawValue))
         if oldProtocol {
             // BP-30: cl_magic / cl_offset in the boot sector's screen_info slots; X is 0x90000,
             // so nothing is moved and setup_move_size stays the image's.
-            rm.put16(0xA33F, at: 0x20); rm.put16(UInt16(cmdAt - x), at: 0x22)
+            rm.put(0xA33F, .clMagic); rm.put(cmdAt - x, .clOffset)
         } else {
-            field("cmd_line_ptr", cmdAt)
+            field(.cmdLinePtr, cmdAt)
         }
-        if let r = initrd { field("ramdisk_image", r.start); field("ramdisk_size", r.length) }
-        field("code32_start", kernelAt)
-        if v >= ProtocolVersion(2, 7) { field("hardware_subarch", 0); field("hardware_subarch_data", 0) }
+        if let r = initrd { field(.ramdiskImage, r.start); field(.ramdiskSize, r.length) }
+        field(.code32Start, kernelAt)
+        if v >= ProtocolVersion(2, 7) { field(.hardwareSubarch, 0); field(.hardwareSubarchData, 0) }
         if let seed = options.rngSeed, v >= ProtocolVersion(2, 9), let first = try writeSetupData(seed: seed, at: setupDataAt, kernelInfo: bz.kernelInfo, version: v) {
-            field("setup_data", first)
+            field(.setupData, first)
         }
         if options.acpiRSDP { _ = try writeRSDP() }   // found by the kernel's scan; no boot_params field at this entry
         try put(rm, at: x, name: "real_mode")
@@ -391,19 +393,20 @@ struct Builder {
         }
 
         // Zero page from scratch (BP-72): an ELF has no setup header to copy.
-        var zp = [UInt8](repeating: 0, count: 4096)
-        zp.put16(0xAA55, at: 0x1FE)                 // boot_flag
-        zp.put32(BzImage.headerMagic, at: 0x202)    // "HdrS"
-        zp.put16(ProtocolVersion(2, 12).rawValue, at: 0x206)
-        zp[0x210] = options.typeOfLoader
-        zp[0x211] = LoadFlags.loadedHigh.rawValue
-        zp.put32(UInt32(cmdAt), at: 0x228)
-        zp.put32(0x7FF, at: 0x238)                  // cmdline_size
-        if let r = initrdRange { zp.put32(UInt32(r.start), at: 0x218); zp.put32(UInt32(r.length), at: 0x21C) }
+        // Below 4 GiB (no high placement for an ELF), so the low halves hold every address.
+        var zp = [UInt8](repeating: 0, count: ZeroPage.size)
+        zp.put(UInt64(BzImage.bootFlag), .bootFlag)
+        zp.put(UInt64(BzImage.headerMagic), .header)     // "HdrS"
+        zp.put(UInt64(ProtocolVersion(2, 12).rawValue), .version)
+        zp.put(UInt64(options.typeOfLoader), .typeOfLoader)
+        zp.put(UInt64(LoadFlags.loadedHigh.rawValue), .loadflags)
+        zp.put(cmdAt, .cmdLinePtr)
+        zp.put(0x7FF, .cmdlineSize)                        // COMMAND_LINE_SIZE - 1
+        if let r = initrdRange { zp.put(r.start, .ramdiskImage); zp.put(r.length, .ramdiskSize) }
         writeE820(into: &zp)
-        if options.acpiRSDP { zp.put64(try writeRSDP(), at: 0x070) }
+        if options.acpiRSDP { zp.put(try writeRSDP(), .acpiRsdpAddr) }
         if let seed = options.rngSeed, let first = try writeSetupData(seed: seed, at: L.setupDataAddress, kernelInfo: nil, version: ProtocolVersion(2, 12)) {
-            zp.put64(first, at: 0x250)
+            zp.put(first, .setupData)
         }
         try put(zp, at: L.zeroPageAddress, name: "zero_page")
         let state = try longModeState(rip: elf.entry + delta, bootParams: L.zeroPageAddress)
@@ -437,8 +440,8 @@ struct Builder {
 
     func writeE820(into zp: inout [UInt8]) {
         let map = e820
-        zp[0x1E8] = UInt8(map.count)
-        for (i, e) in map.enumerated() { zp.put(bytes: e.bytes, at: 0x2D0 + i * E820Entry.byteSize) }
+        zp.put(UInt64(map.count), .e820Entries)
+        for (i, e) in map.enumerated() { zp.put(bytes: e.bytes, at: ZeroPage.e820Offset(i)) }
     }
 
     /// A minimal ACPI 1.0 RSDP ("RSD PTR ", checksum, OEM id, revision 0, RSDT 0) in the

@@ -4,7 +4,7 @@ extension RuleCatalogue {
         Rule("BP-01", "image not truncated", reference: "§4.1; BOOT, KEXEC, QEMU",
              statement: "The image is at least 1024 bytes and longer than (setup_sects'+1)*512 (setup_sects 0 means 4).") { c in
             guard c.isBz else { return notBz }
-            let ss = Int(c.imageHeader.u8(0x1F1) ?? 0)
+            let ss = Int(c.imageHeader.field(.setupSects) ?? 0)
             let setup = UInt64(((ss == 0 ? 4 : ss) + 1) * 512)
             return .check([(c.s.image.fileSize >= 1024, "file is \(c.s.image.fileSize) bytes, fewer than 1024"),
                            (c.s.image.fileSize > setup, "file is \(hex(c.s.image.fileSize)) bytes, setup area alone is \(hex(setup))")],
@@ -13,21 +13,21 @@ extension RuleCatalogue {
         Rule("BP-02", "boot_flag is 0xAA55", reference: "§4.1; BOOT",
              statement: "boot_flag at 0x1FE reads 0xAA55.") { c in
             guard c.isBz else { return notBz }
-            let v = c.imageHeader.u16(0x1FE) ?? 0
+            let v = c.imageHeader.field(.bootFlag) ?? 0
             return v == 0xAA55 ? .pass("boot_flag \(hex(v))") : .fail("image boot_flag at 0x1FE is \(hex(v)), expected 0xAA55, yet it was loaded")
         },
         Rule("BP-03", "HdrS magic present", reference: "§4.1; BOOT",
              statement: "\"HdrS\" (0x53726448) is at 0x202; without it the image uses the old protocol, which a 32/64-bit-entry loader rejects.") { c in
             guard c.isBz else { return notBz }
-            let v = c.imageHeader.u32(0x202) ?? 0
-            return v == 0x5372_6448 ? .pass("header \(hex(v))") : .fail("image header at 0x202 is \(hex(v)), expected 0x53726448 (\"HdrS\"), yet it was loaded")
+            let v = c.imageHeader.field(.header) ?? 0
+            return v == UInt64(BzImage.headerMagic) ? .pass("header \(hex(v))") : .fail("image header at 0x202 is \(hex(v)), expected 0x53726448 (\"HdrS\"), yet it was loaded")
         },
         Rule("BP-04", "only fields of this protocol version written", reference: "§4.1, §3; BOOT",
              statement: "The loader writes only fields inside [0x1F1, 0x202+image[0x201]); zero-page bytes from the header end to 0x290 stay zero or equal to the image.") { c in
             guard c.isBz else { return notBz }
             guard let zp = c.zp else { return noZeroPage(c) }
             var bad: [String] = []
-            for o in c.imageHeaderEnd..<0x290 where zp[o] != 0 && zp[o] != (c.imageHeader.u8(o) ?? 0) {
+            for o in c.imageHeaderEnd..<SetupHeaderLayout.areaEnd where zp[o] != 0 && zp[o] != (c.imageHeader.u8(o) ?? 0) {
                 bad.append("\(hex(o))=\(hex(zp[o]))")
             }
             return bad.isEmpty ? .pass("nothing written past header end \(hex(c.imageHeaderEnd)) (protocol \(ProtocolVersion(rawValue: c.version)))")
@@ -36,22 +36,22 @@ extension RuleCatalogue {
         Rule("BP-05", "bzImage: version ≥ 2.00 and LOADED_HIGH", reference: "§4.1; BOOT \"Loading the rest\", KEXEC",
              statement: "A bzImage has protocol ≥ 2.00 and loadflags bit 0 (LOADED_HIGH); a zImage is rejected by a 64-bit loader.") { c in
             guard c.isBz else { return notBz }
-            let lf = c.imageHeader.u8(0x211) ?? 0
-            return .check([(c.version >= 0x0200, "version \(hex(c.version)) < 0x0200"), (lf & 1 == 1, "image loadflags at 0x211 = \(hex(lf)): LOADED_HIGH clear (zImage), yet it was loaded")],
-                          ok: "version \(hex(c.version)), loadflags \(LoadFlags(rawValue: lf))")
+            let lf = LoadFlags(rawValue: UInt8(c.imageHeader.field(.loadflags) ?? 0))
+            return .check([(c.version >= 0x0200, "version \(hex(c.version)) < 0x0200"), (lf.contains(.loadedHigh), "image loadflags at 0x211 = \(hex(lf.rawValue)): LOADED_HIGH clear (zImage), yet it was loaded")],
+                          ok: "version \(hex(c.version)), loadflags \(lf)")
         },
         Rule("BP-06", "64-bit entry only with 2.12+ and XLF_KERNEL_64", reference: "§4.1; BOOT xloadflags; KEXEC",
              statement: "Using the 64-bit entry requires version ≥ 0x020C and xloadflags & XLF_KERNEL_64.") { c in
             guard c.isBz else { return notBz }
             guard c.entryPoint == .long64 else { return .na("entry is \(c.entryPoint.rawValue), not the 64-bit entry") }
             return .check([(c.version >= 0x020C, "64-bit entry used with protocol \(ProtocolVersion(rawValue: c.version)) < 2.12"),
-                           (c.xloadflags & 1 == 1, "64-bit entry used though xloadflags at 0x236 = \(XLoadFlags(rawValue: c.xloadflags)) lacks XLF_KERNEL_64")],
-                          ok: "protocol \(ProtocolVersion(rawValue: c.version)), xloadflags \(XLoadFlags(rawValue: c.xloadflags))")
+                           (c.xloadflags.contains(.kernel64), "64-bit entry used though xloadflags at 0x236 = \(c.xloadflags) lacks XLF_KERNEL_64")],
+                          ok: "protocol \(ProtocolVersion(rawValue: c.version)), xloadflags \(c.xloadflags)")
         },
         Rule("BP-07", "above 4 GiB only with XLF_CAN_BE_LOADED_ABOVE_4G", reference: "§4.1; BOOT xloadflags; HDR",
              statement: "Kernel, boot_params, command line and initrd go at or above 4 GiB only with XLF_CAN_BE_LOADED_ABOVE_4G and the 64-bit entry.") { c in
             guard c.isBz else { return notBz }
-            if c.entryPoint == .long64 && c.xloadflags & 2 != 0 { return .pass("64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G: any placement allowed") }
+            if c.entryPoint == .long64 && c.xloadflags.contains(.canBeLoadedAbove4G) { return .pass("64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G: any placement allowed") }
             let four: UInt64 = 1 << 32
             var objs = c.bootObjects.filter { !$0.0.hasPrefix("setup_data") }
             if let w = c.window { objs.append(("kernel window W", w)) } else { objs.append(("kernel", AddressRange(start: c.L, end: c.L &+ c.s.image.protectedModeLength))) }
@@ -63,12 +63,12 @@ extension RuleCatalogue {
             guard c.entryPoint == .long64 else { return .na("paging is off at this entry") }
             guard c.entry.cr4 & EntryState.cr4LA57 != 0 else { return .pass("CR4.LA57 = 0") }
             guard c.isBz else { return .fail("CR4.LA57 = 1 at the ELF entry; only a bzImage can advertise XLF_5LEVEL") }
-            return c.xloadflags & 0x20 != 0 ? .pass("CR4.LA57 = 1 and XLF_5LEVEL set") : .fail("CR4.LA57 = 1 but xloadflags \(XLoadFlags(rawValue: c.xloadflags)) lacks XLF_5LEVEL")
+            return c.xloadflags.contains(.fiveLevel) ? .pass("CR4.LA57 = 1 and XLF_5LEVEL set") : .fail("CR4.LA57 = 1 but xloadflags \(c.xloadflags) lacks XLF_5LEVEL")
         },
         Rule("BP-09", "kernel_info valid (2.15+)", reference: "§4.1, §1.7; BOOT kernel_info; KINFO",
              statement: "For protocol ≥ 2.15, \"LToP\" is at pm + kernel_info_offset and size ≤ size_total.") { c in
             guard c.isBz else { return notBz }
-            guard c.version >= 0x020F, let kio = c.img(0x268, 4) else { return .na("protocol \(ProtocolVersion(rawValue: c.version)) has no kernel_info") }
+            guard let kio = c.header(.kernelInfoOffset) else { return .na("protocol \(ProtocolVersion(rawValue: c.version)) has no kernel_info") }
             guard let ki = c.memory.bytes(at: c.L &+ kio, count: 16) else { return .na("kernel_info at L + \(hex(kio)) not in the snapshot") }
             return .check([(ki.u32(0) == KernelInfo.magicValue, "kernel_info at \(hex(c.L &+ kio)) starts \(hex(ki.u32(0)!)), expected 0x506F544C (\"LToP\")"),
                            (ki.u32(4)! <= ki.u32(8)!, "kernel_info size \(ki.u32(4)!) > size_total \(ki.u32(8)!)")],
@@ -79,11 +79,11 @@ extension RuleCatalogue {
             guard c.isBz else { return notBz }
             guard let zp = c.zp else { return noZeroPage(c) }
             var bad: [String] = []
-            for f in SetupHeaderLayout.fields where SetupHeaderLayout.readOnlyForLoader.contains(f.name) && f.end <= c.imageHeaderEnd {
-                let a = c.imageHeader.le(f.offset, f.size)!, b = zp.le(f.offset, f.size)!
+            for f in SetupHeaderLayout.readOnlyForLoader where f.end <= c.imageHeaderEnd {
+                let a = c.imageHeader.field(f)!, b = zp.field(f)!
                 if a != b { bad.append("\(f.name) at \(hex(f.offset)): image \(hex(a)), zero page \(hex(b))") }
             }
-            if c.version >= 0x0205, let a = c.img(0x230, 4), let b = zp.le(0x230, 4), a != b {
+            if let a = c.header(.kernelAlignment), let b = zp.field(.kernelAlignment), a != b {
                 if !(c.version >= 0x020A && b < a) { bad.append("kernel_alignment at 0x230: image \(hex(a)), zero page \(hex(b)) (only lowering is allowed, from 2.10)") }
             }
             return bad.isEmpty ? .pass("read-only fields equal the image") : .fail(bad.joined(separator: "; "))

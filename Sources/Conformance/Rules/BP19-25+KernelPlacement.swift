@@ -35,7 +35,7 @@ extension RuleCatalogue {
             guard c.isBz else { return notBz }
             guard c.relocatable else { return .na("not relocatable") }
             guard let zp = c.zp else { return noZeroPage(c) }
-            let a = UInt64(zp.u32(0x230)!), img = c.img(0x230, 4) ?? 0
+            let a = zp.field(.kernelAlignment)!, img = c.img(.kernelAlignment) ?? 0
             // 0x100000 is where every bzImage may be loaded (BOOT "Loading the rest"); a
             // relocatable kernel loaded there aligns itself up (CH64 startup_32: L rounded up to
             // kernel_alignment, at least LOAD_PHYSICAL_ADDR). The alignment binds a loader that
@@ -43,7 +43,7 @@ extension RuleCatalogue {
             let atDefault = c.L == 0x10_0000
             var conds: [(Bool, String)] = [(atDefault || (a != 0 && c.L % a == 0), "L \(hex(c.L)) is not a multiple of kernel_alignment \(hex(a))")]
             if a != img {
-                let minA = UInt64(1) << (c.img(0x235, 1) ?? 21)
+                let minA = UInt64(1) << (c.img(.minAlignment) ?? 21)
                 conds.append((a.isPowerOfTwo && a >= minA, "kernel_alignment lowered from \(hex(img)) to \(hex(a)), below 1<<min_alignment = \(hex(minA)) or not a power of two"))
             }
             return .check(conds, ok: atDefault && c.L % max(a, 1) != 0 ? "L = 0x100000, the default address; the kernel aligns itself to \(hex(a))" : "L \(hex(c.L)) aligned to \(hex(a))")
@@ -58,8 +58,8 @@ extension RuleCatalogue {
         Rule("BP-23", "pref_address preferred", reference: "§4.3; BOOT pref_address, min_alignment",
              statement: "A relocatable 2.10+ kernel is loaded at pref_address when that memory is free.") { c in
             guard c.isBz else { return notBz }
-            guard c.relocatable, c.version >= 0x020A, let pref = c.img(0x258, 8), let initSize = c.img(0x260, 4) else { return .na("needs a relocatable kernel with protocol ≥ 2.10") }
-            let a = UInt64(c.zp?.u32(0x230) ?? 1)
+            guard c.relocatable, let pref = c.header(.prefAddress), let initSize = c.header(.initSize) else { return .na("needs a relocatable kernel with protocol ≥ 2.10") }
+            let a = c.z(.kernelAlignment) ?? 1
             if c.L == pref || (pref % max(a, 1) != 0 && c.L == pref.alignedUp(max(a, 1))) { return .pass("L = pref_address \(hex(pref))") }
             // pref_address binds "a relocating bootloader" (BOOT pref_address); one that loads at
             // the traditional 0x100000 does not relocate, and the kernel moves itself up.
@@ -71,7 +71,7 @@ extension RuleCatalogue {
         Rule("BP-24", "firmware tables outside RAM", reference: "§4.3; KASLR choose_random_location",
              statement: "ACPI and other tables that must survive KASLR lie in e820 types 2/3/4, never RAM.") { c in
             guard let zp = c.zp else { return noZeroPage(c) }
-            let a = zp.u64(0x070)!
+            let a = zp.field(.acpiRsdpAddr)!
             guard a != 0 else { return .na("no RSDP handed over") }
             guard let r = AddressRange.make(a, length: 20) else { return .fail("RSDP address \(hex(a)) wraps") }
             let ok = c.e820.contains { [.reserved, .acpi, .nvs].contains($0.type) && ($0.range?.contains(r) ?? false) }
@@ -81,7 +81,7 @@ extension RuleCatalogue {
              statement: "For the 16-bit entry with a relocated kernel, code32_start = L.") { c in
             guard c.entryPoint == .setup16 else { return .na("not the 16-bit entry (a VMM loader enters at 32/64/PVH; the 16-bit entry needs BIOS services)") }
             guard let zp = c.zp else { return noZeroPage(c) }
-            let v = UInt64(zp.u32(0x214)!)
+            let v = zp.field(.code32Start)!
             return v == c.L ? .pass("code32_start \(hex(v))") : .fail("code32_start is \(hex(v)), L is \(hex(c.L))")
         },
     ]

@@ -5,7 +5,7 @@ extension RuleCatalogue {
              statement: "cmd_line_ptr (2.02+) is nonzero even without a user command line.") { c in
             guard let zp = c.zp else { return noZeroPage(c) }
             if c.isBz && c.version < 0x0202 { return .na("protocol \(ProtocolVersion(rawValue: c.version)) has no cmd_line_ptr") }
-            let p = UInt64(zp.u32(0x228)!) | UInt64(zp.u32(0x0C8)!) << 32
+            let p = zp.field(.cmdLinePtr)! | zp.field(.extCmdLinePtr)! << 32
             return p != 0 ? .pass("cmd_line_ptr \(hex(p))") : .fail("cmd_line_ptr (0x228 | 0x0C8<<32) is 0: the kernel assumes a pre-2.02 loader")
         },
         Rule("BP-27", "command line NUL-terminated within the limit", reference: "§4.4; BOOT; KEXEC",
@@ -30,9 +30,9 @@ extension RuleCatalogue {
                 // 2.02 the command line sits in X + [0x9800, 0xA000) (BP-45's old layout).
                 let x = c.B!, zp = c.zp!
                 var conds: [(Bool, String)] = [(r.end <= 0xA_0000, "command line \(r) above 0xA0000")]
-                if c.version >= 0x0201, zp[0x211] & 0x80 != 0 {
-                    let heapEnd = x + UInt64(zp.u16(0x224)!) + 0x200
-                    conds.append((r.start >= heapEnd, "command line \(r) below the heap end \(hex(heapEnd)) (heap_end_ptr \(hex(zp.u16(0x224)!)) + 0x200)"))
+                if c.version >= 0x0201, c.zeroPageLoadFlags?.contains(.canUseHeap) == true {
+                    let heapEnd = x + zp.field(.heapEndPtr)! + 0x200
+                    conds.append((r.start >= heapEnd, "command line \(r) below the heap end \(hex(heapEnd)) (heap_end_ptr \(hex(zp.field(.heapEndPtr)!)) + 0x200)"))
                 }
                 if c.version < 0x0202 {
                     // The old layout keeps everything below 0x9A000 (BP-45); X+0x9800 is only
@@ -44,7 +44,7 @@ extension RuleCatalogue {
                 return r.end <= 1 << 32 ? .pass("command line \(r) below 4 GiB") : .fail("command line \(r) above 4 GiB at the 32-bit entry")
             case .long64:
                 var conds: [(Bool, String)] = []
-                if c.isBz { conds.append((r.end <= 1 << 32 || c.xloadflags & 2 != 0, "command line \(r) above 4 GiB without XLF_CAN_BE_LOADED_ABOVE_4G")) }
+                if c.isBz { conds.append((r.end <= 1 << 32 || c.xloadflags.contains(.canBeLoadedAbove4G), "command line \(r) above 4 GiB without XLF_CAN_BE_LOADED_ABOVE_4G")) }
                 if let u = c.firstUnmapped(r) { conds.append((false, "command line \(r) not identity-mapped at \(hex(u))")) }
                 return .check(conds, ok: "command line \(r) identity-mapped")
             case .pvh: return .na("PVH: see BP-65")
@@ -64,7 +64,7 @@ extension RuleCatalogue {
             guard c.version < 0x0202 else { return .na("protocol \(ProtocolVersion(rawValue: c.version)) uses cmd_line_ptr") }
             guard let zp = c.zp else { return noZeroPage(c) }
             guard !c.s.inputs.commandLine.isEmpty else { return .pass("no command line to pass") }
-            let magic = zp.u16(0x20)!, off = zp.u16(0x22)!, move = zp.u16(0x212)!
+            let magic = zp.field(.clMagic)!, off = zp.field(.clOffset)!, move = zp.field(.setupMoveSize)!
             let placed = UInt64(c.commandLineTruncatedToLimit ? Int(c.commandLineLimit) : c.s.inputs.commandLine.count)
             var conds: [(Bool, String)] = [(magic == 0xA33F, "cl_magic at +0x20 is \(hex(magic)), expected 0xA33F"),
                                            (c.commandLineText == c.s.inputs.commandLine || c.commandLineTruncatedToLimit, "no matching command line at B + \(hex(off))")]

@@ -18,8 +18,8 @@ extension RuleCatalogue {
              statement: "R + RS − 1 ≤ initrd_addr_max (2.03+) or 0x37FFFFFF; lifted for the 64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G.") { c in
             guard c.isBz else { return notBz }
             guard let r = c.initrd, !r.isEmpty else { return .na("no initrd") }
-            if c.entryPoint == .long64 && c.xloadflags & 2 != 0 { return .pass("limit lifted (64-bit entry, XLF_CAN_BE_LOADED_ABOVE_4G); initrd \(r)") }
-            let max = c.version >= 0x0203 ? (c.img(0x22C, 4) ?? 0x37FF_FFFF) : 0x37FF_FFFF
+            if c.entryPoint == .long64 && c.xloadflags.contains(.canBeLoadedAbove4G) { return .pass("limit lifted (64-bit entry, XLF_CAN_BE_LOADED_ABOVE_4G); initrd \(r)") }
+            let max = c.header(.initrdAddrMax) ?? 0x37FF_FFFF
             return r.end - 1 <= max ? .pass("last byte \(hex(r.end - 1)) ≤ \(hex(max))") : .fail("initrd \(r) ends at \(hex(r.end - 1)) > initrd_addr_max \(hex(max))")
         },
         Rule("BP-33", "initrd page-aligned", reference: "§4.5 (de facto); SETUPC; KEXEC; QEMU",

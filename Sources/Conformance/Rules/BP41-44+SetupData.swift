@@ -5,7 +5,7 @@ extension RuleCatalogue {
              statement: "setup_data only with 2.09+; nodes {next, type, len, data}; the list ends with 0, has no cycle, and each node is RAM outside W.") { c in
             guard let zp = c.zp else { return noZeroPage(c) }
             if c.isBz && c.version < 0x0209 { return .na("protocol \(ProtocolVersion(rawValue: c.version)) has no setup_data (2.09+); BP-04 judges bytes written past its header") }
-            guard zp.u64(0x250)! != 0 else { return .na("no setup_data") }
+            guard zp.field(.setupData)! != 0 else { return .na("no setup_data") }
             if let why = c.setupDataUnseen { return .na(why) }
             var conds: [(Bool, String)] = []
             if let p = c.setupWalkProblem { conds.append((false, p)) }
@@ -63,7 +63,7 @@ extension RuleCatalogue {
 
 extension RuleCatalogue {
     static func kernelInfo(_ c: RuleContext) -> KernelInfo? {
-        guard c.isBz, c.version >= 0x020F, let kio = c.img(0x268, 4), let b = c.memory.bytes(at: c.L &+ kio, count: 16) else { return nil }
+        guard c.isBz, let kio = c.header(.kernelInfoOffset), let b = c.memory.bytes(at: c.L &+ kio, count: 16) else { return nil }
         let k = KernelInfo(bytes: b)
         return k.magic == KernelInfo.magicValue ? k : nil
     }

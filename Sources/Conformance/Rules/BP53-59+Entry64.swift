@@ -10,7 +10,7 @@ extension RuleCatalogue {
             let e = c.entry
             var conds: [(Bool, String)] = [(e.cr0 & EntryState.cr0PE != 0, "CR0.PE = 0"), (e.cr0 & EntryState.cr0PG != 0, "CR0.PG = 0"),
                                            (e.cr4 & EntryState.cr4PAE != 0, "CR4.PAE = 0"), (e.efer & EntryState.eferLME != 0, "EFER.LME = 0"), (e.efer & EntryState.eferLMA != 0, "EFER.LMA = 0")]
-            if e.cr4 & EntryState.cr4LA57 != 0 { conds.append((c.isBz && c.xloadflags & 0x20 != 0, "CR4.LA57 = 1 without XLF_5LEVEL")) }
+            if e.cr4 & EntryState.cr4LA57 != 0 { conds.append((c.isBz && c.xloadflags.contains(.fiveLevel), "CR4.LA57 = 1 without XLF_5LEVEL")) }
             return .check(conds, ok: "CR0 \(hex(e.cr0)), CR4 \(hex(e.cr4)), EFER \(hex(e.efer))")
         },
         Rule("BP-55", "boot GDT, 64-bit", reference: "§4.10; SEG", statement: "GDT 0x10 = 64-bit code (L=1, D=0), 0x18 = flat data; CS = 0x10, DS = ES = SS = 0x18.") { c in
@@ -30,7 +30,7 @@ extension RuleCatalogue {
              statement: "VA == PA for [L, L+init_size), W, the zero page and the command-line buffer.") { c in
             guard c.entryPoint == .long64 else { return .na("not the 64-bit entry") }
             var objs: [(String, AddressRange)] = []
-            if c.isBz, let initSize = c.img(0x260, 4) { objs.append(("[L, L+init_size)", AddressRange(start: c.L, end: c.L &+ initSize))) }
+            if c.isBz, let initSize = c.img(.initSize) { objs.append(("[L, L+init_size)", AddressRange(start: c.L, end: c.L &+ initSize))) }
             if let w = c.window { objs.append(("W", w)) }
             if let z = c.zeroPageRange { objs.append(("zero page", z)) }
             if let cl = c.commandLineRange { objs.append(("command line", cl)) }
@@ -40,7 +40,7 @@ extension RuleCatalogue {
         },
         Rule("BP-59", "never the EFI handover entry", reference: "§4.10; BOOT \"EFI Handover Protocol\"",
              statement: "A non-EFI loader never enters at L + handover_offset (+ 0x200).") { c in
-            guard c.isBz, c.version >= 0x020B, let hov = c.img(0x264, 4), hov != 0 else { return .na("no handover_offset") }
+            guard c.isBz, let hov = c.header(.handoverOffset), hov != 0 else { return .na("no handover_offset") }
             let bad = c.entryPoint == .long64 ? c.L &+ hov &+ 0x200 : c.L &+ hov
             guard c.entryPoint == .long64 || c.entryPoint == .protected32 else { return .na("entry \(c.entryPoint.rawValue)") }
             return c.entry.rip != bad ? .pass("RIP \(hex(c.entry.rip)) ≠ handover entry \(hex(bad))") : .fail("RIP = \(hex(bad)) is the EFI handover entry, without EFI")

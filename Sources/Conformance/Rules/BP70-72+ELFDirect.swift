@@ -18,9 +18,10 @@ extension RuleCatalogue {
              statement: "Built from scratch: type_of_loader ≠ 0, sentinel 0, cmd_line_ptr set, e820 with ≥ 2 entries.") { c in
             guard c.isElf, c.entryPoint == .long64 else { return .na("not the direct ELF 64-bit entry") }
             guard let zp = c.zp else { return noZeroPage(c) }
-            return .check([(zp[0x210] != 0, "type_of_loader 0"), (zp[0x1EF] == 0, "sentinel \(hex(zp[0x1EF]))"),
-                           (zp.u32(0x228)! != 0 || zp.u32(0x0C8)! != 0, "cmd_line_ptr 0"), (zp[0x1E8] >= 2, "e820_entries \(zp[0x1E8])")],
-                          ok: "type_of_loader \(hex(zp[0x210])), \(zp[0x1E8]) e820 entries")
+            let loader = zp.field(.typeOfLoader)!, sentinel = zp.field(.sentinel)!, entries = zp.field(.e820Entries)!
+            return .check([(loader != 0, "type_of_loader 0"), (sentinel == 0, "sentinel \(hex(sentinel))"),
+                           (zp.field(.cmdLinePtr)! != 0 || zp.field(.extCmdLinePtr)! != 0, "cmd_line_ptr 0"), (entries >= 2, "e820_entries \(entries)")],
+                          ok: "type_of_loader \(hex(loader)), \(entries) e820 entries")
         },
     ]
 }

@@ -4,7 +4,7 @@ extension RuleCatalogue {
         Rule("BP-80", "handover entry address", reference: "docs/EFI.md §4.14; BOOT \"EFI Handover Protocol\", handover_offset",
              statement: "The 64-bit handover entry is L + handover_offset + 0x200, the 32-bit one L + handover_offset (\"handover_offset bytes from the beginning of startup_{32,64}\").") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
-            guard c.isBz, c.version >= 0x020B, let hov = c.img(0x264, 4) else { return .fail("the image has no handover_offset (protocol \(ProtocolVersion(rawValue: c.version)), needs 2.11)") }
+            guard c.isBz, let hov = c.header(.handoverOffset) else { return .fail("the image has no handover_offset (protocol \(ProtocolVersion(rawValue: c.version)), needs 2.11)") }
             let want = c.L &+ hov &+ (c.entryPoint == .efiHandover64 ? 0x200 : 0)
             return c.entry.rip == want ? .pass("RIP = L + \(hex(hov))\(c.entryPoint == .efiHandover64 ? " + 0x200" : "") = \(hex(want))")
                 : .fail("RIP = \(hex(c.entry.rip)), expected L + handover_offset\(c.entryPoint == .efiHandover64 ? " + 0x200" : "") = \(hex(want)) (L = \(hex(c.L)), handover_offset \(hex(hov)) at 0x264)")
@@ -13,11 +13,11 @@ extension RuleCatalogue {
              statement: "Protocol ≥ 2.11 and handover_offset ≠ 0; from 2.12 (xloadflags), XLF_EFI_HANDOVER_64 (bit 3) for the 64-bit entry, XLF_EFI_HANDOVER_32 (bit 2) for the 32-bit one.") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard c.isBz else { return .fail("the handover entry of an image that is not a bzImage") }
-            let hov = c.version >= 0x020B ? (c.img(0x264, 4) ?? 0) : 0
-            let bit: UInt16 = c.entryPoint == .efiHandover64 ? 0x8 : 0x4
+            let hov = c.header(.handoverOffset) ?? 0
+            let bit: XLoadFlags = c.entryPoint == .efiHandover64 ? .efiHandover64 : .efiHandover32
             var conds: [(Bool, String)] = [(c.version >= 0x020B, "protocol \(ProtocolVersion(rawValue: c.version)) at 0x206 is older than 2.11"), (hov != 0, "handover_offset at 0x264 is 0")]
-            if c.version >= 0x020C { conds.append((c.xloadflags & bit != 0, "xloadflags at 0x236 = \(hex(c.xloadflags)) lacks \(bit == 0x8 ? "XLF_EFI_HANDOVER_64 (0x8)" : "XLF_EFI_HANDOVER_32 (0x4)")")) }
-            return .check(conds, ok: "protocol \(ProtocolVersion(rawValue: c.version)), handover_offset \(hex(hov)), xloadflags \(hex(c.xloadflags))")
+            if c.version >= 0x020C { conds.append((c.xloadflags.contains(bit), "xloadflags at 0x236 = \(hex(c.xloadflags.rawValue)) lacks \(bit == .efiHandover64 ? "XLF_EFI_HANDOVER_64 (0x8)" : "XLF_EFI_HANDOVER_32 (0x4)")")) }
+            return .check(conds, ok: "protocol \(ProtocolVersion(rawValue: c.version)), handover_offset \(hex(hov)), xloadflags \(hex(c.xloadflags.rawValue))")
         },
         Rule("BP-82", "image handle and system table", reference: "docs/EFI.md §4.14; BOOT \"EFI Handover Protocol\"; x86-stub.c efi_pe_entry, efi_stub_entry; UEFI 2.10 §4.1, §4.3",
              statement: "The entry receives a nonzero image handle and the EFI system table, whose header signature is \"IBI SYST\" (the stub exits with EFI_INVALID_PARAMETER otherwise) and whose BootServices pointer is nonzero: boot services still run.") { c in
@@ -35,16 +35,17 @@ extension RuleCatalogue {
             guard let zp = c.zp, let b = c.B else { return .fail("no 4096-byte boot_params readable at the third argument (\(c.B.map { hex($0) } ?? "unreadable"))") }
             // The image's declared end, or none at all (an ELF or a header cut short): never a
             // range that ends before it starts.
-            let hdrEnd = max(0x1F1, c.imageHeaderEnd)
+            let hdrEnd = max(SetupHeaderLayout.start, c.imageHeaderEnd)
             var stray: [Int] = []
             // Bytes between the header's end and 0x290 that equal the image's own are no
             // violation, as for BP-04 and BP-11 (a loader that copies a little more of the file).
-            func imageOwn(_ i: Int) -> Bool { i >= hdrEnd && i < 0x290 && zp[i] == (c.imageHeader.u8(i) ?? 0) }
-            for i in 0..<4096 where zp[i] != 0 && !(0x1F1..<hdrEnd).contains(i) && !(0x0C0..<0x0CC).contains(i) && i != 0x1EC && !imageOwn(i) { stray.append(i) }
+            func imageOwn(_ i: Int) -> Bool { i >= hdrEnd && i < SetupHeaderLayout.areaEnd && zp[i] == (c.imageHeader.u8(i) ?? 0) }
+            let ext = ZeroPage.Field.extRamdiskImage.offset..<ZeroPage.Field.extCmdLinePtr.end
+            for i in 0..<ZeroPage.size where zp[i] != 0 && !(SetupHeaderLayout.start..<hdrEnd).contains(i) && !ext.contains(i) && i != ZeroPage.Field.secureBoot.offset && !imageOwn(i) { stray.append(i) }
             var conds: [(Bool, String)] = [(stray.isEmpty, "\(stray.count) nonzero bytes outside the header and the loader's fields, first at \(stray.prefix(4).map { "\(hex(UInt64($0)))=\(hex(UInt64(zp[$0])))" }.joined(separator: ", "))")]
-            for (name, o, w) in [("boot_flag", 0x1FE, 2), ("header", 0x202, 4), ("version", 0x206, 2), ("initrd_addr_max", 0x22C, 4)] where o + w <= hdrEnd {
-                let got = zp.le(o, w)!, want = c.imageHeader.le(o, w) ?? 0
-                conds.append((got == want, "\(name) at \(hex(UInt64(o))) = \(hex(got)), the image's is \(hex(want))"))
+            for f in [ZeroPage.Field.bootFlag, .header, .version, .initrdAddrMax] where f.end <= hdrEnd {
+                let got = zp.field(f)!, want = c.imageHeader.field(f) ?? 0
+                conds.append((got == want, "\(f.name) at \(hex(f.offset)) = \(hex(got)), the image's is \(hex(want))"))
             }
             return .check(conds, ok: "boot_params at \(hex(b)): zero outside the header [0x1F1, \(hex(UInt64(hdrEnd)))) and the loader's fields; header copied")
         },
@@ -52,7 +53,7 @@ extension RuleCatalogue {
              statement: "At the handover entry efi_info (0x1C0–0x1DF: efi_loader_signature, efi_systab, efi_memdesc_size/version, efi_memmap, efi_memmap_size and the high halves) is zero: the stub itself writes \"EL64\"/\"EL32\", the system table and the memory map there at ExitBootServices.") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard let zp = c.zp else { return noZeroPage }
-            let info = Array(zp[0x1C0..<0x1E0])
+            let info = Array(zp[ZeroPage.Field.efiInfo.range])
             guard info.contains(where: { $0 != 0 }) else { return .pass("efi_info [0x1C0, 0x1E0) is zero") }
             let sig = String(decoding: info[0..<4].map { $0 >= 0x20 && $0 < 0x7F ? $0 : 0x3F }, as: UTF8.self)
             return .fail("efi_info is not zero: signature \"\(sig)\" at 0x1C0, efi_systab \(hex(UInt64(info.u32(4)!) | UInt64(info.u32(0x18)!) << 32)), efi_memmap \(hex(UInt64(info.u32(0x10)!) | UInt64(info.u32(0x1C)!) << 32)) size \(hex(UInt64(info.u32(0x14)!)))")
@@ -183,7 +184,7 @@ extension RuleCatalogue {
              statement: "A loader that exited boot services itself and enters by the 32- or 64-bit protocol fills efi_info as the stub would: signature \"EL64\" for 64-bit firmware or \"EL32\" for 32-bit firmware (the firmware's width, not the entry's), efi_systab pointing at \"IBI SYST\", efi_memmap nonzero, efi_memdesc_version 1, efi_memdesc_size ≥ 40 and a multiple of 8, efi_memmap_size a positive multiple of it; with \"EL32\" the _hi halves are zero. n/a when efi_info is zero or has neither signature (no EFI; BP-11 judges stray bytes).") { c in
             guard c.entryPoint == .long64 || c.entryPoint == .protected32 else { return .na("not the 32- or 64-bit entry (the handover entry: BP-84)") }
             guard let zp = c.zp else { return noZeroPage }
-            let info = Array(zp[0x1C0..<0x1E0])
+            let info = Array(zp[ZeroPage.Field.efiInfo.range])
             guard info.contains(where: { $0 != 0 }) else { return .na("efi_info is zero: not booted through EFI") }
             // Without a signature the kernel ignores efi_info (no EFI_BOOT); those bytes are not an
             // EFI loader's, and BP-11 judges them as stray.
@@ -245,7 +246,7 @@ extension RuleCatalogue {
     /// "EL64" or "EL32" at efi_info.efi_loader_signature (0x1C0), as arch/x86/kernel/setup.c
     /// compares it; nil for anything else.
     static func efiLoaderSignature(_ c: RuleContext) -> String? {
-        switch c.zp?.u32(0x1C0) {
+        switch c.z(.efiLoaderSignature) {
         case 0x3436_4C45: "EL64"
         case 0x3233_4C45: "EL32"
         default: nil

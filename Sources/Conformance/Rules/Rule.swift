@@ -9,7 +9,7 @@ public enum Outcome: String, Sendable, Hashable, Comparable {
 
 /// One rule's judgement of one snapshot, with the evidence (addresses, values) behind it.
 public struct Verdict: Sendable, Hashable, CustomStringConvertible {
-    public let rule: String
+    public let rule: RuleID
     public let outcome: Outcome
     public let evidence: String
     public var description: String { "\(rule) \(outcome.rawValue): \(evidence)" }
@@ -34,7 +34,7 @@ public struct Judgement: Sendable {
 /// A loader obligation of the boot protocol, as a checkable value.
 public struct Rule: Sendable, Identifiable {
     /// "BP-12", as in `shared/spec/x86-boot-protocol.md`.
-    public let id: String
+    public let id: RuleID
     public let title: String
     /// The obligation in our words.
     public let statement: String
@@ -44,7 +44,7 @@ public struct Rule: Sendable, Identifiable {
     public let entries: Set<EntryPoint>
     let check: @Sendable (RuleContext) -> Judgement
 
-    public init(_ id: String, _ title: String, reference: String, statement: String, check: @escaping @Sendable (RuleContext) -> Judgement) {
+    public init(_ id: RuleID, _ title: String, reference: String, statement: String, check: @escaping @Sendable (RuleContext) -> Judgement) {
         self.id = id; self.title = title; self.reference = reference; self.statement = statement; self.check = check
         self.entries = RuleEntries.of(id)
     }

@@ -39,7 +39,7 @@ extension RuleCatalogue {
         if c.isBz {
             // "HdrS" identifies the copied header; boot_flag is a read-only field BP-10 judges
             // on its own (a loader that clears it still passed the right pointer).
-            return (zp.u32(0x202) == c.imageHeader.u32(0x202), "RSI = \(hex(b)) does not hold the image's setup header (no \"HdrS\" at +0x202)")
+            return (zp.field(.header) == c.imageHeader.field(.header), "RSI = \(hex(b)) does not hold the image's setup header (no \"HdrS\" at +0x202)")
         }
         return (true, "")
     }

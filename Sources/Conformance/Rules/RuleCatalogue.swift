@@ -4,7 +4,7 @@
 public enum RuleCatalogue {
     public static let all: [Rule] = (image + zeroPage + placement + commandLine + initrd + e820 + setupData + entry16 + entry32 + entry64 + pvh + elf + efi + memoryMap)
         .sorted { $0.id < $1.id }
-    public static func rule(_ id: String) -> Rule? { all.first { $0.id == id } }
+    public static func rule(_ id: RuleID) -> Rule? { all.first { $0.id == id } }
 
     static let notBz = Judgement.na("not a bzImage")
     static let noZeroPage = Judgement.na("no zero page readable at the entry's boot_params pointer")

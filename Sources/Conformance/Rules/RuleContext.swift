@@ -38,7 +38,7 @@ public struct RuleContext: Sendable {
     /// entry the firmware's, when the probe could ask for it).
     public var hasMemoryMap: Bool { memoryMapUnseen == nil && (zp != nil || si != nil) }
     /// Bytes of the real-mode part read at the 16-bit entry: cl_magic/cl_offset and the header.
-    public static let realModeHeaderArea = 0x290
+    public static let realModeHeaderArea = SetupHeaderLayout.areaEnd
     /// Merged type-1 ranges.
     public let ram: [AddressRange]
     /// Why the memory map, or the PVH module list, cannot be judged: a partial view (a probe's
@@ -70,9 +70,9 @@ public struct RuleContext: Sendable {
         self.s = s
         let hdr = s.image.format == .bzImage ? s.image.headerBytes : []
         imageHeader = hdr
-        let hdrEnd = hdr.count > 0x201 ? min(0x202 + Int(hdr[0x201]), hdr.count) : 0
+        let hdrEnd = SetupHeaderLayout.declaredEnd(hdr).map { min($0, hdr.count) } ?? 0
         imageHeaderEnd = hdrEnd
-        version = hdr.u16(0x206) ?? 0
+        version = UInt16(hdr.field(.version) ?? 0)
         let e = s.entry
         let b: UInt64?
         switch e.entryPoint {
@@ -90,9 +90,9 @@ public struct RuleContext: Sendable {
             // At X the loader hands over the image's own real-mode part with the header fields
             // it wrote; the kernel's setup code builds boot_params later. Only [X, X+0x290)
             // (cl_magic/cl_offset at 0x20, the header from 0x1F1) is the loader's to judge.
-            zpBytes = b.flatMap { s.memory.bytes(at: $0, count: Self.realModeHeaderArea) }.map { $0 + [UInt8](repeating: 0, count: 4096 - Self.realModeHeaderArea) }
+            zpBytes = b.flatMap { s.memory.bytes(at: $0, count: Self.realModeHeaderArea) }.map { $0 + [UInt8](repeating: 0, count: ZeroPage.size - Self.realModeHeaderArea) }
         } else {
-            zpBytes = b.flatMap { s.memory.bytes(at: $0, count: 4096) }
+            zpBytes = b.flatMap { s.memory.bytes(at: $0, count: ZeroPage.size) }
         }
         var zpProblem: String? = nil
         switch (e.entryPoint, b) {
@@ -129,8 +129,8 @@ public struct RuleContext: Sendable {
             count = map.count
             if s.firmwareMemoryMap == nil { mapUnseen = "the firmware's INT 15h E820 map is not known (the probe reports it when the firmware answers)" }
         } else if let zp = zpBytes {
-            count = Int(zp[0x1E8])
-            for i in 0..<min(count, 128) { map.append(E820Entry(bytes: zp, at: 0x2D0 + i * 20)) }
+            count = Int(zp.field(.e820Entries)!)
+            for i in 0..<min(count, ZeroPage.e820TableEntries) { map.append(E820Entry(bytes: zp, at: ZeroPage.e820Offset(i))) }
         } else if let si = siBytes, let at = si.u64(40), let n = si.u32(48), n <= 4096 {
             if let raw = s.memory.bytes(at: at, count: Int(n) * StartInfo.memmapEntrySize) {
                 count = Int(n)
@@ -145,18 +145,18 @@ public struct RuleContext: Sendable {
         ram = Self.merge(map.filter { $0.type == .ram }.compactMap(\.range))
 
         // Header values as the loader left them in the zero page.
-        func z(_ o: Int, _ w: Int) -> UInt64 { zpBytes?.le(o, w) ?? 0 }
+        func z(_ f: ZeroPage.Field) -> UInt64 { zpBytes?.field(f) ?? 0 }
         // The ext_* high halves (0x0C0…0x0CB) lie in the boot sector at the 16-bit entry: the
         // kernel's setup code zero-fills them, so they count as 0 there.
-        func ext(_ o: Int) -> UInt64 { e.entryPoint == .setup16 ? 0 : z(o, 4) }
-        func img(_ o: Int, _ w: Int) -> UInt64? { o + w <= hdrEnd ? hdr.le(o, w) : nil }
+        func ext(_ f: ZeroPage.Field) -> UInt64 { e.entryPoint == .setup16 ? 0 : z(f) }
+        func img(_ f: ZeroPage.Field) -> UInt64? { f.end <= hdrEnd ? hdr.field(f) : nil }
         let v = version
 
         // W (BP-22).
         var w: AddressRange? = nil
-        if s.image.format == .bzImage, v >= 0x020A, zpBytes != nil, let pref = img(0x258, 8), let initSize = img(0x260, 4) {
-            let reloc = (img(0x234, 1) ?? 0) != 0
-            let align = z(0x230, 4)
+        if s.image.format == .bzImage, v >= 0x020A, zpBytes != nil, let pref = img(.prefAddress), let initSize = img(.initSize) {
+            let reloc = (img(.relocatableKernel) ?? 0) != 0
+            let align = z(.kernelAlignment)
             let rt = reloc ? (max(s.kernelAddress, pref).alignedUp(max(align, 1)) ?? pref) : pref
             w = AddressRange.make(rt, length: initSize)
         } else if s.image.format == .elf, let lo = s.image.segments.map(\.paddr).min(), let hi = s.image.segments.map({ $0.paddr + $0.memorySize }).max() {
@@ -168,12 +168,12 @@ public struct RuleContext: Sendable {
         // Command line.
         var cAddr: UInt64? = nil
         var limit: UInt64 = 2047
-        if s.image.format == .bzImage { limit = v >= 0x0206 ? (img(0x238, 4) ?? 255) : 255 }
+        if s.image.format == .bzImage { limit = v >= 0x0206 ? (img(.cmdlineSize) ?? 255) : 255 }
         if let zp = zpBytes {
             if s.image.format == .bzImage && v < 0x0202 {
-                if zp.u16(0x20) == 0xA33F, let b { cAddr = b + UInt64(zp.u16(0x22)!) }
+                if zp.field(.clMagic) == 0xA33F, let b { cAddr = b + zp.field(.clOffset)! }
             } else {
-                let c = z(0x228, 4) | ext(0x0C8) << 32
+                let c = z(.cmdLinePtr) | ext(.extCmdLinePtr) << 32
                 cAddr = c == 0 ? nil : c
             }
         } else if let si = siBytes, let c = si.u64(24), c != 0 {
@@ -207,7 +207,7 @@ public struct RuleContext: Sendable {
         var fields: (UInt64, UInt64)? = nil
         var modUnseen: String? = nil
         if zpBytes != nil {
-            let r = z(0x218, 4) | ext(0x0C0) << 32, rs = z(0x21C, 4) | ext(0x0C4) << 32
+            let r = z(.ramdiskImage) | ext(.extRamdiskImage) << 32, rs = z(.ramdiskSize) | ext(.extRamdiskSize) << 32
             fields = (r, rs)
             if rs != 0 || r != 0 { rd = AddressRange.make(r, length: rs) }
         } else if let si = siBytes, let n = si.u32(12), n > 0, let ml = si.u64(16) {
@@ -226,7 +226,7 @@ public struct RuleContext: Sendable {
         var nodes: [(UInt64, UInt32, UInt32)] = []
         var problem: String? = nil, sdUnseen: String? = nil
         // setup_data exists from 2.09; before that, 0x250 lies past the header (BP-04).
-        var next = s.image.format == .bzImage && (v < 0x0209 || hdrEnd < 0x258) ? 0 : z(0x250, 8)
+        var next = s.image.format == .bzImage && (v < 0x0209 || hdrEnd < ZeroPage.Field.setupData.end) ? 0 : z(.setupData)
         var seen: Set<UInt64> = []
         while next != 0 {
             if seen.contains(next) { problem = "cycle: node \(hex(next)) is reached twice"; break }
@@ -262,19 +262,28 @@ public struct RuleContext: Sendable {
     }
 
     public func isRAM(_ r: AddressRange) -> Bool { r.isEmpty || ram.contains { $0.contains(r) } }
-    public func z(_ o: Int, _ w: Int) -> UInt64? { zp?.le(o, w) }
+    /// A zero-page field as the loader left it.
+    public func z(_ f: ZeroPage.Field) -> UInt64? { zp?.field(f) }
     /// An image header field, only if it lies inside the declared header.
-    public func img(_ o: Int, _ w: Int) -> UInt64? { o + w <= imageHeaderEnd ? imageHeader.le(o, w) : nil }
-    public var xloadflags: UInt16 { version >= 0x020C ? UInt16(img(0x236, 2) ?? 0) : 0 }
-    public var relocatable: Bool { version >= 0x0205 && (img(0x234, 1) ?? 0) != 0 }
+    public func img(_ f: ZeroPage.Field) -> UInt64? { f.end <= imageHeaderEnd ? imageHeader.field(f) : nil }
+    /// An image header field, only if the image's protocol version has it (`since`) and it lies
+    /// inside the declared header.
+    public func header(_ f: ZeroPage.Field) -> UInt64? { version >= (f.since ?? .newestKnown).rawValue ? img(f) : nil }
+    /// The image's protocol version (0 for an ELF vmlinux).
+    public var protocolVersion: ProtocolVersion { ProtocolVersion(rawValue: version) }
+    /// The image's xloadflags ([] before 2.12).
+    public var xloadflags: XLoadFlags { XLoadFlags(rawValue: UInt16(header(.xloadflags) ?? 0)) }
+    /// loadflags as the loader left them in the zero page (or at X for the 16-bit entry).
+    public var zeroPageLoadFlags: LoadFlags? { z(.loadflags).map { LoadFlags(rawValue: UInt8($0)) } }
+    public var relocatable: Bool { (header(.relocatableKernel) ?? 0) != 0 }
     /// The zero page, or at the 16-bit entry the real-mode part the loader placed at X: the
     /// setup sectors, and the heap up to heap_end_ptr + 0x200 when CAN_USE_HEAP is set.
     public var zeroPageRange: AddressRange? {
         guard let zp, let b = B else { return nil }
-        guard entryPoint == .setup16 else { return AddressRange.make(b, length: 4096) }
-        let sects = UInt64(zp[0x1F1] == 0 ? 4 : zp[0x1F1])
-        var len = (sects + 1) * 512
-        if version >= 0x0201, zp[0x211] & 0x80 != 0 { len = max(len, UInt64(zp.u16(0x224)!) + 0x200) }
+        guard entryPoint == .setup16 else { return AddressRange.make(b, length: UInt64(ZeroPage.size)) }
+        let sects = zp.field(.setupSects)!
+        var len = ((sects == 0 ? 4 : sects) + 1) * 512
+        if version >= 0x0201, zeroPageLoadFlags?.contains(.canUseHeap) == true { len = max(len, zp.field(.heapEndPtr)! + 0x200) }
         return AddressRange.make(b, length: len)
     }
     /// What `zeroPageRange` is called in evidence.

@@ -23,10 +23,10 @@ public enum SnapshotJSON {
         if let b = c.B, let zp = c.zp {
             var z: [String: Any] = ["address": hex(b), "rows": rows(zp)]
             var header: [String: String] = [:]
-            let end = c.isBz ? c.imageHeaderEnd : 0x26C
-            for f in SetupHeaderLayout.fields where f.end <= end { header[f.name] = hex(zp.le(f.offset, f.size)!) }
+            let end = c.isBz ? c.imageHeaderEnd : SetupHeaderLayout.end(for: .newestKnown)
+            for f in ZeroPage.header where f.end <= end { header[f.name] = hex(zp.field(f)!) }
             z["header"] = header
-            z["ext"] = ["acpi_rsdp_addr": hex(zp.u64(0x070)!), "ext_ramdisk_image": hex(zp.u32(0x0C0)!), "ext_ramdisk_size": hex(zp.u32(0x0C4)!), "ext_cmd_line_ptr": hex(zp.u32(0x0C8)!), "sentinel": hex(zp[0x1EF]), "e820_entries": hex(zp[0x1E8])]
+            z["ext"] = Dictionary(uniqueKeysWithValues: Self.zeroPageOutsideHeader.map { ($0.name, hex(zp.field($0)!)) })
             o["zeroPage"] = z
         }
         if let a = c.startInfo, let si = c.si {
@@ -43,9 +43,12 @@ public enum SnapshotJSON {
             ["address": hex(n.address), "type": hex(n.type), "length": hex(n.length), "next": hex(c.memory.bytes(at: n.address, count: 8)?.u64(0) ?? 0)]
         }
         o["warnings"] = s.warnings.map(\.description)
-        if let verdicts { o["verdicts"] = Dictionary(uniqueKeysWithValues: verdicts.map { ($0.rule, $0.outcome.rawValue) }) }
+        if let verdicts { o["verdicts"] = Dictionary(uniqueKeysWithValues: verdicts.map { ($0.rule.rawValue, $0.outcome.rawValue) }) }
         return o
     }
+
+    /// The boot_params fields outside the setup header that "zeroPage.ext" decodes.
+    static let zeroPageOutsideHeader: [ZeroPage.Field] = [.acpiRsdpAddr, .extRamdiskImage, .extRamdiskSize, .extCmdLinePtr, .sentinel, .e820Entries]
 
     static func e820Object(_ e: E820Entry) -> [String: Any] { ["address": hex(e.address), "size": hex(e.size), "type": hex(e.type.rawValue)] }
 

@@ -30,7 +30,7 @@ public struct ImageRecord: Sendable, Equatable {
         switch image {
         case .bzImage(let bz):
             var r = ImageRecord(format: .bzImage, fileSize: source.size, sha256: fileHash)
-            r.headerBytes = try source.read(at: 0, count: Int(min(0x290, source.size)))
+            r.headerBytes = try source.read(at: 0, count: Int(min(UInt64(SetupHeaderLayout.areaEnd), source.size)))
             r.protectedModeOffset = bz.protectedModeOffset
             r.protectedModeLength = bz.protectedModeLength
             r.protectedModeSHA256 = try sourceSHA256(of: source, offset: bz.protectedModeOffset, length: bz.protectedModeLength)

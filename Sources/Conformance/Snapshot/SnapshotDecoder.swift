@@ -149,7 +149,7 @@ extension SnapshotJSON {
         var r = ImageRecord(format: format, fileSize: try Field.hex(o, "fileSize", "image."), sha256: try Field.string(o, "sha256", "image."))
         switch format {
         case .bzImage:
-            r.headerBytes = try Field.rows(o, key: "headerRows", size: Int(min(0x290, r.fileSize)), from: 0x1F0, path: "image.")
+            r.headerBytes = try Field.rows(o, key: "headerRows", size: Int(min(UInt64(SetupHeaderLayout.areaEnd), r.fileSize)), from: 0x1F0, path: "image.")
             let pm = try Field.object(o["protectedMode"], "image.protectedMode")
             r.protectedModeOffset = try Field.hex(pm, "offset", "image.protectedMode.")
             r.protectedModeLength = try Field.hex(pm, "length", "image.protectedMode.")
@@ -295,7 +295,7 @@ enum Field {
         guard text.hasPrefix(prefix), let colon = text.range(of: ": ") else {
             throw SnapshotDecodeError(path: path, expected: "\"warning RULE: message\"", found: "\"\(text.prefix(64))\"")
         }
-        return Warning(rule: String(text[text.index(text.startIndex, offsetBy: prefix.count)..<colon.lowerBound]), message: String(text[colon.upperBound...]))
+        return Warning(rule: RuleID(String(text[text.index(text.startIndex, offsetBy: prefix.count)..<colon.lowerBound])), message: String(text[colon.upperBound...]))
     }
 }
 

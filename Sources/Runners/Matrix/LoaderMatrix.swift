@@ -37,7 +37,7 @@ public enum LoaderMatrix {
             let path = index.imagePath(v)
             let bytes = (FileManager.default.contents(atPath: path)).map { [UInt8]($0) } ?? []
             var entries = offeredEntries(kernel: bytes)
-            if let probe, let hov = bytes.u32(0x264), UInt64(hov) + 0x200 != probe.efiHandover64 {
+            if let probe, let hov = bytes.field(.handoverOffset), hov + 0x200 != probe.efiHandover64 {
                 entries.removeAll { $0 == .efiHandover64 || $0 == .efiHandover32 }
             }
             return MatrixVariant(id: v.id, kernel: path, initrd: index.initrdPath(v), commandLine: v.commandLine, entries: entries)
@@ -63,7 +63,7 @@ public enum LoaderMatrix {
                let inputs = try? InputRecord.of(commandLine: run.expectedCommandLine, initrd: nil),
                let d = KnownDeviations.of(loader: loader, image: image, inputs: inputs).first(where: \.preventsReport) {
                 r.notes.append("\(d)")
-                r.explained[d.rule] = d
+                r.explained[d.rule.rawValue] = d
             }
             return r
         }
@@ -75,10 +75,10 @@ public enum LoaderMatrix {
             let j = try ProbeJudgement(report: report, kernel: kernel, initrd: initrd, commandLine: run.expectedCommandLine, loader: loader)
             for v in j.verdicts {
                 switch v.outcome {
-                case .fail: r.fail.append(v.rule); r.failures.append(v); if let d = j.deviation(v) { r.explained[v.rule] = d }
-                case .pass: r.pass.append(v.rule)
-                case .warn: r.warn.append(v.rule)
-                case .notApplicable: r.na.append(v.rule)
+                case .fail: r.fail.append(v.rule.rawValue); r.failures.append(v); if let d = j.deviation(v) { r.explained[v.rule.rawValue] = d }
+                case .pass: r.pass.append(v.rule.rawValue)
+                case .warn: r.warn.append(v.rule.rawValue)
+                case .notApplicable: r.na.append(v.rule.rawValue)
                 }
             }
         } catch { r.notes.append("cannot judge: \(error)") }
@@ -107,7 +107,7 @@ public struct MatrixReport: Sendable {
     public var vanished: [(MatrixResult, KnownDeviation)] {
         var out: [(MatrixResult, KnownDeviation)] = []
         for r in results where r.report {
-            for d in r.expectedDeviations where d.certain && !d.preventsReport && !r.fail.contains(d.rule) { out.append((r, d)) }
+            for d in r.expectedDeviations where d.certain && !d.preventsReport && !r.fail.contains(d.rule.rawValue) { out.append((r, d)) }
         }
         return out
     }
@@ -116,7 +116,7 @@ public struct MatrixReport: Sendable {
     public var changes: [String] {
         var out: [String] = []
         for r in results {
-            for f in r.unexplained { out.append("\(r.loader) × \(r.variant): \(f) fails (\(r.failures.first { $0.rule == f }?.evidence ?? ""))") }
+            for f in r.unexplained { out.append("\(r.loader) × \(r.variant): \(f) fails (\(r.failures.first { $0.rule.rawValue == f }?.evidence ?? ""))") }
             if r.booted && !r.report && r.explained.isEmpty { out.append("\(r.loader) × \(r.variant): no report (\(r.notes.joined(separator: "; ")))") }
         }
         for (r, d) in vanished { out.append("\(r.loader) × \(r.variant): recorded deviation \(d.rule) (\(d.what)) no longer shows") }
