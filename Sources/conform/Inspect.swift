@@ -75,7 +75,14 @@ struct Rules: ParsableCommand {
     @Flag(help: "Machine-readable output.") var json = false
     func run() throws {
         func entries(_ r: Rule) -> [String] { EntryPoint.allCases.filter(r.entries.contains).map(\.rawValue) }
-        if json { writeJSON(RuleCatalogue.all.map { ["id": $0.id.rawValue, "title": $0.title, "statement": $0.statement, "reference": $0.reference, "entries": entries($0)] }); return }
-        for r in RuleCatalogue.all { print("\(r.id)  \(r.title)\n       \(r.statement)\n       spec: \(r.reference)\n       entries: \(entries(r).joined(separator: ", "))") }
+        if json { writeJSON(RuleCatalogue.all.map { ["id": $0.id.rawValue, "title": $0.title, "statement": $0.statement, "reference": $0.reference, "entries": entries($0),
+                                                  "formats": [ImageRecord.Format.bzImage, .elf].filter($0.scope.formats.contains).map(\.rawValue),
+                                                  "versions": $0.scope.versions.map { v -> [String: String] in
+                                                      var d: [String: String] = [:]
+                                                      if v.lowerBound.rawValue != 0 { d["from"] = "\(v.lowerBound)" }
+                                                      if v.upperBound.rawValue != .max { d["before"] = "\(v.upperBound)" }
+                                                      return d
+                                                  } ?? [:]] as [String: Any] }); return }
+        for r in RuleCatalogue.all { print("\(r.id)  \(r.title)\n       \(r.statement)\n       spec: \(r.reference)\n       entries: \(entries(r).joined(separator: ", "))\n       images: \(r.scope.summary)") }
     }
 }

@@ -42,16 +42,23 @@ public struct Rule: Sendable, Identifiable {
     public let reference: String
     /// The entry points this rule applies to (RuleEntries); on any other entry it is n/a.
     public let entries: Set<EntryPoint>
+    /// The image formats and protocol versions it applies to (RuleScope); on any other image it
+    /// is n/a.
+    public let scope: RuleScope
     let check: @Sendable (RuleContext) -> Judgement
 
     public init(_ id: RuleID, _ title: String, reference: String, statement: String, check: @escaping @Sendable (RuleContext) -> Judgement) {
         self.id = id; self.title = title; self.reference = reference; self.statement = statement; self.check = check
         self.entries = RuleEntries.of(id)
+        self.scope = RuleScope.of(id)
     }
 
     public func judge(_ c: RuleContext) -> Verdict {
         guard entries.contains(c.entryPoint) else {
             let why = RuleEntries.reason(id, at: c.entryPoint) ?? "applies to the \(RuleEntries.list(entries)) \(entries.count == 1 ? "entry" : "entries"); this boot entered at \(c.entryPoint.rawValue)"
+            return Verdict(rule: id, outcome: .notApplicable, evidence: why)
+        }
+        if let why = scope.exclusion(format: c.s.image.format, version: ProtocolVersion(rawValue: c.version)) {
             return Verdict(rule: id, outcome: .notApplicable, evidence: why)
         }
         let j = check(c)
