@@ -32,6 +32,31 @@ struct SyntheticCorpusTests {
         }
     }
 
+    /// Every refusal names a BP rule and a field, typed (issue 14): each rejected case's
+    /// LoadError carries the rule, field and offset its manifest entry names, with the expected
+    /// and found values, whether the image failed to parse or could not be placed.
+    @Test("every rejected case names its rule and field, typed")
+    func rejectionsAreTyped() throws {
+        let rejected = Synthetic.cases.compactMap { c -> (CorpusCase, RuleID, String?, UInt64?)? in
+            guard case let .rejected(rule, field, offset) = c.expectation else { return nil }
+            return (c, rule, field, offset)
+        }
+        #expect(rejected.count >= 50)
+        for (c, rule, field, offset) in rejected {
+            let e = try #require(Synthetic.runs[c.id]?.error, "\(c.id) loaded")
+            #expect(e.rule == rule && rule.number != nil, "\(c.id): \(e)")
+            #expect(field != nil, "\(c.id): the manifest names no field")
+            let named = try #require(e.field, "\(c.id): \(e) names no field")
+            #expect(named.name == field && named.offset == offset, "\(c.id): \(e)")
+            switch e {
+            case .image(let i): #expect(!i.expected.isEmpty && !i.found.isEmpty, "\(c.id): \(e)")
+            case .placement(let p): #expect(!p.expected.isEmpty && !p.found.isEmpty, "\(c.id): \(e)")
+            case .commandLine: break
+            case .source, .memory: Issue.record("\(c.id): refused by the host, not by a rule: \(e)")
+            }
+        }
+    }
+
     /// Golden snapshots guard against unintended change on top of the manifest's expectations.
     @Test("snapshot matches its golden file", arguments: Synthetic.cases.filter { Synthetic.runs[$0.id]?.snapshot != nil })
     func goldenSnapshot(_ c: CorpusCase) throws {

@@ -29,7 +29,8 @@ public struct ElfSegment: Sendable, Equatable, Hashable {
     public let memorySize: UInt64
     public let align: UInt64
     public let flags: UInt32
-    public var physicalRange: AddressRange { AddressRange(start: paddr, end: paddr + memorySize) }
+    /// [p_paddr, p_paddr + p_memsz), checked not to wrap when the header was read (BP-75).
+    public let physicalRange: AddressRange
 }
 
 /// The PVH relocation note's three values (BP-68), with the defaults filled in.
@@ -55,6 +56,8 @@ public struct ElfImage: Sendable {
     public let physicalStart: UInt64
     /// Highest p_paddr + p_memsz (spec: kernel_end is the maximum over segments).
     public let physicalEnd: UInt64
+    /// [physicalStart, physicalEnd): what the segments span.
+    public let physicalRange: AddressRange
     /// The PVH entry from a "Xen" note of type 18, low 32 bits (BP-60); nil without a note.
     public let pvhEntry: UInt32?
     public let relocation: PVHRelocation?
@@ -116,12 +119,12 @@ public struct ElfImage: Sendable {
                 guard let fe = AddressRange.make(off, length: filesz)?.end, fe <= size else {
                     throw err("BP-75", "phdr[\(i)].p_offset", at + 8, "[p_offset, +p_filesz \(hex(filesz))) inside the file (\(hex(size)) bytes)", hex(off))
                 }
-                guard AddressRange.make(paddr, length: memsz) != nil else {
+                guard let range = AddressRange.make(paddr, length: memsz) else {
                     throw err("BP-75", "phdr[\(i)].p_paddr", at + 24, "p_paddr + p_memsz (\(hex(memsz))) without wrapping past 2^64", hex(paddr))
                 }
                 guard align == 0 || align.isPowerOfTwo else { throw err("BP-75", "phdr[\(i)].p_align", at + 48, "0 or a power of two", hex(align)) }
                 if memsz == 0 { continue }
-                let seg = ElfSegment(index: i, offset: off, vaddr: vaddr, paddr: paddr, fileSize: filesz, memorySize: memsz, align: align, flags: flags)
+                let seg = ElfSegment(index: i, offset: off, vaddr: vaddr, paddr: paddr, fileSize: filesz, memorySize: memsz, align: align, flags: flags, physicalRange: range)
                 if let clash = segments.first(where: { $0.physicalRange.overlaps(seg.physicalRange) }) {
                     throw err("BP-75", "phdr[\(i)].p_paddr", at + 24, "no overlap with phdr[\(clash.index)] \(clash.physicalRange)", seg.physicalRange.description)
                 }
@@ -135,7 +138,7 @@ public struct ElfImage: Sendable {
             default: continue
             }
         }
-        guard !segments.isEmpty else { throw err("BP-75", "e_phnum", 56, "at least one PT_LOAD with p_memsz > 0", "none among \(phnum) program headers") }
+        guard let first = segments.first else { throw err("BP-75", "e_phnum", 56, "at least one PT_LOAD with p_memsz > 0", "none among \(phnum) program headers") }
         // Entry inside a loaded segment (by physical address, the way the kernel links it, §5).
         guard segments.contains(where: { $0.physicalRange.contains(entry) }) else {
             throw err("BP-76", "e_entry", 24, "inside a PT_LOAD segment's physical range (\(segments.map { $0.physicalRange.description }.joined(separator: ", ")))", hex(entry))
@@ -179,8 +182,9 @@ public struct ElfImage: Sendable {
         self.segments = segments.sorted { $0.paddr < $1.paddr }
         self.notes = notes
         noteAlignments = noteRanges.map(\.2)
-        physicalStart = segments.map(\.paddr).min()!
-        physicalEnd = segments.map { $0.paddr + $0.memorySize }.max()!
+        physicalRange = segments.dropFirst().reduce(first.physicalRange) { $0.spanning($1.physicalRange) }
+        physicalStart = physicalRange.start
+        physicalEnd = physicalRange.end
         pvhEntry = pvh
         relocation = reloc
         self.warnings = warnings

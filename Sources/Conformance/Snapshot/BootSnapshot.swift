@@ -5,6 +5,9 @@ public struct ImageRecord: Sendable, Equatable {
         public let paddr: UInt64, fileSize: UInt64, memorySize: UInt64, align: UInt64
         /// SHA-256 of the segment's file bytes.
         public let sha256: String
+        public init(paddr: UInt64, fileSize: UInt64, memorySize: UInt64, align: UInt64, sha256: String) {
+            self.paddr = paddr; self.fileSize = fileSize; self.memorySize = memorySize; self.align = align; self.sha256 = sha256
+        }
     }
     public struct Note: Sendable, Equatable { public let name: String; public let type: UInt32; public let desc: [UInt8] }
 
