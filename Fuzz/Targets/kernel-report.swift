@@ -4,7 +4,7 @@ import Conformance
 
 let handoff = Handoff(zeroPage: [UInt8](repeating: 0, count: 4096), commandLine: Array("console=ttyS0".utf8),
                       e820: [E820Entry(address: 0, size: 0x9FC00, type: .ram), E820Entry(address: 0x100000, size: 0x3FF0_0000, type: .ram)],
-                      initrdRange: AddressRange(start: 0x3FF0_0000, end: 0x3FF0_1000),
+                      initrdRange: AddressRange(constantStart: 0x3FF0_0000, end: 0x3FF0_1000),
                       initrdFiles: [Newc.Entry(path: "/init", mode: 0o100755, size: 7, hash64: 1)], imageFormat: "bzImage", entry: .long64)
 
 @_cdecl("LLVMFuzzerTestOneInput")

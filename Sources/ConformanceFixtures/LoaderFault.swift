@@ -74,7 +74,7 @@ extension LoaderFault {
         self.name = name; self.about = about; self.apply = apply
     }
 
-    public static let all: [LoaderFault] = image + zeroPage + placement + data + entry + pvhAndElf
+    public static let all: [LoaderFault] = image + zeroPage + placement + data + entry + pvhAndElf + elfFile
 
     static let image: [LoaderFault] = [
         .init("accepts-truncated-image", "loads an image shorter than its setup area says (BP-01)") { t in
@@ -273,5 +273,29 @@ extension LoaderFault {
         .init("elf-wrong-entry", "enters the ELF 16 bytes past e_entry (BP-70)") { t in t.snapshot.entry.rip += 0x10 },
         .init("elf-moved-1mib", "moves an ELF vmlinux by 1 MiB for the direct 64-bit entry (BP-71)") { t in t.moveKernel(to: t.snapshot.kernelAddress + 0x10_0000) },
         .init("elf-type-of-loader-zero", "builds the ELF zero page without type_of_loader (BP-72, BP-13)") { t in t.zp(.typeOfLoader, 0) },
+    ]
+
+    /// A loader that skipped a §4.13 check and loaded the file anyway; the image record holds
+    /// the file as it was (BP-73…BP-77).
+    static let elfFile: [LoaderFault] = [
+        .init("elf-loads-i386", "loads an ELF whose e_machine (0x12) is 3, EM_386 (BP-73)") { t in t.snapshot.image.headerBytes.put16(3, at: 18) },
+        .init("elf-loads-short-phentsize", "loads an ELF whose e_phentsize (0x36) is 32, not sizeof Elf64_Phdr (BP-74)") { t in t.snapshot.image.headerBytes.put16(32, at: 54) },
+        .init("elf-loads-odd-alignment", "loads an ELF whose first PT_LOAD has p_align 0x300000, no power of two (BP-75)") { t in
+            let table = t.snapshot.image.programHeaders
+            guard let i = (0..<(table.count / 56)).first(where: { table.u32($0 * 56) == 1 }) else { return }
+            t.snapshot.image.programHeaders.put64(0x30_0000, at: i * 56 + 48)
+        },
+        .init("elf-enters-outside-segments", "loads an ELF whose e_entry, 0x1000, lies outside every PT_LOAD, and enters there (BP-76; linux-loader's test_elf.bin)") { t in
+            let delta = t.snapshot.kernelAddress &- (t.snapshot.image.segments.map(\.paddr).min() ?? t.snapshot.kernelAddress)
+            t.snapshot.image.headerBytes.put64(0x1000, at: 24)
+            t.snapshot.image.elfEntry = 0x1000
+            t.snapshot.entry.rip = 0x1000 &+ delta
+        },
+        .init("elf-loads-note-past-segment", "loads an ELF whose first note's descsz runs past its PT_NOTE (BP-77)") { t in
+            guard var segs = t.snapshot.image.noteSegments, var first = segs.first?.bytes, first.count >= 12 else { return }
+            first.put32(UInt32(first.count), at: 4)
+            segs[0] = ImageRecord.NoteSegment(offset: segs[0].offset, bytes: first)
+            t.snapshot.image.noteSegments = segs
+        },
     ]
 }

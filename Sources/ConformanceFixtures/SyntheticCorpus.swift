@@ -3,7 +3,8 @@ import Foundation
 
 /// What a corpus case must do, written from the spec (never recorded from the loader).
 public enum Expectation: Sendable, Equatable {
-    /// The loader refuses the image: this rule, and (for image errors) this field and offset.
+    /// The loader refuses: this rule, this field (a header field, a load option, a guest
+    /// range), and the field's offset in the image when it has one (image and placement errors).
     case rejected(rule: RuleID, field: String?, offset: UInt64?)
     /// The loader places things here (keys: kernel, zeroPage, cmdline, initrd, entry,
     /// startInfo), exactly these rules fail, at least these pass, the loader warns exactly
@@ -203,10 +204,10 @@ public enum SyntheticCorpus {
             switch c.expectation {
             case let .rejected(rule, field, offset):
                 if error.rule != rule { problems.append("rejected by \(error.rule ?? "no rule"), expected \(rule): \(error)") }
-                if case .image(let ie) = error {
-                    if let field, ie.field != field { problems.append("error names field \(ie.field), expected \(field)") }
-                    if let offset, ie.offset != offset { problems.append("error names offset \(hex(ie.offset)), expected \(hex(offset))") }
-                }
+                // Image and placement errors alike name a field, and its offset when it is a header field.
+                let named = error.field
+                if let field, named?.name != field { problems.append("error names field \(named?.name ?? "none"), expected \(field): \(error)") }
+                if let offset, named?.offset != offset { problems.append("error names offset \(named?.offset.map { hex($0) } ?? "none"), expected \(hex(offset)): \(error)") }
             case .loads: problems.append("expected to load, was rejected: \(error)")
             }
             return CaseRun(corpusCase: c, result: nil, snapshot: nil, verdicts: [], error: error, problems: problems)

@@ -57,7 +57,7 @@ struct Inspect: ParsableCommand {
             print("entry (e_entry, physical): \(hex(e.entry))")
             print("PVH entry (Xen note 18): \(e.pvhEntry.map { hex($0) } ?? "none")")
             if let r = e.relocation { print("PVH relocation (Xen note 19): align \(hex(r.alignment)), min \(hex(r.minimum)), max \(hex(r.maximum))") }
-            print("kernel range: \(AddressRange(start: e.physicalStart, end: e.physicalEnd))\n")
+            print("kernel range: \(e.physicalRange)\n")
             print("phdr  offset       vaddr               paddr        filesz      memsz       align")
             for s in e.segments {
                 print("\(String(s.index).leftPad(4))  \(hex(s.offset).rightPad(11))  \(hex(s.vaddr).rightPad(18))  \(hex(s.paddr).rightPad(11))  \(hex(s.fileSize).rightPad(10))  \(hex(s.memorySize).rightPad(10))  \(hex(s.align))")

@@ -45,7 +45,7 @@ struct KernelObservationTests {
     static let handoff = Handoff(zeroPage: zeroPage, commandLine: Array("console=ttyS0 quiet".utf8),
                                  e820: [E820Entry(address: 0, size: 0x9FC00, type: .ram), E820Entry(address: 0x9FC00, size: 0x400, type: .reserved),
                                         E820Entry(address: 0xF0000, size: 0x10000, type: .reserved), E820Entry(address: 0x100000, size: 0x3FF0_0000, type: .ram)],
-                                 initrdRange: AddressRange(start: 0x3FF5_4000, end: 0x3FF5_5000),
+                                 initrdRange: AddressRange(constantStart: 0x3FF5_4000, end: 0x3FF5_5000),
                                  initrdFiles: [Newc.Entry(path: "/init", mode: 0o100755, size: UInt64(initFile.count), hash64: ProbeHash64.of(initFile))],
                                  imageFormat: "bzImage", entry: .long64)
 
@@ -54,10 +54,10 @@ struct KernelObservationTests {
         #expect(r.release == "6.12.0-test")
         #expect(r.bootParams == Self.zeroPage)
         #expect(r.commandLine == Array("console=ttyS0 quiet".utf8))
-        #expect(r.memoryMap.count == 4 && r.memoryMap[3].range == AddressRange(start: 0x100000, end: 0x4000_0000))
+        #expect(r.memoryMap.count == 4 && r.memoryMap[3].range == AddressRange(constantStart: 0x100000, end: 0x4000_0000))
         #expect(r.files["/init"]?.size == 7)
-        #expect(r.kernelCode == AddressRange(start: 0x100_0000, end: 0x200_0000))
-        #expect(r.ramdiskLogged == AddressRange(start: 0x3FF5_4000, end: 0x3FF5_5000))
+        #expect(r.kernelCode == AddressRange(constantStart: 0x100_0000, end: 0x200_0000))
+        #expect(r.ramdiskLogged == AddressRange(constantStart: 0x3FF5_4000, end: 0x3FF5_5000))
     }
 
     @Test func refusesDamagedReports() throws {
@@ -154,8 +154,8 @@ struct KernelObservationTests {
     @Test func e820IsNormalisedTheWayTheKernelKeepsIt() {
         let m = KernelObservedChecks.normalized([E820Entry(address: 0x100000, size: 0x100000, type: .ram), E820Entry(address: 0, size: 0x9FC00, type: .ram),
                                                  E820Entry(address: 0x200000, size: 0x100000, type: .ram), E820Entry(address: 0x300000, size: 0, type: .reserved)])
-        #expect(m == [KernelReport.MemoryRange(range: AddressRange(start: 0, end: 0x9FC00), type: "System RAM"),
-                      KernelReport.MemoryRange(range: AddressRange(start: 0x100000, end: 0x300000), type: "System RAM")])
+        #expect(m == [KernelReport.MemoryRange(range: AddressRange(constantStart: 0, end: 0x9FC00), type: "System RAM"),
+                      KernelReport.MemoryRange(range: AddressRange(constantStart: 0x100000, end: 0x300000), type: "System RAM")])
     }
 
     @Test func readsNewcArchives() throws {

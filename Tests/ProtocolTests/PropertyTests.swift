@@ -82,7 +82,7 @@ struct PropertyTests {
             let r = try KernelReport.parse(serial: kinitReport(lines))
             #expect(r.bootParams == zp)
             #expect(r.commandLine == cmd)
-            #expect(r.memoryMap.map(\.range) == map.map { AddressRange(start: $0.0, end: $0.0 + UInt64($0.1)) })
+            #expect(r.memoryMap.map(\.range) == map.map { AddressRange.make($0.0, length: UInt64($0.1)) })
             #expect(r.lineCount == lines.count)
         }
     }
@@ -111,7 +111,7 @@ struct PropertyTests {
             let ram = r.layout.slots
             for g in r.regions {
                 #expect(ram.contains { $0.contains(g.range) }, "\(g.name) \(g.range) outside RAM \(ram)")
-                if g.name != "rsdp" { #expect(!g.range.overlaps(AddressRange(start: 0xA0000, end: 0x100000)), "\(g.name) \(g.range) in the legacy hole") }
+                if g.name != "rsdp" { #expect(!g.range.overlaps(RAMLayout.legacyHole), "\(g.name) \(g.range) in the legacy hole") }
                 if !g.name.hasPrefix("kernel") { #expect(!g.range.overlaps(r.kernelWindow), "\(g.name) \(g.range) inside the kernel window \(r.kernelWindow)") }
             }
             for (i, a) in r.regions.enumerated() { for b in r.regions[(i + 1)...] { #expect(!a.range.overlaps(b.range), "\(a.name) \(a.range) overlaps \(b.name) \(b.range)") } }

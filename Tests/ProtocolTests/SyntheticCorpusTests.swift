@@ -32,6 +32,31 @@ struct SyntheticCorpusTests {
         }
     }
 
+    /// Every refusal names a BP rule and a field, typed (issue 14): each rejected case's
+    /// LoadError carries the rule, field and offset its manifest entry names, with the expected
+    /// and found values, whether the image failed to parse or could not be placed.
+    @Test("every rejected case names its rule and field, typed")
+    func rejectionsAreTyped() throws {
+        let rejected = Synthetic.cases.compactMap { c -> (CorpusCase, RuleID, String?, UInt64?)? in
+            guard case let .rejected(rule, field, offset) = c.expectation else { return nil }
+            return (c, rule, field, offset)
+        }
+        #expect(rejected.count >= 50)
+        for (c, rule, field, offset) in rejected {
+            let e = try #require(Synthetic.runs[c.id]?.error, "\(c.id) loaded")
+            #expect(e.rule == rule && rule.number != nil, "\(c.id): \(e)")
+            #expect(field != nil, "\(c.id): the manifest names no field")
+            let named = try #require(e.field, "\(c.id): \(e) names no field")
+            #expect(named.name == field && named.offset == offset, "\(c.id): \(e)")
+            switch e {
+            case .image(let i): #expect(!i.expected.isEmpty && !i.found.isEmpty, "\(c.id): \(e)")
+            case .placement(let p): #expect(!p.expected.isEmpty && !p.found.isEmpty, "\(c.id): \(e)")
+            case .commandLine: break
+            case .source, .memory: Issue.record("\(c.id): refused by the host, not by a rule: \(e)")
+            }
+        }
+    }
+
     /// Golden snapshots guard against unintended change on top of the manifest's expectations.
     @Test("snapshot matches its golden file", arguments: Synthetic.cases.filter { Synthetic.runs[$0.id]?.snapshot != nil })
     func goldenSnapshot(_ c: CorpusCase) throws {
@@ -107,10 +132,10 @@ struct SyntheticCorpusTests {
 /// Every rule of the spec is in the catalogue, and the corpus exercises each both ways.
 @Suite("RuleCatalogue")
 struct RuleCatalogueTests {
-    @Test("the catalogue holds BP-01 … BP-72, the EFI entries' BP-80 … BP-91 and BP-92, once each")
+    @Test("the catalogue holds BP-01 … BP-77, the EFI entries' BP-80 … BP-91 and BP-92, once each")
     func allRules() {
         let ids = RuleCatalogue.all.map(\.id)
-        #expect(ids == (Array(1...72) + Array(80...92)).map { RuleID(number: $0) })
+        #expect(ids == (Array(1...77) + Array(80...92)).map { RuleID(number: $0) })
         for r in RuleCatalogue.all { #expect(!r.statement.isEmpty && !r.reference.isEmpty && !r.title.isEmpty, "\(r.id) lacks text") }
     }
 
@@ -165,6 +190,33 @@ struct RuleCatalogueTests {
         let outcomes = Synthetic.runs.values.compactMap { $0.verdicts.first { $0.rule == id }?.outcome }
         #expect(outcomes.contains(.pass), "\(id) never passes in the corpus")
         #expect(outcomes.contains(.fail), "\(id) never fails in the corpus")
+    }
+
+    /// BP-73…BP-77 judge the image record of a loaded ELF (spec §4.13): a failure names the
+    /// field, offset, expected and found values; the rules an earlier failure leaves unread are
+    /// n/a naming it; a record without the ELF's raw facts (an older snapshot file) is n/a.
+    @Test("ELF well-formedness is judged on the image record, without cascades")
+    func elfWellFormedness() throws {
+        func verdicts(_ id: String) throws -> [RuleID: Verdict] {
+            Dictionary(uniqueKeysWithValues: try #require(Synthetic.runs[id]).verdicts.map { ($0.rule, $0) })
+        }
+        let i386 = try verdicts("fault-elf-loads-i386")
+        #expect(i386["BP-73"]?.evidence == "BP-73: e_machine at offset 0x12: expected 62 (EM_X86_64), found 3, yet it was loaded")
+        for id: RuleID in ["BP-74", "BP-75", "BP-76", "BP-77"] { #expect(i386[id]?.outcome == .notApplicable && i386[id]?.evidence.contains("fails BP-73") == true, "\(String(describing: i386[id]))") }
+        let short = try verdicts("fault-elf-loads-short-phentsize")
+        #expect(short["BP-74"]?.evidence == "BP-74: e_phentsize at offset 0x36: expected 56 (sizeof Elf64_Phdr), found 32, yet it was loaded")
+        for id: RuleID in ["BP-75", "BP-76", "BP-77"] { #expect(short[id]?.outcome == .notApplicable && short[id]?.evidence.contains("fails BP-74") == true, "\(String(describing: short[id]))") }
+        #expect(try verdicts("fault-elf-enters-outside-segments")["BP-76"]?.evidence.contains("e_entry at offset 0x18: expected inside a PT_LOAD segment's physical range") == true)
+        #expect(try verdicts("fault-elf-loads-note-past-segment")["BP-77"]?.evidence.hasPrefix("BP-77: note at +0x0 at offset 0x400") == true)
+        let good = try verdicts("elf-direct-64")
+        #expect(good["BP-75"]?.evidence.contains("→ [0x1000000,") == true, "\(String(describing: good["BP-75"]))")
+        #expect(try verdicts("bz-2.15")["BP-73"]?.outcome == .notApplicable)
+
+        var old = try #require(Synthetic.runs["elf-direct-64"]?.snapshot)
+        old.image.headerBytes = []; old.image.programHeaders = []; old.image.noteSegments = nil
+        for v in judge(old, rules: RuleCatalogue.all.filter { ("BP-73"..."BP-77").contains($0.id) }) {
+            #expect(v.outcome == .notApplicable && v.evidence.contains("does not hold the ELF header"), "\(v)")
+        }
     }
 
     /// The rules judge what is in memory, not what the loader meant: a snapshot whose memory

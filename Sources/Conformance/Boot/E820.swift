@@ -61,9 +61,13 @@ public struct RAMLayout: Sendable, Equatable {
         self.size = size
     }
     public var lowEnd: UInt64 { min(size, Self.holeStart) }
-    public var highRange: AddressRange? { size > Self.holeStart ? AddressRange(start: Self.fourGiB, end: Self.fourGiB + size - Self.holeStart) : nil }
+    /// RAM from 4 GiB, when the guest has more than fits below the hole (size ≤ 1 TiB, so the
+    /// sum cannot wrap).
+    public var highRange: AddressRange? { size > Self.holeStart ? AddressRange.make(Self.fourGiB, length: size - Self.holeStart) : nil }
     /// Guest-physical slots to back with host memory.
-    public var slots: [AddressRange] { [AddressRange(start: 0, end: lowEnd)] + (highRange.map { [$0] } ?? []) }
+    public var slots: [AddressRange] { [AddressRange.make(0, length: lowEnd), highRange].compactMap { $0 } }
+    /// The legacy VGA and BIOS hole 0xA0000–0xFFFFF, never RAM (BP-39).
+    public static let legacyHole = AddressRange(constantStart: 0xA_0000, end: oneMiB)
     /// Highest guest-physical address + 1.
     public var top: UInt64 { highRange?.end ?? lowEnd }
 

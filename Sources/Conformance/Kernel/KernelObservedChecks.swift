@@ -101,11 +101,10 @@ public enum KernelObservedChecks {
                                      note: same ? "" : mapDifference(want, k.memoryMap), rule: "BP-35"))
         }
         // Initrd: where the kernel found it, and every file it unpacked.
-        if let r = h.initrdRange {
-            let pageEnd = (r.end + 0xFFF) & ~0xFFF
+        if let r = h.initrdRange, let pageEnd = r.end.alignedUp(0x1000), let paged = try? AddressRange(start: r.start, end: pageEnd) {
             if let logged = k.ramdiskLogged {
-                let ok = logged.start == r.start && logged.end == pageEnd
-                out.append(ObservedCheck(kind: .initrd, field: "kernel log RAMDISK", expected: "\(AddressRange(start: r.start, end: pageEnd)) (the loaded range to its page end)",
+                let ok = logged == paged
+                out.append(ObservedCheck(kind: .initrd, field: "kernel log RAMDISK", expected: "\(paged) (the loaded range to its page end)",
                                          found: "\(logged)", outcome: ok ? .pass : .fail, note: ok ? "" : "the kernel found its initrd elsewhere than the loader put it", rule: "BP-31"))
             }
         }
@@ -129,13 +128,15 @@ public enum KernelObservedChecks {
         return out
     }
 
-    /// Sorted, with touching entries of one type merged, and in sysfs's type names.
+    /// Sorted, with touching entries of one type merged, and in sysfs's type names. An entry
+    /// whose end wraps past 2^64 has no range and is left out (BP-37 fails on it).
     public static func normalized(_ e820: [E820Entry]) -> [KernelReport.MemoryRange] {
         var out: [KernelReport.MemoryRange] = []
         for e in e820.sorted(by: { $0.address < $1.address }) where e.size > 0 {
-            let r = AddressRange(start: e.address, end: e.address &+ e.size), t = sysfsName(e.type)
+            guard let r = e.range else { continue }
+            let t = sysfsName(e.type)
             if let last = out.last, last.type == t, last.range.end == r.start {
-                out[out.count - 1] = KernelReport.MemoryRange(range: AddressRange(start: last.range.start, end: r.end), type: t)
+                out[out.count - 1] = KernelReport.MemoryRange(range: last.range.spanning(r), type: t)
             } else { out.append(KernelReport.MemoryRange(range: r, type: t)) }
         }
         return out

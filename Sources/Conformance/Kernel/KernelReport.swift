@@ -34,7 +34,7 @@ public struct KernelReport: Sendable {
     public var kernelCode: AddressRange? {
         for l in iomem where l.hasSuffix(": Kernel code") {
             let parts = l.trimmingCharacters(in: .whitespaces).split(separator: " ")[0].split(separator: "-")
-            if parts.count == 2, let s = UInt64(parts[0], radix: 16), let e = UInt64(parts[1], radix: 16) { return AddressRange(start: s, end: e &+ 1) }
+            if parts.count == 2, let s = UInt64(parts[0], radix: 16), let e = UInt64(parts[1], radix: 16) { return AddressRange.inclusive(s, e) }
         }
         return nil
     }
@@ -43,7 +43,7 @@ public struct KernelReport: Sendable {
         for l in kernelLog {
             guard let r = l.range(of: "RAMDISK: [mem ") else { continue }
             let rest = l[r.upperBound...].prefix { $0 != "]" }.split(separator: "-")
-            if rest.count == 2, let s = UInt64(rest[0].dropFirst(2), radix: 16), let e = UInt64(rest[1].dropFirst(2), radix: 16) { return AddressRange(start: s, end: e &+ 1) }
+            if rest.count == 2, let s = UInt64(rest[0].dropFirst(2), radix: 16), let e = UInt64(rest[1].dropFirst(2), radix: 16) { return AddressRange.inclusive(s, e) }
         }
         return nil
     }
@@ -137,8 +137,8 @@ extension KernelReport {
             let p = rest.split(separator: " ", maxSplits: 2)
             guard p.count == 3 else { throw bad("memmap: expected START END TYPE") }
             let s = try hexNumber(p[0]), e = try hexNumber(p[1])
-            guard e >= s, e < UInt64.max else { throw bad("memmap: end \(hex(e)) before start \(hex(s))") }
-            memoryMap.append(MemoryRange(range: AddressRange(start: s, end: e + 1), type: String(p[2])))
+            guard let r = AddressRange.inclusive(s, e) else { throw bad("memmap: [\(hex(s)), \(hex(e))] ends before it starts, or at 2^64 − 1") }
+            memoryMap.append(MemoryRange(range: r, type: String(p[2])))
         case "file":
             let p = rest.split(separator: " ")
             guard p.count == 3 else { throw bad("file: expected PATH SIZE HASH64") }

@@ -25,10 +25,10 @@ public enum LoaderDifferential {
             for i in 0..<f.size where f.offset + i < report.bootParams.count { v |= UInt64(report.bootParams[f.offset + i]) << (8 * UInt64(i)) }
             return v
         }
-        var initrd: AddressRange? {
-            let a = u(.ramdiskImage) | u(.extRamdiskImage) << 32, s = u(.ramdiskSize) | u(.extRamdiskSize) << 32
-            return s == 0 ? nil : AddressRange(start: a, end: a &+ s)
-        }
+        /// ramdisk_image and ramdisk_size, each with its ext_* high half.
+        var initrdFields: (image: UInt64, size: UInt64) { (u(.ramdiskImage) | u(.extRamdiskImage) << 32, u(.ramdiskSize) | u(.extRamdiskSize) << 32) }
+        /// The initrd's range; nil without one, or when image + size wraps past 2^64.
+        var initrd: AddressRange? { initrdFields.size == 0 ? nil : AddressRange.make(initrdFields.image, length: initrdFields.size) }
         var commandLinePointer: UInt64 { u(.cmdLinePtr) | u(.extCmdLinePtr) << 32 }
         func isRAM(_ r: AddressRange) -> Bool { report.memoryMap.contains { $0.type == "System RAM" && $0.range.contains(r) } }
     }
@@ -48,7 +48,11 @@ public enum LoaderDifferential {
             return S(value: hex(k.start), outcome: k.start % align == 0 ? .pass : .fail, evidence: "\(hex(k.start)) % kernel_alignment \(hex(align)) = \(hex(k.start % align))")
         })
         out.append(row("initrd (ramdisk_image, ramdisk_size)", "BP-32/33/34") { o in
-            guard let r = o.initrd else { return S(value: "none", outcome: .fail, evidence: "ramdisk_size is 0: the kernel has no initrd") }
+            guard let r = o.initrd else {
+                let (a, s) = o.initrdFields
+                if s == 0 { return S(value: "none", outcome: .fail, evidence: "ramdisk_size is 0: the kernel has no initrd") }
+                return S(value: "\(hex(a)) + \(hex(s))", outcome: .fail, evidence: "ramdisk_image \(hex(a)) + ramdisk_size \(hex(s)) wraps past 2^64: in no RAM (BP-34)")
+            }
             let ceiling = UInt64(header?.initrdAddressMax ?? 0x7FFF_FFFF)
             var bad: [String] = []
             if r.start % 4096 != 0 { bad.append("not page-aligned (BP-33)") }
@@ -60,7 +64,7 @@ public enum LoaderDifferential {
             let p = o.commandLinePointer
             let len = UInt64(o.report.commandLine?.count ?? 0) + 1
             if p == 0 { return S(value: "0", outcome: .fail, evidence: "cmd_line_ptr is 0 (BP-26)") }
-            let inRAM = o.isRAM(AddressRange(start: p, end: p + len))
+            let inRAM = AddressRange.make(p, length: len).map(o.isRAM) ?? false
             return S(value: hex(p), outcome: inRAM ? .pass : .fail, evidence: inRAM ? "\(len) bytes in System RAM" : "not in System RAM of the kernel's memory map (BP-29)")
         })
         out.append(row("command line (/proc/cmdline)", "BP-27") { o in
@@ -73,7 +77,7 @@ public enum LoaderDifferential {
             var bad: [String] = []
             if m.count < 2 { bad.append("fewer than 2 entries (BP-36)") }
             if !m.contains(where: { $0.type == "System RAM" && $0.range.start == 0 }) { bad.append("no RAM at 0 (BP-39)") }
-            if m.contains(where: { $0.type == "System RAM" && $0.range.overlaps(AddressRange(start: 0xA0000, end: 0x100000)) }) { bad.append("RAM in the legacy hole 0xA0000–0xFFFFF (BP-39)") }
+            if m.contains(where: { $0.type == "System RAM" && $0.range.overlaps(RAMLayout.legacyHole) }) { bad.append("RAM in the legacy hole 0xA0000–0xFFFFF (BP-39)") }
             return S(value: m.map(\.description).joined(separator: "; "), outcome: bad.isEmpty ? .pass : .fail, evidence: bad.isEmpty ? "\(m.count) entries" : bad.joined(separator: "; "))
         })
         out.append(row(label(.typeOfLoader), "BP-13") { o in

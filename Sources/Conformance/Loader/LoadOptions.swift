@@ -23,31 +23,3 @@ public struct LoadOptions: Sendable {
     /// A fixed seed, used by the corpus so snapshots are reproducible.
     public static let corpusSeed: [UInt8] = (0..<32).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
 }
-
-/// Why the loader refused. Wraps the lower layer's error; placement errors carry the rule.
-public enum LoadError: Error, Equatable, Sendable, CustomStringConvertible {
-    case image(ImageError)
-    case source(SourceError)
-    case memory(GuestMemoryError)
-    case commandLine(CommandLineError)
-    /// A placement or entry obligation that cannot be met: the rule id and what was wrong.
-    case placement(rule: RuleID, message: String)
-
-    public var rule: RuleID? {
-        switch self {
-        case .image(let e): e.rule
-        case .placement(let r, _): r
-        case .commandLine: "BP-27"
-        default: nil
-        }
-    }
-    public var description: String {
-        switch self {
-        case .image(let e): e.description
-        case .source(let e): e.description
-        case .memory(let e): e.description
-        case .commandLine(let e): e.description
-        case let .placement(r, m): "\(r): \(m)"
-        }
-    }
-}

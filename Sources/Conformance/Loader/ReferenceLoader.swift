@@ -71,17 +71,29 @@ struct Builder {
 
     func inRAM(_ r: AddressRange) -> Bool { e820.contains { $0.type == .ram && ($0.range?.contains(r) ?? false) } }
 
+    /// [address, +length) of guest RAM for `name`, or BP-40's refusal: every boot object lies
+    /// in RAM, and a range that wraps past 2^64 lies nowhere.
+    func guestRange(_ address: UInt64, length: UInt64, _ name: String) throws(LoadError) -> AddressRange {
+        guard let r = AddressRange.make(address, length: length), memory.slots.contains(where: { $0.range.contains(r) }) else {
+            throw .refuse("BP-40", name, expected: "[\(hex(address)), +\(hex(length))) inside guest RAM \(memory.slots.map(\.range.description).joined(separator: ", "))",
+                          found: AddressRange.make(address, length: length).map { "\($0), outside it" } ?? "\(hex(address)) + \(hex(length)) wraps past 2^64")
+        }
+        return r
+    }
+
     mutating func put(_ bytes: [UInt8], at address: UInt64, name: String) throws(LoadError) {
+        let r = try guestRange(address, length: UInt64(bytes.count), name)
         do { try memory.write(bytes, at: address, what: name) } catch { throw .memory(error) }
-        regions.append(Region(name: name, range: AddressRange(start: address, end: address + UInt64(bytes.count))))
+        regions.append(Region(name: name, range: r))
     }
 
     mutating func copy(from source: some ByteSource, offset: UInt64, length: UInt64, to address: UInt64, name: String) throws(LoadError) {
         guard length > 0 else { return }
+        let r = try guestRange(address, length: length, name)
         let p: UnsafeMutableRawPointer
         do { p = try memory.hostPointer(address, length: length, what: name) } catch { throw .memory(error) }
         do { try source.copy(at: offset, count: Int(length), into: p) } catch { throw .source(error) }
-        regions.append(Region(name: name, range: AddressRange(start: address, end: address + length)))
+        regions.append(Region(name: name, range: r))
     }
 
     // MARK: bzImage
@@ -98,28 +110,30 @@ struct Builder {
             if !canLong { warnings.append(Warning(rule: "BP-06", message: "no 64-bit entry (protocol \(v), xloadflags \(h.xloadFlags)); using the 32-bit entry")) }
         case .long64?:
             guard canLong else {
-                throw .placement(rule: "BP-06", message: "64-bit entry needs protocol ≥ 2.12 and XLF_KERNEL_64: version at 0x206 is \(v), xloadflags at 0x236 is \(h.xloadFlags)")
+                throw .refuse("BP-06", "xloadflags", offset: 0x236, expected: "protocol ≥ 2.12 and XLF_KERNEL_64 for the 64-bit entry", found: "protocol \(v), xloadflags \(h.xloadFlags)")
             }
             entry = .long64
         case .protected32?: entry = .protected32
-        case .pvh?: throw .placement(rule: "BP-60", message: "a bzImage has no PVH entry note; use the ELF vmlinux for --entry pvh")
+        case .pvh?: throw .refuse("BP-60", "entry", expected: "an ELF vmlinux with a Xen PVH note for --entry pvh (a bzImage has none)", found: "--entry pvh for a bzImage")
         case .setup16?:
             // The 16-bit entry as a BIOS loader uses it (BP-25, BP-45, BP-46): the real-mode part
             // at X, header fields written there; the firmware (HarnessKVM's INT 15h) serves the
             // memory map and the kernel's setup code builds boot_params.
-            guard h.bytes.field(.header) == UInt64(BzImage.headerMagic) else { throw .placement(rule: "BP-03", message: "the 16-bit entry needs a setup header (\"HdrS\" at 0x202)") }
+            guard h.bytes.field(.header) == UInt64(BzImage.headerMagic) else {
+                throw .refuse("BP-03", "header", offset: 0x202, expected: "\"HdrS\" (\(hex(BzImage.headerMagic))) for the 16-bit entry", found: h.bytes.field(.header).map { hex($0) } ?? "no header")
+            }
             entry = .setup16
         case .efiHandover32?, .efiHandover64?, .efiStub?:
-            throw .placement(rule: "BP-59", message: "the EFI entries (--entry \(options.entry?.rawValue ?? "")) need UEFI boot services; the reference loader is a VMM loader (use 32 or 64)")
+            throw .refuse("BP-59", "entry", expected: "16, 32 or 64: the EFI entries need UEFI boot services, and the reference loader is a VMM loader", found: "--entry \(options.entry?.rawValue ?? "")")
         }
         // BP-07: anything above 4 GiB needs the 64-bit entry and XLF_CAN_BE_LOADED_ABOVE_4G.
         let mayGoHigh = entry == .long64 && h.xloadFlags.contains(.canBeLoadedAbove4G)
         if options.highPlacement {
             guard mayGoHigh else {
-                throw .placement(rule: "BP-07", message: "placing boot data above 4 GiB needs the 64-bit entry and XLF_CAN_BE_LOADED_ABOVE_4G (xloadflags at 0x236 is \(h.xloadFlags), entry \(entry.rawValue))")
+                throw .refuse("BP-07", "xloadflags", offset: 0x236, expected: "XLF_CAN_BE_LOADED_ABOVE_4G and the 64-bit entry to place boot data above 4 GiB", found: "xloadflags \(h.xloadFlags), entry \(entry.rawValue)")
             }
             guard layout.highRange != nil else {
-                throw .placement(rule: "BP-07", message: "high placement asked for, but guest RAM (\(hex(layout.size)) bytes) has nothing above 4 GiB; use --memory larger than 3 GiB")
+                throw .refuse("BP-07", "guest RAM", expected: "RAM above 4 GiB for high placement (--memory larger than 3 GiB)", found: "\(hex(layout.size)) bytes, all below 4 GiB")
             }
         }
 
@@ -131,16 +145,19 @@ struct Builder {
         if let want = options.kernelAddress {
             if !relocatable {
                 guard want == RAMLayout.oneMiB else {
-                    throw .placement(rule: "BP-20", message: "kernel is not relocatable (relocatable_kernel at 0x234 = 0 or protocol \(v) < 2.05): it must load at 0x100000, asked for \(hex(want))")
+                    throw .refuse("BP-20", "kernel address", expected: "0x100000: the kernel is not relocatable (relocatable_kernel at 0x234 = 0, or protocol \(v) < 2.05)", found: hex(want))
                 }
             } else if want % align != 0 {
-                throw .placement(rule: "BP-21", message: "kernel address \(hex(want)) is not a multiple of kernel_alignment (0x230) = \(hex(align))")
+                throw .refuse("BP-21", "kernel address", expected: "a multiple of kernel_alignment (0x230) = \(hex(align))", found: hex(want))
             }
             kernelAt = want
         } else if !relocatable {
             kernelAt = RAMLayout.oneMiB
         } else if let pref {
-            kernelAt = pref.alignedUp(align) ?? pref
+            guard let up = pref.alignedUp(max(align, 1)) else {
+                throw .refuse("BP-22", "pref_address", offset: 0x258, expected: "an address that aligns up to kernel_alignment \(hex(align)) below 2^64", found: hex(pref))
+            }
+            kernelAt = up
         } else {
             kernelAt = RAMLayout.oneMiB.alignedUp(align) ?? RAMLayout.oneMiB
         }
@@ -149,31 +166,40 @@ struct Builder {
         // generous window: four times the image, at least 32 MiB (spec §3, 2.10 row).
         let window: AddressRange
         if let initSize = h.initSize, let pref {
-            let rt = relocatable ? (max(kernelAt, pref).alignedUp(align) ?? kernelAt) : pref
+            guard let rt = relocatable ? max(kernelAt, pref).alignedUp(max(align, 1)) : pref else {
+                throw .refuse("BP-22", "kernel address", expected: "align_up(max(L, pref_address \(hex(pref))), kernel_alignment \(hex(align))) below 2^64", found: hex(kernelAt))
+            }
             guard let w = AddressRange.make(rt, length: UInt64(initSize)) else {
-                throw .placement(rule: "BP-22", message: "runtime start \(hex(rt)) + init_size (0x260) \(hex(initSize)) wraps")
+                throw .refuse("BP-22", "init_size", offset: 0x260, expected: "runtime start \(hex(rt)) + init_size below 2^64", found: "\(hex(initSize)), which wraps")
             }
             window = w
         } else {
             let est = max(pmLength.multipliedReportingOverflow(by: 4).partialValue, 32 << 20)
-            window = AddressRange(start: kernelAt, end: kernelAt + est)
+            guard let w = AddressRange.make(kernelAt, length: est) else {
+                throw .refuse("BP-22", "kernel address", expected: "L + \(hex(est)) (the window kept for a kernel without init_size) below 2^64", found: hex(kernelAt))
+            }
+            window = w
             warnings.append(Warning(rule: "BP-22", message: "protocol \(v) has no init_size; keeping \(window) clear for the kernel"))
         }
+        let ram = e820.filter { $0.type == .ram }.map(\.description).joined(separator: ", ")
         guard let pmRange = AddressRange.make(kernelAt, length: pmLength), inRAM(pmRange) else {
-            throw .placement(rule: "BP-22", message: "protected-mode image (\(hex(pmLength)) bytes) at \(hex(kernelAt)) does not fit in guest RAM \(e820.filter { $0.type == .ram }.map(\.description).joined(separator: ", "))")
+            throw .refuse("BP-22", "protected-mode image", expected: "[L, L+\(hex(pmLength))) inside guest RAM \(ram)",
+                          found: AddressRange.make(kernelAt, length: pmLength).map { "\($0), which does not fit" } ?? "L = \(hex(kernelAt)), whose end wraps past 2^64")
         }
         guard inRAM(window) else {
-            throw .placement(rule: "BP-22", message: "kernel window W = \(window) (init_size at 0x260 = \(hex(h.initSize ?? 0))) is not inside guest RAM (\(hex(layout.size)) bytes); give the guest more memory")
+            throw .refuse("BP-22", h.initSize == nil ? "kernel window (no init_size)" : "init_size", offset: h.initSize == nil ? nil : 0x260,
+                          expected: "W inside guest RAM \(ram) (give the guest more memory)", found: "W = \(window)")
         }
         // The first MiB holds the boot data this loader places at fixed addresses (GDT 0x500,
         // zero page 0x7000, page tables 0x9000, command line 0x20000), the EBDA and the legacy
         // hole: a kernel that would run there (a non-relocatable one whose pref_address is
         // below 1 MiB) would overwrite them, so W must start at 1 MiB or above.
         if window.start < RAMLayout.oneMiB {
-            throw .placement(rule: "BP-22", message: "kernel window W = \(window) starts below 1 MiB (pref_address at 0x258 = \(hex(pref ?? 0)), relocatable_kernel at 0x234 = \(relocatable ? 1 : 0)), over this loader's boot data and the legacy hole")
+            throw .refuse("BP-22", "pref_address", offset: 0x258, expected: "a kernel window W at or above 1 MiB, clear of this loader's boot data and the legacy hole",
+                          found: "\(hex(pref ?? 0)) (relocatable_kernel at 0x234 = \(relocatable ? 1 : 0)): W = \(window)")
         }
         if entry == .protected32 || !mayGoHigh, window.end > RAMLayout.fourGiB {
-            throw .placement(rule: entry == .protected32 ? "BP-52" : "BP-07", message: "kernel window \(window) crosses 4 GiB")
+            throw .refuse(entry == .protected32 ? "BP-52" : "BP-07", "kernel window", expected: "below 4 GiB (\(entry == .protected32 ? "32-bit entry" : "no XLF_CAN_BE_LOADED_ABOVE_4G"))", found: "W = \(window)")
         }
 
         // Command line (BP-26…BP-30).
@@ -201,7 +227,7 @@ struct Builder {
         }
         // BP-29: the kernel copies 2048 bytes (or cmdline_size+1) whatever the string length.
         let cmdBuffer = max(2048, min(UInt64(h.commandLineLimit) + 1, 0x7_0000))
-        if !inRAM(AddressRange(start: cmdAt, end: cmdAt + cmdBuffer)) || AddressRange(start: cmdAt, end: cmdAt + cmdBuffer).overlaps(window) {
+        if let buffer = AddressRange.make(cmdAt, length: cmdBuffer), inRAM(buffer), !buffer.overlaps(window) {} else {
             warnings.append(Warning(rule: "BP-29", message: "cmdline_size \(hex(h.commandLineLimit)) asks for a \(hex(cmdBuffer))-byte buffer at \(hex(cmdAt)) that does not fit in RAM outside W"))
         }
 
@@ -216,9 +242,9 @@ struct Builder {
         var initrdRange: AddressRange? = nil
         if let initrd {
             let ceiling = mayGoHigh ? RAMLayout.fourGiB - 1 : UInt64(h.initrdAddressMax)
-            let field = mayGoHigh ? "4 GiB − 1: initrd_addr_max is lifted at the 64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G"
-                : v >= ProtocolVersion(2, 3) ? "initrd_addr_max at 0x22C" : "0x37FFFFFF before protocol 2.03"
-            initrdRange = try placeInitrd(initrd, window: window, ceiling: ceiling, ceilingField: field, avoid: [AddressRange(start: 0, end: RAMLayout.oneMiB)])
+            let field: (String, UInt64?) = mayGoHigh ? ("4 GiB − 1: initrd_addr_max is lifted at the 64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G", nil)
+                : v >= ProtocolVersion(2, 3) ? ("initrd_addr_max", 0x22C) : ("0x37FFFFFF before protocol 2.03", nil)
+            initrdRange = try placeInitrd(initrd, window: window, ceiling: ceiling, ceilingField: field)
         }
 
         if entry == .setup16 {
@@ -328,41 +354,47 @@ struct Builder {
         let entry = options.entry ?? .long64
         switch entry {
         case .long64, .pvh: break
-        case .protected32: throw .placement(rule: "BP-47", message: "an ELF vmlinux has no 32-bit boot-protocol entry; use --entry 64 or --entry pvh")
-        case .setup16: throw .placement(rule: "BP-45", message: "an ELF vmlinux has no 16-bit setup code")
-        case .efiHandover32, .efiHandover64, .efiStub: throw .placement(rule: "BP-59", message: "an ELF vmlinux has no EFI entry (the EFI stub is in the bzImage)")
+        case .protected32: throw .refuse("BP-47", "entry", expected: "64 or pvh: an ELF vmlinux has no 32-bit boot-protocol entry", found: "--entry 32")
+        case .setup16: throw .refuse("BP-45", "entry", expected: "64 or pvh: an ELF vmlinux has no 16-bit setup code", found: "--entry 16")
+        case .efiHandover32, .efiHandover64, .efiStub: throw .refuse("BP-59", "entry", expected: "64 or pvh: an ELF vmlinux has no EFI entry (the EFI stub is in the bzImage)", found: "--entry \(entry.rawValue)")
         }
         if entry == .pvh, elf.pvhEntry == nil {
-            throw .placement(rule: "BP-60", message: "no PVH entry note (owner \"Xen\", type 18) in the ELF notes; this image cannot be entered through PVH")
+            throw .refuse("BP-60", "PT_NOTE", expected: "a PVH entry note (owner \"Xen\", type 18) to enter through PVH", found: "none among \(elf.notes.count) notes")
         }
-        if options.highPlacement { throw .placement(rule: "BP-65", message: "high placement is for bzImages with XLF_CAN_BE_LOADED_ABOVE_4G; an ELF vmlinux has no xloadflags") }
+        if options.highPlacement {
+            throw .refuse(entry == .pvh ? "BP-65" : "BP-07", "high placement", expected: "off: only a bzImage's XLF_CAN_BE_LOADED_ABOVE_4G allows boot data above 4 GiB, and an ELF vmlinux has no xloadflags", found: "on")
+        }
         // Relocation delta (BP-68, BP-71).
         var delta: UInt64 = 0
+        var window = elf.physicalRange
         if let want = options.kernelAddress, want != elf.physicalStart {
-            guard want > elf.physicalStart else { throw .placement(rule: "BP-71", message: "moving the kernel below its p_paddr (\(hex(elf.physicalStart)) → \(hex(want))) is not supported") }
+            guard want > elf.physicalStart else { throw .refuse("BP-71", "kernel address", expected: "at or above p_paddr \(hex(elf.physicalStart)) (moving the kernel down is not supported)", found: hex(want)) }
             delta = want - elf.physicalStart
-            guard !elf.physicalEnd.addingReportingOverflow(delta).overflow else {
-                throw .placement(rule: entry == .pvh ? "BP-68" : "BP-71", message: "kernel address \(hex(want)) moves the image end \(hex(elf.physicalEnd)) past 2^64")
+            guard let moved = AddressRange.make(want, length: elf.physicalRange.length) else {
+                throw .refuse(entry == .pvh ? "BP-68" : "BP-71", "kernel address", expected: "an address where the \(hex(elf.physicalRange.length))-byte image ends below 2^64", found: hex(want))
             }
+            window = moved
             if entry == .pvh {
-                guard let r = elf.relocation else { throw .placement(rule: "BP-68", message: "no XEN_ELFNOTE_PHYS32_RELOC (type 19) note: the image cannot be moved from its p_paddr") }
-                guard delta % r.alignment == 0, want >= r.minimum, elf.physicalEnd + delta - 1 <= r.maximum else {
-                    throw .placement(rule: "BP-68", message: "relocation by \(hex(delta)) breaks the type-19 note: alignment \(hex(r.alignment)), minimum \(hex(r.minimum)), maximum \(hex(r.maximum))")
+                guard let r = elf.relocation else {
+                    throw .refuse("BP-68", "PT_NOTE", expected: "a XEN_ELFNOTE_PHYS32_RELOC (type 19) note to move the image from p_paddr \(hex(elf.physicalStart))", found: "none; kernel address \(hex(want))")
+                }
+                guard delta % r.alignment == 0, want >= r.minimum, window.end - 1 <= r.maximum else {
+                    throw .refuse("BP-68", "kernel address", expected: "a move by a multiple of \(hex(r.alignment)), start ≥ \(hex(r.minimum)), last byte ≤ \(hex(r.maximum)) (the type-19 note)",
+                                  found: "\(hex(want)): delta \(hex(delta)), last byte \(hex(window.end - 1))")
                 }
             } else if delta % 0x20_0000 != 0 {
-                throw .placement(rule: "BP-71", message: "moving the kernel by \(hex(delta)) from its p_paddr: the delta must be a multiple of 2 MiB, or __startup_64 spins forever")
+                throw .refuse("BP-71", "kernel address", expected: "p_paddr \(hex(elf.physicalStart)) + a multiple of 2 MiB (or __startup_64 spins forever)", found: "\(hex(want)): delta \(hex(delta))")
             }
         }
-        let window = AddressRange(start: elf.physicalStart + delta, end: elf.physicalEnd + delta)
         guard inRAM(window) else {
-            throw .placement(rule: "BP-22", message: "kernel segments \(window) do not fit in guest RAM (\(hex(layout.size)) bytes)")
+            throw .refuse("BP-22", "PT_LOAD segments", expected: "inside guest RAM (\(hex(layout.size)) bytes)", found: window.description)
         }
-        if entry == .pvh, window.end > RAMLayout.fourGiB { throw .placement(rule: "BP-61", message: "PVH starts in 32-bit mode; the kernel \(window) must lie below 4 GiB") }
+        if entry == .pvh, window.end > RAMLayout.fourGiB { throw .refuse("BP-61", "PT_LOAD segments", expected: "below 4 GiB: PVH starts in 32-bit mode", found: window.description) }
         for s in elf.segments {
             try copy(from: source, offset: s.offset, length: s.fileSize, to: s.paddr + delta, name: "kernel.phdr\(s.index)")
             // [p_filesz, p_memsz) is BSS: fresh guest memory is already zero, so nothing is written.
             if s.memorySize > s.fileSize {
-                regions.append(Region(name: "kernel.phdr\(s.index).bss", range: AddressRange(start: s.paddr + delta + s.fileSize, end: s.paddr + delta + s.memorySize)))
+                regions.append(Region(name: "kernel.phdr\(s.index).bss", range: try guestRange(s.paddr + delta + s.fileSize, length: s.memorySize - s.fileSize, "kernel.phdr\(s.index).bss")))
             }
         }
         let cmd: KernelCommandLine
@@ -370,7 +402,7 @@ struct Builder {
         let cmdAt = L.commandLineAddress
         var initrdRange: AddressRange? = nil
         if let initrd {
-            initrdRange = try placeInitrd(initrd, window: window, ceiling: L.elfInitrdCeiling, ceilingField: "0x7FFFFFFF (an ELF has no initrd_addr_max)", avoid: [AddressRange(start: 0, end: RAMLayout.oneMiB)])
+            initrdRange = try placeInitrd(initrd, window: window, ceiling: L.elfInitrdCeiling, ceilingField: ("0x7FFFFFFF (an ELF has no initrd_addr_max)", nil))
         }
         try put(cmd.terminated, at: cmdAt, name: "cmdline")
 
@@ -417,9 +449,9 @@ struct Builder {
 
     /// The initrd goes at the highest page-aligned address under the ceiling (inclusive) that
     /// is RAM and clear of W (BP-32…BP-34), or at 4 GiB + 1 MiB with high placement.
-    mutating func placeInitrd(_ src: any ByteSource, window: AddressRange, ceiling: UInt64, ceilingField: String, avoid: [AddressRange]) throws(LoadError) -> AddressRange {
+    mutating func placeInitrd(_ src: any ByteSource, window: AddressRange, ceiling: UInt64, ceilingField: (name: String, offset: UInt64?)) throws(LoadError) -> AddressRange {
         let size = src.size
-        guard size > 0 else { throw .placement(rule: "BP-31", message: "initrd \(src.name) is empty") }
+        guard size > 0 else { throw .refuse("BP-31", "initrd", expected: "a file of at least one byte", found: "\(src.name), empty") }
         let at: UInt64
         if options.highPlacement {
             at = ReferenceLoader.highBase + 0x10_0000
@@ -427,12 +459,13 @@ struct Builder {
             let top = min(ceiling &+ 1, layout.lowEnd)
             guard size <= top, case let start = (top - size).alignedDown(ReferenceLoader.page),
                   start >= window.end || start + size <= window.start, start >= RAMLayout.oneMiB else {
-                throw .placement(rule: "BP-32", message: "initrd of \(hex(size)) bytes does not fit below \(hex(top)) (\(ceilingField); guest low RAM ends at \(hex(layout.lowEnd))) and clear of the kernel window \(window)")
+                throw .refuse("BP-32", ceilingField.name, offset: ceilingField.offset,
+                              expected: "room for the \(hex(size))-byte initrd at or below it, in guest low RAM (ends at \(hex(layout.lowEnd))), above 1 MiB and clear of the kernel window \(window)", found: hex(ceiling))
             }
             at = start
         }
         guard let r = AddressRange.make(at, length: size), inRAM(r) else {
-            throw .placement(rule: "BP-34", message: "initrd of \(hex(size)) bytes at \(hex(at)) is not inside guest RAM")
+            throw .refuse("BP-34", "initrd", expected: "[\(hex(at)), +\(hex(size))) inside guest RAM", found: AddressRange.make(at, length: size).map { "\($0), outside it" } ?? "a range that wraps past 2^64")
         }
         try copy(from: src, offset: 0, length: size, to: at, name: "initrd")
         return r
@@ -458,15 +491,15 @@ struct Builder {
     mutating func writeSetupData(seed: [UInt8], at base: UInt64, kernelInfo: KernelInfo?, version: ProtocolVersion) throws(LoadError) -> UInt64? {
         // The chain has 0x1000 bytes before the zero page; the indirect payload sits at +0x100.
         guard !seed.isEmpty, seed.count <= ReferenceLoader.maximumSeedSize else {
-            throw .placement(rule: "BP-41", message: "RNG seed of \(seed.count) bytes: the reference loader passes 1…\(ReferenceLoader.maximumSeedSize) bytes")
+            throw .refuse("BP-41", "RNG seed", expected: "1…\(ReferenceLoader.maximumSeedSize) bytes (room in the setup_data area)", found: "\(seed.count) bytes")
         }
         if options.indirectSetupData {
             guard version >= ProtocolVersion(2, 15) else {
-                throw .placement(rule: "BP-42", message: "SETUP_INDIRECT needs protocol ≥ 2.15; this image speaks \(version)")
+                throw .refuse("BP-42", "version", offset: 0x206, expected: "protocol ≥ 2.15 for SETUP_INDIRECT", found: "\(version)")
             }
             let type = SetupDataType.indirect.rawValue | SetupDataType.rngSeed.rawValue
             if let ki = kernelInfo, type > ki.setupTypeMax {
-                throw .placement(rule: "BP-43", message: "kernel_info.setup_type_max is \(hex(ki.setupTypeMax)); SETUP_INDIRECT|SETUP_RNG_SEED (\(hex(type))) is not accepted")
+                throw .refuse("BP-43", "kernel_info.setup_type_max", expected: "≥ \(hex(type)) (SETUP_INDIRECT|SETUP_RNG_SEED)", found: hex(ki.setupTypeMax))
             }
             let payload = base + 0x100
             try put(seed, at: payload, name: "setup_data.indirect_payload")

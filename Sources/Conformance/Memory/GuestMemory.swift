@@ -58,10 +58,10 @@ public final class GuestMemory: GuestMemoryReading, @unchecked Sendable {
     // loader, single-threaded while it builds; readers only read.
     public struct Slot: @unchecked Sendable {
         // @unchecked: `host` points into a mapping owned by the enclosing GuestMemory.
-        public let guestBase: UInt64
-        public let size: UInt64
+        public let range: AddressRange
         public let host: UnsafeMutableRawPointer
-        public var range: AddressRange { AddressRange(start: guestBase, end: guestBase + size) }
+        public var guestBase: UInt64 { range.start }
+        public var size: UInt64 { range.length }
     }
 
     public let slots: [Slot]
@@ -85,7 +85,7 @@ public final class GuestMemory: GuestMemoryReading, @unchecked Sendable {
                 for s in made { munmap(s.host, Int(s.size)) }
                 throw .reservationFailed(size: r.length, errno: e)
             }
-            made.append(Slot(guestBase: r.start, size: r.length, host: p))
+            made.append(Slot(range: r, host: p))
         }
         slots = made
     }
@@ -154,25 +154,26 @@ public final class GuestMemory: GuestMemoryReading, @unchecked Sendable {
         for s in slots {
             var at = s.range.start
             for k in kept where k.end > at && k.start < s.range.end {
-                if k.start > at { poison(s, AddressRange(start: at, end: k.start), pattern, chunkFile) }
+                if let gap = try? AddressRange(start: at, end: k.start), !gap.isEmpty { poison(s, gap, pattern, chunkFile) }
                 at = max(at, k.end)
             }
-            if at < s.range.end { poison(s, AddressRange(start: at, end: s.range.end), pattern, chunkFile) }
+            if let rest = try? AddressRange(start: at, end: s.range.end), !rest.isEmpty { poison(s, rest, pattern, chunkFile) }
         }
     }
 
     private func poison(_ s: Slot, _ r: AddressRange, _ pattern: UInt64, _ chunkFile: Int32?) {
         let size = PoisonChunk.size
-        guard let fd = chunkFile, let first = r.start.alignedUp(size), first < r.end, r.end - first >= size else { fill(s, r, pattern); return }
-        let last = r.end & ~(size - 1)
-        fill(s, AddressRange(start: r.start, end: first), pattern)
+        guard let fd = chunkFile, let first = r.start.alignedUp(size), first < r.end, r.end - first >= size,
+              let head = try? AddressRange(start: r.start, end: first), let tail = try? AddressRange(start: r.end & ~(size - 1), end: r.end) else { fill(s, r, pattern); return }
+        let last = tail.start
+        fill(s, head, pattern)
         var a = first
         while a < last {
             let host = s.host + Int(a - s.guestBase)
-            if mmap(host, Int(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED { fill(s, AddressRange(start: a, end: a + size), pattern) }
+            if mmap(host, Int(size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) == MAP_FAILED, let chunk = AddressRange.make(a, length: size) { fill(s, chunk, pattern) }
             a += size
         }
-        fill(s, AddressRange(start: last, end: r.end), pattern)
+        fill(s, tail, pattern)
     }
 
     private func fill(_ s: Slot, _ r: AddressRange, _ pattern: UInt64) {

@@ -54,9 +54,13 @@ extension RuleCatalogue {
             if c.entryPoint == .long64 && c.xloadflags.contains(.canBeLoadedAbove4G) { return .pass("64-bit entry with XLF_CAN_BE_LOADED_ABOVE_4G: any placement allowed") }
             let four: UInt64 = 1 << 32
             var objs = c.bootObjects.filter { !$0.0.hasPrefix("setup_data") }
-            if let w = c.window { objs.append(("kernel window W", w)) } else { objs.append(("kernel", AddressRange(start: c.L, end: c.L &+ c.s.image.protectedModeLength))) }
-            let high = objs.filter { $0.1.end > four }
-            return high.isEmpty ? .pass("everything below 4 GiB") : .fail(high.map { "\($0.0) \($0.1) crosses 4 GiB without XLF_CAN_BE_LOADED_ABOVE_4G and the 64-bit entry" }.joined(separator: "; "))
+            var conds = c.wrapConditions(window: true).filter { !$0.1.hasPrefix("setup_data") }
+            if let w = c.window { objs.append(("kernel window W", w)) } else if c.windowProblem == nil {
+                let len = c.s.image.protectedModeLength
+                if let k = AddressRange.make(c.L, length: len) { objs.append(("kernel", k)) } else { conds.append((false, "kernel L \(hex(c.L)) + \(hex(len)) wraps past 2^64")) }
+            }
+            conds += objs.map { ($0.1.end <= four, "\($0.0) \($0.1) crosses 4 GiB without XLF_CAN_BE_LOADED_ABOVE_4G and the 64-bit entry") }
+            return .check(conds, ok: "everything below 4 GiB: " + objs.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
         },
         Rule("BP-08", "LA57 only with XLF_5LEVEL", reference: "§4.1; KEXEC",
              statement: "Handing off with CR4.LA57=1 requires xloadflags XLF_5LEVEL.") { c in
@@ -69,10 +73,12 @@ extension RuleCatalogue {
              statement: "For protocol ≥ 2.15, \"LToP\" is at pm + kernel_info_offset and size ≤ size_total.") { c in
             guard c.isBz else { return notBz }
             guard let kio = c.header(.kernelInfoOffset) else { return .na("protocol \(ProtocolVersion(rawValue: c.version)) has no kernel_info") }
-            guard let ki = c.memory.bytes(at: c.L &+ kio, count: 16) else { return .na("kernel_info at L + \(hex(kio)) not in the snapshot") }
-            return .check([(ki.u32(0) == KernelInfo.magicValue, "kernel_info at \(hex(c.L &+ kio)) starts \(hex(ki.u32(0)!)), expected 0x506F544C (\"LToP\")"),
+            let (at, wraps) = c.L.addingReportingOverflow(kio)
+            guard !wraps else { return .fail("kernel_info at L \(hex(c.L)) + kernel_info_offset \(hex(kio)) wraps past 2^64") }
+            guard let ki = c.memory.bytes(at: at, count: 16) else { return .na("kernel_info at L + \(hex(kio)) not in the snapshot") }
+            return .check([(ki.u32(0) == KernelInfo.magicValue, "kernel_info at \(hex(at)) starts \(hex(ki.u32(0)!)), expected 0x506F544C (\"LToP\")"),
                            (ki.u32(4)! <= ki.u32(8)!, "kernel_info size \(ki.u32(4)!) > size_total \(ki.u32(8)!)")],
-                          ok: "LToP at \(hex(c.L &+ kio)), size \(ki.u32(4)!), size_total \(ki.u32(8)!), setup_type_max \(hex(ki.u32(12)!))")
+                          ok: "LToP at \(hex(at)), size \(ki.u32(4)!), size_total \(ki.u32(8)!), setup_type_max \(hex(ki.u32(12)!))")
         },
         Rule("BP-10", "read-only header fields untouched", reference: "§4.1, §1.2; BOOT field types",
              statement: "Zero-page copies of the read-only header fields equal the image; kernel_alignment may only be lowered (2.10+).") { c in

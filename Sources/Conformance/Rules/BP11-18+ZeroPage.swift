@@ -85,10 +85,10 @@ extension RuleCatalogue {
              statement: "boot_params lives in e820 RAM and does not overlap W, the initrd or setup_data.") { c in
             guard let zr = c.zeroPageRange, c.zp != nil else { return noZeroPage(c) }
             var conds: [(Bool, String)] = c.inRAM(zr, "zero page")
-            if let w = c.window { conds.append((!zr.overlaps(w), "zero page \(zr) overlaps W \(w)")) }
+            conds += c.clearOfWindow(zr, "zero page")
             if let r = c.initrd { conds.append((!zr.overlaps(r), "zero page \(zr) overlaps initrd \(r)")) }
             for r in c.setupRanges { conds.append((!zr.overlaps(r), "zero page \(zr) overlaps setup_data \(r)")) }
-            return .check(conds, ok: "zero page \(zr) in RAM, clear")
+            return .check(conds, ok: "zero page \(zr) in RAM, clear of W \(c.window?.description ?? "(none)"), initrd \(c.initrd?.description ?? "(none)"), setup_data \(c.setupRanges.map(\.description).joined(separator: ", "))")
         },
         Rule("BP-18", "hardware_subarch is PC", reference: "§4.2, §1.6; BPH",
              statement: "hardware_subarch (0x23C) and hardware_subarch_data (0x240) are 0 for a PC/KVM guest.") { c in

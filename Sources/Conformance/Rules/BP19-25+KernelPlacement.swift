@@ -5,6 +5,7 @@ extension RuleCatalogue {
              statement: "bzImage: guest [L, L+len) equals the file from (setup_sects'+1)*512 to its end. ELF: every PT_LOAD is at p_paddr (+ one common delta) with its file bytes, and [p_filesz, p_memsz) is zero.") { c in
             if c.isBz {
                 let len = c.s.image.protectedModeLength
+                guard AddressRange.make(c.L, length: len) != nil else { return .fail("L \(hex(c.L)) + the protected-mode image's \(hex(len)) bytes wraps past 2^64: the image lies nowhere") }
                 guard let h = c.memory.sha256(at: c.L, length: len) else { return .na("[L, L+\(hex(len))) not in the snapshot") }
                 return h == c.s.image.protectedModeSHA256 ? .pass("[\(hex(c.L)), +\(hex(len))) matches the file (sha256 \(h.prefix(16))…)")
                     : .fail(h.hasPrefix("hash64:") ? "guest [\(hex(c.L)), +\(hex(len))) as the probe checksummed it (\(h)) is not the file's protected-mode image: not copied byte for byte"
@@ -15,11 +16,14 @@ extension RuleCatalogue {
             var conds: [(Bool, String)] = []
             for (i, seg) in c.s.image.segments.enumerated() {
                 let at = seg.paddr &+ delta
+                guard let placed = AddressRange.make(at, length: max(seg.memorySize, seg.fileSize)) else {
+                    conds.append((false, "segment \(i) at \(hex(at)) + \(hex(max(seg.memorySize, seg.fileSize))) bytes wraps past 2^64")); continue
+                }
                 guard let h = c.memory.sha256(at: at, length: seg.fileSize) else { return .na("segment \(i) at \(hex(at)) not in the snapshot") }
                 conds.append((h == seg.sha256, "segment \(i) at \(hex(at)) (\(hex(seg.fileSize)) bytes) differs from the file"))
                 if seg.memorySize > seg.fileSize {
                     let z = c.memory.isZero(at: at + seg.fileSize, length: seg.memorySize - seg.fileSize)
-                    conds.append((z != false, "segment \(i) BSS [\(hex(at + seg.fileSize)), \(hex(at + seg.memorySize))) is not zero-filled"))
+                    conds.append((z != false, "segment \(i) BSS [\(hex(at + seg.fileSize)), \(hex(placed.end))) is not zero-filled"))
                 }
             }
             return .check(conds, ok: "\(c.s.image.segments.count) segments at p_paddr + \(hex(delta)) match the file")
@@ -50,10 +54,13 @@ extension RuleCatalogue {
         },
         Rule("BP-22", "kernel window W is RAM and clear", reference: "§4.3; BOOT init_size; CH64; KASLR",
              statement: "W = [RT, RT+init_size), RT = relocatable ? align_up(max(L, pref_address), kernel_alignment) : pref_address, is e820 RAM and overlaps no boot_params, command line, initrd or setup_data.") { c in
+            if let p = c.windowProblem { return .fail(p + ": W lies in no RAM") }
             guard let w = c.window else { return .na(c.isBz ? "protocol \(ProtocolVersion(rawValue: c.version)) has no init_size" : "no kernel range") }
             var conds: [(Bool, String)] = c.memoryMapUnseen == nil ? [(c.isRAM(w), "W \(w) is not inside e820 RAM")] : []
             for (name, r) in c.bootObjects { conds.append((!r.overlaps(w), "\(name) \(r) overlaps W \(w)")) }
-            return .check(conds, ok: c.memoryMapUnseen.map { "W \(w) clear of the boot objects (RAM not judged: \($0))" } ?? "W \(w) in RAM and clear")
+            conds += c.wrapConditions(window: false)
+            let objs = c.bootObjects.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+            return .check(conds, ok: c.memoryMapUnseen.map { "W \(w) clear of \(objs) (RAM not judged: \($0))" } ?? "W \(w) in RAM and clear of \(objs)")
         },
         Rule("BP-23", "pref_address preferred", reference: "§4.3; BOOT pref_address, min_alignment",
              statement: "A relocatable 2.10+ kernel is loaded at pref_address when that memory is free.") { c in
@@ -73,7 +80,7 @@ extension RuleCatalogue {
             guard let zp = c.zp else { return noZeroPage(c) }
             let a = zp.field(.acpiRsdpAddr)!
             guard a != 0 else { return .na("no RSDP handed over") }
-            guard let r = AddressRange.make(a, length: 20) else { return .fail("RSDP address \(hex(a)) wraps") }
+            guard let r = AddressRange.make(a, length: 20) else { return .fail("RSDP address \(hex(a)) + 20 wraps past 2^64") }
             let ok = c.e820.contains { [.reserved, .acpi, .nvs].contains($0.type) && ($0.range?.contains(r) ?? false) }
             return ok ? .pass("RSDP \(r) in a reserved/ACPI/NVS range") : .fail("RSDP \(r) is not in an e820 type 2/3/4 range (KASLR may overwrite it)")
         },

@@ -23,7 +23,8 @@ extension RuleCatalogue {
         },
         Rule("BP-28", "command line placed for the entry mode", reference: "§4.4; BOOT cmd_line_ptr, memory layout, 64-bit protocol",
              statement: "16-bit: above the setup heap and below 0xA0000. 32-bit: below 4 GiB. 64-bit: anywhere, above 4 GiB only with XLF_CAN_BE_LOADED_ABOVE_4G, identity-mapped.") { c in
-            guard let r = c.commandLineRange, c.zp != nil else { return .na("no command line in a zero page") }
+            guard c.zp != nil, let cAddr = c.commandLineAddress else { return .na("no command line in a zero page") }
+            guard let r = c.commandLineRange else { return .fail("command line \(hex(cAddr)) + \((c.commandLineText?.count ?? 0) + 1) bytes wraps past 2^64") }
             switch c.entryPoint {
             case .setup16:
                 // heap_end_ptr exists from 2.01 and means something only with CAN_USE_HEAP; before
@@ -53,10 +54,11 @@ extension RuleCatalogue {
         },
         Rule("BP-29", "command-line buffer is RAM outside W", reference: "§4.4 (derived); H64C copy_bootdata; ident_map_64.c",
              statement: "The kernel copies max(2048, cmdline_size+1) bytes from C, so that range is e820 RAM outside W.") { c in
-            guard let b = c.commandLineBuffer, c.zp != nil else { return .na("no command line in a zero page") }
+            guard c.zp != nil, let cAddr = c.commandLineAddress else { return .na("no command line in a zero page") }
+            guard let b = c.commandLineBuffer else { return .fail("buffer C \(hex(cAddr)) + \(hex(max(2048, c.commandLineLimit + 1))) wraps past 2^64") }
             var conds: [(Bool, String)] = c.inRAM(b, "buffer")
-            if let w = c.window { conds.append((!b.overlaps(w), "buffer \(b) overlaps W \(w)")) }
-            return .check(conds, ok: "buffer \(b) is RAM outside W")
+            conds += c.clearOfWindow(b, "buffer")
+            return .check(conds, ok: "buffer \(b) is RAM outside W \(c.window?.description ?? "(none)")")
         },
         Rule("BP-30", "old-protocol command line (cl_magic)", reference: "§4.4; BOOT",
              statement: "Before 2.02: 0xA33F at real-mode+0x20, the offset at +0x22, and setup_move_size covering the command line.") { c in

@@ -7,7 +7,9 @@ extension RuleCatalogue {
             var conds: [(Bool, String)] = [(c.e820Count <= 128, "e820_entries = \(c.e820Count) > 128")]
             let sorted = c.e820.sorted { $0.address < $1.address }
             for (a, b) in zip(sorted, sorted.dropFirst()) where a.size != 0 && b.size != 0 {
-                conds.append((b.address >= a.address &+ a.size || a.address &+ a.size < a.address, "entry \(b) overlaps \(a)"))
+                // An entry whose end wraps past 2^64 runs over every entry above it.
+                let (aEnd, wraps) = a.address.addingReportingOverflow(a.size)
+                conds.append((!wraps && b.address >= aEnd, wraps ? "entry \(b) lies above \(a), whose end wraps past 2^64" : "entry \(b) overlaps \(a)"))
             }
             let j = Judgement.check(conds, ok: "\(c.e820Count) entries, sorted, disjoint")
             guard j.outcome == .pass else { return j }
@@ -42,17 +44,21 @@ extension RuleCatalogue {
              statement: "Some e820 RAM lies below 1 MiB (for the real-mode trampoline) and 0xA0000–0xFFFFF is not RAM.") { c in
             guard c.hasMemoryMap else { return noMemoryMap(c) }
             let low = c.ram.contains { $0.start < 0x9_F000 }
-            let hole = AddressRange(start: 0xA_0000, end: 0x10_0000)
+            let hole = RAMLayout.legacyHole
             let holeRAM = c.ram.filter { $0.overlaps(hole) }
+            // A RAM entry whose end wraps has no range in `ram`; from below 1 MiB it runs over the hole.
+            let wrapping = c.e820.filter { $0.type == .ram && $0.size != 0 && $0.range == nil && $0.address < hole.end }
             return .check([(low, "no e820 RAM below 0x9F000: \"Real mode trampoline was not allocated\""),
-                           (holeRAM.isEmpty, "legacy hole \(hole) is RAM in \(holeRAM.map(\.description).joined(separator: ", "))")],
-                          ok: "low RAM \(c.ram.first?.description ?? "-"), legacy hole not RAM")
+                           (holeRAM.isEmpty, "legacy hole \(hole) is RAM in \(holeRAM.map(\.description).joined(separator: ", "))"),
+                           (wrapping.isEmpty, "legacy hole \(hole) is RAM in \(wrapping.map(\.description).joined(separator: ", ")), whose end wraps past 2^64")],
+                          ok: "low RAM \(c.ram.first?.description ?? "-"), legacy hole \(hole) not RAM")
         },
         Rule("BP-40", "boot objects inside e820 RAM", reference: "§4.6; BOOT; SETUPC; KASLR",
              statement: "W, boot_params, the command line, the initrd and setup_data all lie in e820 RAM.") { c in
             guard c.hasMemoryMap else { return noMemoryMap(c) }
             let objs = c.bootObjectsAndWindow
-            return .check(objs.map { (c.isRAM($0.1), "\($0.0) \($0.1) is not inside e820 RAM") }, ok: "\(objs.count) objects in RAM")
+            return .check(objs.map { (c.isRAM($0.1), "\($0.0) \($0.1) is not inside e820 RAM") } + c.wrapConditions(window: true),
+                          ok: "\(objs.map { "\($0.0) \($0.1)" }.joined(separator: ", ")) in e820 RAM")
         },
     ]
 }

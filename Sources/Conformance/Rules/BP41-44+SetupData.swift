@@ -10,11 +10,13 @@ extension RuleCatalogue {
             var conds: [(Bool, String)] = []
             if let p = c.setupWalkProblem { conds.append((false, p)) }
             for n in c.setupNodes {
-                guard let r = AddressRange.make(n.address, length: 16 + UInt64(n.length)) else { conds.append((false, "node \(hex(n.address)) length wraps")); continue }
+                guard let r = AddressRange.make(n.address, length: 16 + UInt64(n.length)) else {
+                    conds.append((false, "node \(hex(n.address)) + 16 + len \(hex(UInt64(n.length))) wraps past 2^64")); continue
+                }
                 conds += c.inRAM(r, "node")
-                if let w = c.window { conds.append((!r.overlaps(w), "node \(r) overlaps W \(w)")) }
+                conds += c.clearOfWindow(r, "node")
             }
-            return .check(conds, ok: "\(c.setupNodes.count) node(s): \(c.setupNodes.map { "\(SetupDataType(rawValue: $0.type)) at \(hex($0.address))" }.joined(separator: ", "))")
+            return .check(conds, ok: "\(c.setupNodes.count) node(s): \(c.setupNodes.map { "\(SetupDataType(rawValue: $0.type)) at \(hex($0.address)), len \($0.length)" }.joined(separator: ", ")), in RAM, clear of W \(c.window?.description ?? "(none)")")
         },
         Rule("BP-42", "SETUP_INDIRECT well formed (2.15+)", reference: "§4.7, §1.8; BOOT; SDH",
              statement: "SETUP_INDIRECT only with 2.15+; node len 24; indirect.type = 0x80000000|X with X ∉ {0, 0x80000000}; reserved 0; payload RAM outside W.") { c in
@@ -30,15 +32,15 @@ extension RuleCatalogue {
                 conds.append((d.u32(4)! == 0, "indirect reserved = \(hex(d.u32(4)!))"))
                 if let r = AddressRange.make(d.u64(16)!, length: d.u64(8)!) {
                     conds += c.inRAM(r, "indirect payload")
-                    if let w = c.window { conds.append((!r.overlaps(w), "indirect payload \(r) overlaps W")) }
-                } else { conds.append((false, "indirect payload range wraps")) }
+                    conds += c.clearOfWindow(r, "indirect payload")
+                } else { conds.append((false, "indirect payload addr \(hex(d.u64(16)!)) + len \(hex(d.u64(8)!)) wraps past 2^64")) }
             }
-            return .check(conds, ok: "\(ind.count) indirect node(s) well formed")
+            return .check(conds, ok: "\(ind.count) indirect node(s) well formed: payloads \(ind.compactMap { c.memory.bytes(at: $0.address + 16, count: 24) }.compactMap { AddressRange.make($0.u64(16)!, length: $0.u64(8)!)?.description }.joined(separator: ", ")) in RAM, clear of W \(c.window?.description ?? "(none)")")
         },
         Rule("BP-43", "setup_data types ≤ setup_type_max (2.15+)", reference: "§4.7, §1.7; BOOT; KINFO",
              statement: "For 2.15+, every emitted setup_data and indirect type is ≤ kernel_info.setup_type_max.") { c in
             guard !c.setupNodes.isEmpty else { return .na("no setup_data") }
-            guard let ki = kernelInfo(c) else { return .na("no kernel_info (protocol < 2.15 or not a bzImage)") }
+            guard let ki = kernelInfo(c) else { return .na("no kernel_info to read setup_type_max from (protocol < 2.15, not a bzImage, or none valid at L + kernel_info_offset: BP-09)") }
             var types = c.setupNodes.map(\.type)
             for n in c.setupNodes where n.type == SetupDataType.indirect.rawValue { if let t = c.memory.bytes(at: n.address + 16, count: 4)?.u32(0) { types.append(t) } }
             let bad = types.filter { $0 > ki.setupTypeMax }
@@ -54,16 +56,18 @@ extension RuleCatalogue {
                     conds.append((false, "RNG seed node at \(hex(n.address)) + 16 + len \(hex(UInt64(n.length))) wraps past 2^64")); continue
                 }
                 for (name, o) in c.bootObjects where !name.hasPrefix("setup_data") { conds.append((!r.overlaps(o), "RNG seed node \(r) shares bytes with \(name) \(o)")) }
-                if let w = c.window { conds.append((!r.overlaps(w), "RNG seed node \(r) inside W \(w)")) }
+                conds += c.clearOfWindow(r, "RNG seed node")
             }
-            return .check(conds, ok: "\(seeds.count) seed node(s) alone in memory")
+            conds += c.wrapConditions(window: false).filter { !$0.1.hasPrefix("setup_data") }
+            let others = c.bootObjects.filter { !$0.0.hasPrefix("setup_data") }.map { "\($0.0) \($0.1)" } + (c.window.map { ["W \($0)"] } ?? [])
+            return .check(conds, ok: "\(seeds.count) seed node(s) at \(seeds.map { hex($0.address) }.joined(separator: ", ")) share no bytes with \(others.joined(separator: ", "))")
         },
     ]
 }
 
 extension RuleCatalogue {
     static func kernelInfo(_ c: RuleContext) -> KernelInfo? {
-        guard c.isBz, let kio = c.header(.kernelInfoOffset), let b = c.memory.bytes(at: c.L &+ kio, count: 16) else { return nil }
+        guard c.isBz, let kio = c.header(.kernelInfoOffset), case let (at, false) = c.L.addingReportingOverflow(kio), let b = c.memory.bytes(at: at, count: 16) else { return nil }
         let k = KernelInfo(bytes: b)
         return k.magic == KernelInfo.magicValue ? k : nil
     }

@@ -26,7 +26,9 @@ extension RuleCatalogue {
         },
         Rule("BP-52", "everything below 4 GiB (32-bit)", reference: "§4.9; CH64 startup_32", statement: "W, initrd, boot_params and command line all lie below 4 GiB.") { c in
             guard c.entryPoint == .protected32 else { return .na("not the 32-bit entry") }
-            return .check(c.bootObjectsAndWindow.map { ($0.1.end <= 1 << 32, "\($0.0) \($0.1) above 4 GiB") }, ok: "all below 4 GiB")
+            let objs = c.bootObjectsAndWindow
+            return .check(objs.map { ($0.1.end <= 1 << 32, "\($0.0) \($0.1) above 4 GiB") } + c.wrapConditions(window: true),
+                          ok: "below 4 GiB: \(objs.map { "\($0.0) \($0.1)" }.joined(separator: ", "))")
         },
     ]
 }

@@ -77,10 +77,16 @@ extension RuleCatalogue {
             guard c.entryPoint == .pvh else { return notPVH }
             guard let si = c.si else { return noStartInfo }
             if let why = c.memoryMapUnseen { return .na("start_info in RAM cannot be judged: " + why) }
-            let me = si.u64(40)! &+ UInt64(si.u32(48)!) * 24, ml = si.u64(16)! &+ UInt64(si.u32(12)!) * 32
-            return .check([(c.isRAM(AddressRange(start: c.entry.rbx, end: c.entry.rbx + 56)), "start_info \(hex(c.entry.rbx)) not in RAM"),
-                           (me <= 1 << 30, "memory map ends at \(hex(me)), above 1 GiB"), (ml <= 1 << 30, "module list ends at \(hex(ml)), above 1 GiB")],
-                          ok: "start_info in RAM, tables below 1 GiB")
+            // Each table by start and length; a sum that wraps past 2^64 fails, naming both.
+            let spans: [(name: String, start: UInt64, length: UInt64)] = [("start_info", c.entry.rbx, UInt64(StartInfo.size)),
+                                                                          ("memory map", si.u64(40)!, UInt64(si.u32(48)!) * 24), ("module list", si.u64(16)!, UInt64(si.u32(12)!) * 32)]
+            var conds: [(Bool, String)] = [], seen: [String] = []
+            for (i, s) in spans.enumerated() {
+                guard let r = AddressRange.make(s.start, length: s.length) else { conds.append((false, "\(s.name) \(hex(s.start)) + \(hex(s.length)) wraps past 2^64")); continue }
+                seen.append("\(s.name) \(r)")
+                conds.append(i == 0 ? (c.isRAM(r), "start_info \(r) not in RAM") : (r.end <= 1 << 30, "\(s.name) \(r) ends above 1 GiB"))
+            }
+            return .check(conds, ok: seen.joined(separator: ", ") + ": start_info in RAM, tables below 1 GiB")
         },
         Rule("BP-67", "start_info magic, flags, RSDP", reference: "§4.11; SI; PVHC; XEN-EN",
              statement: "magic = 0x336EC578; flags = 0 for a KVM loader; rsdp_paddr 0 or an RSDP.") { c in
@@ -99,7 +105,8 @@ extension RuleCatalogue {
             guard d != 0 else { return .pass("not relocated") }
             guard let n = c.s.image.notes.first(where: { $0.name == "Xen" && $0.type == 19 }) else { return .fail("moved by \(hex(d)) without a PHYS32_RELOC note") }
             let align = UInt64(n.desc.u32(0) ?? 0x20_0000), minA = UInt64(n.desc.u32(4) ?? 0), maxA = UInt64(n.desc.u32(8) ?? 0xFFFF_FFFF)
-            let end = (c.window?.end ?? c.L) &- 1
+            guard let w = c.window else { return c.windowProblem.map { .fail("kernel window: " + $0) } ?? .na("no kernel range") }
+            let end = w.end &- 1
             return .check([(d % max(align, 1) == 0, "delta \(hex(d)) not a multiple of \(hex(align))"), (c.L >= minA, "start \(hex(c.L)) below minimum \(hex(minA))"), (end <= maxA, "last byte \(hex(end)) above maximum \(hex(maxA))")],
                           ok: "moved by \(hex(d)) within (\(hex(align)), \(hex(minA)), \(hex(maxA)))")
         },
@@ -111,8 +118,8 @@ extension RuleCatalogue {
             var conds: [(Bool, String)] = [(c.e820Count >= 2, "memmap has \(c.e820Count) entries; Linux discards a map of fewer than 2"),
                                            (!c.e820.contains { $0.size != 0 && $0.address.addingReportingOverflow($0.size - 1).overflow }, "an entry wraps"),
                                            (c.ram.contains { $0.start < 0x9_F000 }, "no RAM below 0x9F000")]
-            if let w = c.window { conds.append((c.isRAM(w), "kernel \(w) not in memmap RAM")) }
-            return .check(conds, ok: "\(c.e820Count)-entry memmap fit for e820")
+            if let w = c.window { conds.append((c.isRAM(w), "kernel \(w) not in memmap RAM")) } else if let p = c.windowProblem { conds.append((false, "kernel window: " + p)) }
+            return .check(conds, ok: "\(c.e820Count)-entry memmap fit for e820, kernel \(c.window?.description ?? "(no range)") in its RAM")
         },
     ]
 }

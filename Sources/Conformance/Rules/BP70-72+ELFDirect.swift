@@ -7,7 +7,8 @@ extension RuleCatalogue {
             let want = c.s.image.elfEntry &+ elfDelta(c)
             var conds: [(Bool, String)] = [(c.entry.rip == want, "RIP = \(hex(c.entry.rip)), expected e_entry + delta = \(hex(want))"), bootParamsPointer(c)]
             for (n, r) in [("kernel", c.window), ("zero page", c.zeroPageRange)] { if let r, let u = c.firstUnmapped(r) { conds.append((false, "\(n) \(r) not identity-mapped at \(hex(u))")) } }
-            return .check(conds, ok: "RIP = \(hex(want)), RSI = \(hex(c.entry.rsi))")
+            if let p = c.windowProblem { conds.append((false, "kernel window: " + p)) }
+            return .check(conds, ok: "RIP = \(hex(want)), RSI = \(hex(c.entry.rsi)); kernel \(c.window?.description ?? "(no range)"), zero page \(c.zeroPageRange?.description ?? "(none)") identity-mapped")
         },
         Rule("BP-71", "ELF moved by a multiple of 2 MiB", reference: "§4.12; H64C", statement: "If moved from p_paddr, the delta is a multiple of 2 MiB.") { c in
             guard c.isElf, c.entryPoint == .long64 else { return .na("not the direct ELF 64-bit entry") }

@@ -5,7 +5,8 @@ extension RuleCatalogue {
              statement: "The 64-bit handover entry is L + handover_offset + 0x200, the 32-bit one L + handover_offset (\"handover_offset bytes from the beginning of startup_{32,64}\").") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard c.isBz, let hov = c.header(.handoverOffset) else { return .fail("the image has no handover_offset (protocol \(ProtocolVersion(rawValue: c.version)), needs 2.11)") }
-            let want = c.L &+ hov &+ (c.entryPoint == .efiHandover64 ? 0x200 : 0)
+            let (at, w1) = c.L.addingReportingOverflow(hov), (want, w2) = at.addingReportingOverflow(c.entryPoint == .efiHandover64 ? 0x200 : 0)
+            guard !w1 && !w2 else { return .fail("L \(hex(c.L)) + handover_offset \(hex(hov))\(c.entryPoint == .efiHandover64 ? " + 0x200" : "") wraps past 2^64: there is no handover entry (RIP = \(hex(c.entry.rip)))") }
             return c.entry.rip == want ? .pass("RIP = L + \(hex(hov))\(c.entryPoint == .efiHandover64 ? " + 0x200" : "") = \(hex(want))")
                 : .fail("RIP = \(hex(c.entry.rip)), expected L + handover_offset\(c.entryPoint == .efiHandover64 ? " + 0x200" : "") = \(hex(want)) (L = \(hex(c.L)), handover_offset \(hex(hov)) at 0x264)")
         },
@@ -147,9 +148,11 @@ extension RuleCatalogue {
             if e.cr0 & EntryState.cr0PG != 0 {
                 var objs: [(String, AddressRange)] = []
                 let len = c.s.image.protectedModeLength
-                if let r = AddressRange.make(c.L, length: max(len, 1)) { objs.append(("image", r)) }
-                if let (_, st) = efiArguments(c), let r = AddressRange.make(st, length: 0x78) { objs.append(("system table", r)) }
-                if let r = AddressRange.make(e.rsp.alignedDown(8), length: 8) { objs.append(("stack", r)) }
+                var spans: [(String, UInt64, UInt64)] = [("image", c.L, max(len, 1)), ("stack", e.rsp.alignedDown(8), 8)]
+                if let (_, st) = efiArguments(c) { spans.append(("system table", st, 0x78)) }
+                for (n, a, l) in spans {
+                    if let r = AddressRange.make(a, length: l) { objs.append((n, r)) } else { conds.append((false, "\(n) \(hex(a)) + \(hex(l)) wraps past 2^64")) }
+                }
                 if c.entryPoint != .efiStub, let z = c.zeroPageRange { objs.append(("boot_params", z)) }
                 for (n, r) in objs { if let u = c.firstUnmapped(r) { conds.append((false, "\(n) \(r) is not identity-mapped at \(hex(u)) (CR3 \(hex(e.cr3)))")) } }
             }
@@ -171,7 +174,9 @@ extension RuleCatalogue {
                     if let va = pe.entrySectionAddress { conds.append((c.L == base &+ UInt64(va), "L = \(hex(c.L)), expected ImageBase \(hex(base)) + VirtualAddress \(hex(UInt64(va)))")) }
                 } else { conds.append((false, "the loaded image protocol is not in the snapshot")) }
             }
-            if let efi = c.s.efi, efi.memoryMapStatus == .success, efi.memoryMapSize <= 65536, let raw = c.memory.bytes(at: efi.memoryMap, count: Int(efi.memoryMapSize)),
+            if AddressRange.make(c.L, length: footprint) == nil {
+                conds.append((false, "footprint L \(hex(c.L)) + \(hex(footprint)) wraps past 2^64"))
+            } else if let efi = c.s.efi, efi.memoryMapStatus == .success, efi.memoryMapSize <= 65536, let raw = c.memory.bytes(at: efi.memoryMap, count: Int(efi.memoryMapSize)),
                let ds = EFIFacts.descriptors(raw, descriptorSize: efi.descriptorSize), let want = AddressRange.make(c.L, length: footprint) {
                 let allocated = RuleContext.merge(ds.filter { $0.type == EFIFacts.MemoryDescriptor.loaderCode || $0.type == EFIFacts.MemoryDescriptor.loaderData }.compactMap(\.range))
                 conds.append((allocated.contains { $0.contains(want) }, "footprint \(want) is not inside EfiLoaderCode/EfiLoaderData memory of the EFI memory map"))

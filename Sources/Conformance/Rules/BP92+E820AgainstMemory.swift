@@ -23,7 +23,8 @@ extension RuleCatalogue {
             var conds: [(Bool, String)] = []
             for r in c.ram { for gap in r.uncovered(by: have) { conds.append((false, "e820 RAM \(gap) is not guest memory (the guest has \(have.map(\.description).joined(separator: ", ")))")) } }
             for m in have where m.end > 0x10_0000 {
-                for gap in AddressRange(start: max(m.start, 0x10_0000), end: m.end).uncovered(by: mapped) { conds.append((false, "guest memory \(gap) is missing from the e820 map")) }
+                // m.end > 1 MiB, so [max(start, 1 MiB), end) is a range.
+                for gap in (try? AddressRange(start: max(m.start, 0x10_0000), end: m.end))?.uncovered(by: mapped) ?? [] { conds.append((false, "guest memory \(gap) is missing from the e820 map")) }
             }
             return .check(conds, ok: "e820 RAM \(c.ram.map(\.description).joined(separator: ", ")) is guest memory, and guest memory \(have.map(\.description).joined(separator: ", ")) from 1 MiB up is in the map")
         },

@@ -1,8 +1,8 @@
-/// Every loader rule of `shared/spec/x86-boot-protocol.md` (BP-01…BP-72), of the EFI entries
+/// Every loader rule of `shared/spec/x86-boot-protocol.md` (BP-01…BP-77), of the EFI entries
 /// (docs/EFI.md, BP-80…BP-91), and BP-92 (the e820 map against the guest's memory, derived
 /// from §2.3 and §4.6; `BP92+E820AgainstMemory.swift`), in id order.
 public enum RuleCatalogue {
-    public static let all: [Rule] = (image + zeroPage + placement + commandLine + initrd + e820 + setupData + entry16 + entry32 + entry64 + pvh + elf + efi + memoryMap)
+    public static let all: [Rule] = (image + zeroPage + placement + commandLine + initrd + e820 + setupData + entry16 + entry32 + entry64 + pvh + elf + elfWellFormedness + efi + memoryMap)
         .sorted { $0.id < $1.id }
     public static func rule(_ id: RuleID) -> Rule? { all.first { $0.id == id } }
 

@@ -46,8 +46,12 @@ public struct RuleContext: Sendable {
     /// read it are n/a with this reason.
     public let memoryMapUnseen: String?, moduleListUnseen: String?
 
-    /// W (BP-22): nil when it cannot be computed (protocol < 2.10, no zero page).
+    /// W (BP-22): nil when it cannot be computed (protocol < 2.10, no zero page), or when it
+    /// wraps (`windowProblem`).
     public let window: AddressRange?
+    /// Why W has no range though the image defines one: RT, or RT + init_size, or an ELF
+    /// segment's p_paddr + p_memsz wraps past 2^64; the values named.
+    public let windowProblem: String?
     /// C and what is there.
     public let commandLineAddress: UInt64?
     public let commandLineLimit: UInt64
@@ -57,8 +61,11 @@ public struct RuleContext: Sendable {
     /// report) that does not hold them: the probe did not read them, which is no fault of the
     /// loader's.
     public let commandLineUnseen: String?
-    /// R and RS, reassembled from low and ext halves (or PVH module 0).
+    /// R and RS, reassembled from low and ext halves (or PVH module 0); nil without an
+    /// initrd, or when R + RS wraps (`initrdProblem`).
     public let initrd: AddressRange?
+    /// Why the initrd fields describe no range: R + RS wraps past 2^64; the values named.
+    public let initrdProblem: String?
     public let initrdFields: (image: UInt64, size: UInt64)?
     /// setup_data nodes: address, type, len; walkProblem when the chain is broken.
     public let setupNodes: [(address: UInt64, type: UInt32, length: UInt32)]
@@ -152,18 +159,34 @@ public struct RuleContext: Sendable {
         func img(_ f: ZeroPage.Field) -> UInt64? { f.end <= hdrEnd ? hdr.field(f) : nil }
         let v = version
 
-        // W (BP-22).
+        // W (BP-22). A sum that wraps leaves W without a range, and says why.
         var w: AddressRange? = nil
+        var wProblem: String? = nil
         if s.image.format == .bzImage, v >= 0x020A, zpBytes != nil, let pref = img(.prefAddress), let initSize = img(.initSize) {
             let reloc = (img(.relocatableKernel) ?? 0) != 0
-            let align = z(.kernelAlignment)
-            let rt = reloc ? (max(s.kernelAddress, pref).alignedUp(max(align, 1)) ?? pref) : pref
-            w = AddressRange.make(rt, length: initSize)
-        } else if s.image.format == .elf, let lo = s.image.segments.map(\.paddr).min(), let hi = s.image.segments.map({ $0.paddr + $0.memorySize }).max() {
-            let delta = s.kernelAddress &- lo
-            w = AddressRange(start: lo &+ delta, end: hi &+ delta)
+            let align = max(z(.kernelAlignment), 1)
+            if let rt = reloc ? max(s.kernelAddress, pref).alignedUp(align) : pref {
+                w = AddressRange.make(rt, length: initSize)
+                if w == nil { wProblem = "W = [RT \(hex(rt)), + init_size \(hex(initSize))) wraps past 2^64" }
+            } else {
+                wProblem = "RT = align_up(max(L \(hex(s.kernelAddress)), pref_address \(hex(pref))), kernel_alignment \(hex(align))) wraps past 2^64"
+            }
+        } else if s.image.format == .elf, let first = s.image.segments.first {
+            // The segments' span, moved to L: [L, L + (max end − min p_paddr)).
+            var lo = first.paddr, hi = first.paddr
+            for seg in s.image.segments {
+                guard let r = AddressRange.make(seg.paddr, length: seg.memorySize) else {
+                    wProblem = "segment p_paddr \(hex(seg.paddr)) + p_memsz \(hex(seg.memorySize)) wraps past 2^64"; break
+                }
+                lo = min(lo, r.start); hi = max(hi, r.end)
+            }
+            if wProblem == nil {
+                w = AddressRange.make(s.kernelAddress, length: hi - lo)
+                if w == nil { wProblem = "L \(hex(s.kernelAddress)) + the segments' span \(hex(hi - lo)) wraps past 2^64" }
+            }
         }
         window = w
+        windowProblem = wProblem
 
         // Command line.
         var cAddr: UInt64? = nil
@@ -188,7 +211,9 @@ public struct RuleContext: Sendable {
             var off: UInt64 = 0
             while off <= limit {
                 let n = Int(min(256, limit + 1 - off))
-                guard let chunk = s.memory.bytes(at: c &+ off, count: n) ?? s.memory.bytes(at: c &+ off, count: 1) else {
+                // Past 2^64 there is nothing to read: no NUL, so no command line (BP-27 fails).
+                let (at, wraps) = c.addingReportingOverflow(off)
+                guard !wraps, let chunk = s.memory.bytes(at: at, count: n) ?? s.memory.bytes(at: at, count: 1) else {
                     if partial {
                         clUnseen = off == 0 ? unseen("the command line at \(hex(c))")
                             : "the command line at \(hex(c)) is in the captured memory only up to \(off) bytes, with no NUL (the probe did not report the rest)"
@@ -204,21 +229,28 @@ public struct RuleContext: Sendable {
 
         // Initrd.
         var rd: AddressRange? = nil
+        var rdProblem: String? = nil
         var fields: (UInt64, UInt64)? = nil
         var modUnseen: String? = nil
         if zpBytes != nil {
             let r = z(.ramdiskImage) | ext(.extRamdiskImage) << 32, rs = z(.ramdiskSize) | ext(.extRamdiskSize) << 32
             fields = (r, rs)
-            if rs != 0 || r != 0 { rd = AddressRange.make(r, length: rs) }
+            if rs != 0 || r != 0 {
+                rd = AddressRange.make(r, length: rs)
+                if rd == nil { rdProblem = "ramdisk_image \(hex(r)) + ramdisk_size \(hex(rs)) wraps past 2^64" }
+            }
         } else if let si = siBytes, let n = si.u32(12), n > 0, let ml = si.u64(16) {
             if let m0 = s.memory.bytes(at: ml, count: 32) {
-                fields = (m0.u64(0)!, m0.u64(8)!)
-                rd = AddressRange.make(m0.u64(0)!, length: m0.u64(8)!)
+                let (a, size) = (m0.u64(0)!, m0.u64(8)!)
+                fields = (a, size)
+                rd = AddressRange.make(a, length: size)
+                if rd == nil { rdProblem = "module 0 paddr \(hex(a)) + size \(hex(size)) wraps past 2^64" }
             } else if partial {
                 modUnseen = unseen("the PVH module list at \(hex(ml)) (\(n) modules)")
             }
         }
         initrd = rd
+        initrdProblem = rdProblem
         initrdFields = fields
         moduleListUnseen = modUnseen
 
@@ -247,7 +279,7 @@ public struct RuleContext: Sendable {
     static func merge(_ ranges: [AddressRange]) -> [AddressRange] {
         var out: [AddressRange] = []
         for r in ranges.sorted() where !r.isEmpty {
-            if let last = out.last, r.start <= last.end { out[out.count - 1] = AddressRange(start: last.start, end: max(last.end, r.end)) } else { out.append(r) }
+            if let last = out.last, r.start <= last.end { out[out.count - 1] = last.spanning(r) } else { out.append(r) }
         }
         return out
     }
@@ -304,14 +336,18 @@ public struct RuleContext: Sendable {
     public var commandLineBuffer: AddressRange? {
         commandLineAddress.flatMap { AddressRange.make($0, length: max(2048, commandLineLimit + 1)) }
     }
-    public var setupRanges: [AddressRange] {
-        var out = setupNodes.compactMap { AddressRange.make($0.address, length: 16 + UInt64($0.length)) }
+    /// Each setup_data node [address, +16+len), then each SETUP_INDIRECT payload, by start and
+    /// length: a sum that wraps has no range (see `wrappingObjects`).
+    var setupSpans: [(name: String, start: UInt64, length: UInt64)] {
+        var out = setupNodes.map { (name: "node", start: $0.address, length: 16 + UInt64($0.length)) }
         for n in setupNodes where n.type == SetupDataType.indirect.rawValue {
-            if let d = memory.bytes(at: n.address + 16, count: 24), let r = AddressRange.make(d.u64(16)!, length: d.u64(8)!) { out.append(r) }
+            if let d = memory.bytes(at: n.address + 16, count: 24) { out.append((name: "indirect payload", start: d.u64(16)!, length: d.u64(8)!)) }
         }
         return out
     }
-    /// The objects that must survive until the kernel reads them, by name.
+    public var setupRanges: [AddressRange] { setupSpans.compactMap { AddressRange.make($0.start, length: $0.length) } }
+    /// The objects that must survive until the kernel reads them, by name. One whose range
+    /// wraps past 2^64 is not among them: it is in `wrappingObjects`.
     public var bootObjects: [(String, AddressRange)] {
         var out: [(String, AddressRange)] = []
         if let z = zeroPageRange { out.append((zeroPageName, z)) }
@@ -325,6 +361,29 @@ public struct RuleContext: Sendable {
     /// The boot objects plus W, when W is known (BP-40, BP-52).
     public var bootObjectsAndWindow: [(String, AddressRange)] {
         bootObjects + (window.map { [("W", $0)] } ?? [])
+    }
+
+    /// The boot objects whose range cannot be built because a sum wraps past 2^64, each with
+    /// the values that wrap (issue 14: such an object lies nowhere, so a rule that compares
+    /// ranges fails on it rather than passing over it).
+    public var wrappingObjects: [String] {
+        var out: [String] = []
+        if let si = startInfo, AddressRange.make(si, length: UInt64(StartInfo.size)) == nil { out.append("start_info \(hex(si)) + \(StartInfo.size) wraps past 2^64") }
+        if let c = commandLineAddress, commandLineRange == nil { out.append("command line \(hex(c)) + \((commandLineText?.count ?? 0) + 1) wraps past 2^64") }
+        if let p = initrdProblem { out.append("initrd: " + p) }
+        for s in setupSpans where AddressRange.make(s.start, length: s.length) == nil { out.append("setup_data \(s.name) \(hex(s.start)) + \(hex(s.length)) wraps past 2^64") }
+        return out
+    }
+    /// One failing condition per wrapping boot object, and for W when `window` is set and W
+    /// wraps.
+    public func wrapConditions(window: Bool) -> [(Bool, String)] {
+        (wrappingObjects + (window ? windowProblem.map { ["kernel window: " + $0] } ?? [] : [])).map { (false, $0) }
+    }
+    /// The condition "`r` does not overlap W"; when W wraps, a failing one naming why it could
+    /// not be compared; none when the image defines no W.
+    public func clearOfWindow(_ r: AddressRange, _ what: String) -> [(Bool, String)] {
+        if let w = window { return [(!r.overlaps(w), "\(what) \(r) overlaps W \(w)")] }
+        return windowProblem.map { [(false, "\(what) \(r) cannot be compared with W: \($0)")] } ?? []
     }
 
     /// A guest-virtual to guest-physical walk of the page tables at CR3 (4- or 5-level),
@@ -362,7 +421,8 @@ public struct RuleContext: Sendable {
     public func descriptor(_ selector: UInt16) -> UInt64? {
         let off = UInt64(selector & ~7)
         guard off + 7 <= UInt64(entry.gdtr.limit) else { return nil }
-        return memory.bytes(at: entry.gdtr.base + off, count: 8)?.u64(0)
+        let (at, wraps) = entry.gdtr.base.addingReportingOverflow(off)
+        return wraps ? nil : memory.bytes(at: at, count: 8)?.u64(0)
     }
 
     /// Finds the initrd at low32 + k·4 GiB when the reassembled address misses it (BP-15).

@@ -41,6 +41,7 @@ public enum RuleEntries {
         t["BP-59"] = [.protected32, .long64]
         for n in 60...69 { t[RuleID(number: n)] = [.pvh] }
         for id: RuleID in ["BP-70", "BP-71", "BP-72"] { t[id] = [.long64] }
+        for n in 73...77 { t[RuleID(number: n)] = [.long64, .pvh] }   // every ELF entry (§4.13)
         for id: RuleID in ["BP-80", "BP-81", "BP-83", "BP-84", "BP-85"] { t[id] = handover }
         for id: RuleID in ["BP-82", "BP-87", "BP-88", "BP-89", "BP-90"] { t[id] = efi }
         t["BP-86"] = [.efiStub]

@@ -63,6 +63,9 @@ public enum SnapshotJSON {
             o["segments"] = i.segments.map { ["paddr": hex($0.paddr), "fileSize": hex($0.fileSize), "memorySize": hex($0.memorySize), "align": hex($0.align), "sha256": $0.sha256] }
             o["notes"] = i.notes.map { ["name": $0.name, "type": hex($0.type), "desc": $0.desc.hexString] }
             o["noteAlign"] = i.noteAlignments.map { hex($0) }
+            if !i.headerBytes.isEmpty { o["header"] = i.headerBytes.hexString }
+            if !i.programHeaders.isEmpty { o["programHeaders"] = i.programHeaders.hexString }
+            if let n = i.noteSegments { o["noteSegments"] = n.map { ["offset": hex($0.offset), "bytes": $0.bytes.hexString] } }
         }
         return o
     }

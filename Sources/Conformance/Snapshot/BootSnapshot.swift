@@ -5,13 +5,22 @@ public struct ImageRecord: Sendable, Equatable {
         public let paddr: UInt64, fileSize: UInt64, memorySize: UInt64, align: UInt64
         /// SHA-256 of the segment's file bytes.
         public let sha256: String
+        public init(paddr: UInt64, fileSize: UInt64, memorySize: UInt64, align: UInt64, sha256: String) {
+            self.paddr = paddr; self.fileSize = fileSize; self.memorySize = memorySize; self.align = align; self.sha256 = sha256
+        }
     }
     public struct Note: Sendable, Equatable { public let name: String; public let type: UInt32; public let desc: [UInt8] }
+    /// A PT_NOTE's bytes as the file holds them, and their file offset (BP-77).
+    public struct NoteSegment: Sendable, Equatable {
+        public let offset: UInt64, bytes: [UInt8]
+        public init(offset: UInt64, bytes: [UInt8]) { self.offset = offset; self.bytes = bytes }
+    }
 
     public var format: Format
     public var fileSize: UInt64
     public var sha256: String
-    /// bzImage: the file's first min(0x290, size) bytes (boot sector and setup header).
+    /// bzImage: the file's first min(0x290, size) bytes (boot sector and setup header). ELF:
+    /// the 64-byte ELF header (BP-73, BP-74, BP-76); empty when the record does not hold it.
     public var headerBytes: [UInt8] = []
     /// bzImage: the protected-mode image's file offset, length and SHA-256 (BP-19).
     public var protectedModeOffset: UInt64 = 0, protectedModeLength: UInt64 = 0, protectedModeSHA256 = ""
@@ -21,6 +30,11 @@ public struct ImageRecord: Sendable, Equatable {
     public var notes: [Note] = []
     /// ELF: each PT_NOTE's p_align (the notes themselves are 4-byte padded, spec §5).
     public var noteAlignments: [UInt64] = []
+    /// ELF: the program header table as the file holds it, e_phnum × 56 bytes (BP-74, BP-75,
+    /// BP-77); empty when the record does not hold it.
+    public var programHeaders: [UInt8] = []
+    /// ELF: every PT_NOTE's bytes (BP-77); nil when the record does not hold them.
+    public var noteSegments: [NoteSegment]? = nil
 
     public init(format: Format, fileSize: UInt64, sha256: String) { self.format = format; self.fileSize = fileSize; self.sha256 = sha256 }
 
@@ -43,6 +57,9 @@ public struct ImageRecord: Sendable, Equatable {
             }
             r.notes = elf.notes.map { Note(name: $0.name, type: $0.type, desc: $0.desc) }
             r.noteAlignments = elf.noteAlignments
+            r.headerBytes = elf.headerBytes
+            r.programHeaders = elf.programHeaderBytes
+            r.noteSegments = elf.noteSegments.map { NoteSegment(offset: $0.offset, bytes: $0.bytes) }
             return r
         }
     }

@@ -163,9 +163,17 @@ extension SnapshotJSON {
             }
             for (i, v) in try Field.array(o["notes"], "image.notes").enumerated() {
                 let n = try Field.object(v, "image.notes[\(i)]"), p = "image.notes[\(i)]."
-                let d = try Field.string(n, "desc", p)
-                guard d.utf8.count <= 2 << 20, let desc = [UInt8](hex: d) else { throw SnapshotDecodeError(path: p + "desc", expected: "an even number of hex digits (at most 1 MiB of bytes)", found: "\"\(d.prefix(32))…\"") }
-                r.notes.append(.init(name: try Field.string(n, "name", p), type: try Field.hex(n, "type", p, max: UInt64(UInt32.max)).u32, desc: desc))
+                r.notes.append(.init(name: try Field.string(n, "name", p), type: try Field.hex(n, "type", p, max: UInt64(UInt32.max)).u32, desc: try Field.bytes(n, "desc", p)))
+            }
+            // BP-73…BP-77's raw facts; a snapshot written before they were recorded has none.
+            if o["header"] != nil { r.headerBytes = try Field.bytes(o, "header", "image.", max: 64) }
+            if o["programHeaders"] != nil { r.programHeaders = try Field.bytes(o, "programHeaders", "image.", max: 0xFFFE * 56) }
+            if o["noteSegments"] != nil {
+                r.noteSegments = []
+                for (i, v) in try Field.array(o["noteSegments"], "image.noteSegments").enumerated() {
+                    let n = try Field.object(v, "image.noteSegments[\(i)]"), p = "image.noteSegments[\(i)]."
+                    r.noteSegments?.append(.init(offset: try Field.hex(n, "offset", p), bytes: try Field.bytes(n, "bytes", p, max: 4 << 20)))
+                }
             }
             // Absent in snapshot files written before it was recorded.
             if o["noteAlign"] != nil {
@@ -255,6 +263,14 @@ enum Field {
             throw SnapshotDecodeError(path: prefix + key, expected: "an integer 0…\(max)", found: kind(o[key]))
         }
         return i
+    }
+    /// Bytes as an even number of hex digits, at most `max` of them (1 MiB unless told).
+    static func bytes(_ o: [String: Any], _ key: String, _ prefix: String, max: Int = 1 << 20) throws(SnapshotDecodeError) -> [UInt8] {
+        let d = try string(o, key, prefix)
+        guard d.utf8.count <= 2 * max, let b = [UInt8](hex: d) else {
+            throw SnapshotDecodeError(path: prefix + key, expected: "an even number of hex digits (at most \(max) bytes)", found: "\"\(d.prefix(32))…\"")
+        }
+        return b
     }
     /// "0x…" with 1–16 hex digits, at most `max`.
     static func hex(_ o: [String: Any], _ key: String, _ prefix: String, max: UInt64 = .max) throws(SnapshotDecodeError) -> UInt64 {

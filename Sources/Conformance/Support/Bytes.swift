@@ -85,17 +85,55 @@ public func parseSize(_ text: String) -> UInt64? {
     return o ? nil : r
 }
 
-/// A half-open physical address range [start, end). `end` may be 2^64 only as `nil` overflow, so
-/// ranges are always built with `make`, which refuses wrap-around.
+/// Why an address range cannot be built (issue 14: a range that wraps is an error, never a
+/// clamp): its end lies before its start, or start + length wraps past 2^64.
+public struct AddressRangeError: Error, Equatable, Hashable, Sendable, CustomStringConvertible {
+    public let start: UInt64
+    /// The end asked for, when the range was given by its end.
+    public let end: UInt64?
+    /// The length asked for, when the range was given by its length.
+    public let length: UInt64?
+    public init(start: UInt64, end: UInt64?, length: UInt64?) { self.start = start; self.end = end; self.length = length }
+    public var description: String {
+        if let end { return "range [\(hex(start)), \(hex(end))) ends before it starts" }
+        return "range \(hex(start)) + \(hex(length ?? 0)) wraps past 2^64"
+    }
+}
+
+/// A half-open physical address range [start, end), start ≤ end. It cannot be built inverted
+/// or wrapping: the initialisers throw, `make` returns nil, and only our own constants use
+/// `init(constantStart:end:)`.
 public struct AddressRange: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let start: UInt64
     public let end: UInt64
-    public init(start: UInt64, end: UInt64) { self.start = start; self.end = max(start, end) }
-    /// nil when `start + length` wraps past 2^64.
-    public static func make(_ start: UInt64, length: UInt64) -> AddressRange? {
-        let (e, o) = start.addingReportingOverflow(length)
-        return o ? nil : AddressRange(start: start, end: e)
+    private init(valid start: UInt64, _ end: UInt64) { self.start = start; self.end = end }
+    /// [start, end); throws when end < start.
+    public init(start: UInt64, end: UInt64) throws(AddressRangeError) {
+        guard end >= start else { throw AddressRangeError(start: start, end: end, length: nil) }
+        self.init(valid: start, end)
     }
+    /// [start, start + length); throws when the sum wraps past 2^64.
+    public init(start: UInt64, length: UInt64) throws(AddressRangeError) {
+        let (e, o) = start.addingReportingOverflow(length)
+        guard !o else { throw AddressRangeError(start: start, end: nil, length: length) }
+        self.init(valid: start, e)
+    }
+    /// One of our own constants (never a value read from an image, a snapshot, a report or a
+    /// guest): an inverted constant is our bug and traps.
+    public init(constantStart start: UInt64, end: UInt64) {
+        precondition(end >= start, "internal: constant range ends before it starts")
+        self.init(valid: start, end)
+    }
+    /// nil when `start + length` wraps past 2^64.
+    public static func make(_ start: UInt64, length: UInt64) -> AddressRange? { try? AddressRange(start: start, length: length) }
+    /// [first, last], as /proc/iomem and the kernel log print ranges; nil when last < first or
+    /// last is 2^64 − 1 (the end, 2^64, is not representable).
+    public static func inclusive(_ first: UInt64, _ last: UInt64) -> AddressRange? {
+        guard last >= first, last < .max else { return nil }
+        return AddressRange(valid: first, last + 1)
+    }
+    /// The smallest range holding both (merging adjacent or overlapping ranges).
+    public func spanning(_ o: AddressRange) -> AddressRange { AddressRange(valid: Swift.min(start, o.start), Swift.max(end, o.end)) }
     public var length: UInt64 { end - start }
     public var isEmpty: Bool { end == start }
     public func overlaps(_ o: AddressRange) -> Bool { !isEmpty && !o.isEmpty && start < o.end && o.start < end }
@@ -109,11 +147,11 @@ public struct AddressRange: Hashable, Sendable, Comparable, CustomStringConverti
         var out: [AddressRange] = []
         var at = start
         for c in covering.sorted() where c.end > at && c.start < end {
-            if c.start > at { out.append(AddressRange(start: at, end: c.start)) }
+            if c.start > at { out.append(AddressRange(valid: at, c.start)) }
             at = max(at, c.end)
             if at >= end { return out }
         }
-        if at < end { out.append(AddressRange(start: at, end: end)) }
+        if at < end { out.append(AddressRange(valid: at, end)) }
         return out
     }
 }

@@ -71,8 +71,7 @@ public struct PVHBundle: Sendable {
         let busy = r.regions.map(\.range) + [r.kernelWindow]
         var at: UInt64 = Self.lowLimit
         var found: UInt64? = nil
-        while at + needed <= min(r.layout.lowEnd, RAMLayout.fourGiB) {
-            let want = AddressRange(start: at, end: at + needed)
+        while let want = AddressRange.make(at, length: needed), want.end <= min(r.layout.lowEnd, RAMLayout.fourGiB) {
             if let clash = busy.filter({ $0.overlaps(want) }).max(by: { $0.end < $1.end }) {
                 at = (clash.end + 0xFFF) & ~0xFFF
                 continue
@@ -195,7 +194,7 @@ public struct PVHBundle: Sendable {
     /// does not stick.
     public func firmware() -> [UInt8] {
         var rom = Self.firmware(jumpingTo: trampoline)
-        let window = AddressRange(start: 0xF_0000, end: 0x10_0000)
+        let window = AddressRange(constantStart: RAMLayout.biosStart, end: RAMLayout.oneMiB)
         for (g, _) in staged where g.range.overlaps(window) {
             let start = max(g.range.start, window.start), end = min(g.range.end, window.end)
             guard end <= window.start + UInt64(Self.stubStart), let bytes = result.memory.bytes(at: start, count: Int(end - start)) else { continue }

@@ -10,8 +10,8 @@ import Glibc
 public enum QEMUPoison {
     /// Conventional memory above the BIOS data area and below the boot sector, the rest of low
     /// memory up to the EBDA, and [1 MiB, 64 MiB).
-    public static let ranges: [AddressRange] = [AddressRange(start: 0x1000, end: 0x7000), AddressRange(start: 0x1_0000, end: 0x9_F000),
-                                                AddressRange(start: 0x10_0000, end: 0x400_0000)]
+    public static let ranges: [AddressRange] = [AddressRange(constantStart: 0x1000, end: 0x7000), AddressRange(constantStart: 0x1_0000, end: 0x9_F000),
+                                                AddressRange(constantStart: 0x10_0000, end: 0x400_0000)]
 
     /// Writes one file per range into `dir`; returns them for `QEMUBoot.preload`.
     public static func files(in dir: String, pattern: UInt64 = BootOptions.poisonPattern) throws(HostToolError) -> [(file: String, address: UInt64)] {
