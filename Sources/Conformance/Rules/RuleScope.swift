@@ -5,7 +5,7 @@
 /// image is 2.06").
 ///
 /// Formats follow the spec digest's sections: §4.1's header checks and §4.3's bzImage placement
-/// read a setup header an ELF does not have; §4.12 is the ELF's own entry. Versions follow §3
+/// read a setup header an ELF does not have; §4.12 is the ELF's own entry, §4.13 its well-formedness. Versions follow §3
 /// (the version history): kernel_info from 2.15 (BP-09), hardware_subarch from 2.07 (BP-18),
 /// cmd_line_ptr from 2.02 (BP-26) and the cl_magic protocol before it (BP-30), setup_data from
 /// 2.09 (BP-41). A rule not named here applies to both formats and every version.
@@ -26,7 +26,7 @@ public struct RuleScope: Sendable, Equatable {
         for id: RuleID in ["BP-01", "BP-02", "BP-03", "BP-04", "BP-05", "BP-06", "BP-07", "BP-10", "BP-20", "BP-21", "BP-23", "BP-32", "BP-53", "BP-59"] { t[id] = .bz() }
         t["BP-09"] = .bz(from: ProtocolVersion(2, 15))
         t["BP-30"] = .bz(before: ProtocolVersion(2, 2))
-        for id: RuleID in ["BP-68", "BP-70", "BP-71", "BP-72"] { t[id] = .elf }
+        for id: RuleID in ["BP-68", "BP-70", "BP-71", "BP-72", "BP-73", "BP-74", "BP-75", "BP-76", "BP-77"] { t[id] = .elf }
         // Both formats, but the field exists only from a version on (an ELF has no version).
         t["BP-18"] = RuleScope(formats: [.bzImage, .elf], versions: ProtocolVersion(2, 7)..<ProtocolVersion(rawValue: .max))
         t["BP-26"] = RuleScope(formats: [.bzImage, .elf], versions: ProtocolVersion(2, 2)..<ProtocolVersion(rawValue: .max))
