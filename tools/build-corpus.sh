@@ -10,21 +10,29 @@
 # and a hash that differs or a version the archive no longer has ends the run, naming the
 # package, what the lock expects and what was found. --update takes the newest package of each
 # series in SERIES below instead, and rewrites the lock, printing old → new. --lock FILE reads
-# (and with --update writes) another lock.
+# (and with --update writes) another lock. --add SUITE FLAVOUR RELEASE|newest pins one more
+# kernel from any Debian suite (bookworm, bookworm-backports, trixie, trixie-backports,
+# unstable, experimental; flavour cloud, generic or rt; either package layout) in the lock,
+# resolved by `conform fetch`, replacing the entry of the same series and flavour; --update
+# keeps such entries as they are.
+# apt runs with a private configuration under $BOOTCONFORMANCE_CACHE (default
+# ~/.cache/bootconformance, the cache `conform fetch` uses): the system's apt sources and lists
+# are neither read nor changed.
 # Idempotent: a second run reuses what is there after checking its checksum against the lock.
-# Usage: tools/build-corpus.sh [--update] [--lock FILE] [--no-synthetic]
+# Usage: tools/build-corpus.sh [--update] [--add SUITE FLAVOUR RELEASE|newest]... [--lock FILE] [--no-synthetic]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REAL=Corpus/real
 LOCK=Corpus/real.lock.json
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build-corpus: error: %s\n' "$*" >&2; exit 1; }
-usage="usage: tools/build-corpus.sh [--update] [--lock FILE] [--no-synthetic]"
-update=0 synthetic=1
+usage="usage: tools/build-corpus.sh [--update] [--add SUITE FLAVOUR RELEASE|newest]... [--lock FILE] [--no-synthetic]"
+update=0 synthetic=1 adds=()
 while (($#)); do
   case $1 in
     --update) update=1;;
     --no-synthetic) synthetic=0;;
+    --add) (($# >= 4)) || die "--add needs SUITE FLAVOUR RELEASE|newest ($usage)"; adds+=("$2 $3 $4"); shift 3;;
     --lock) (($# >= 2)) || die "--lock needs a file ($usage)"; LOCK=$2; shift;;
     -h|--help) echo "$usage"; exit 0;;
     *) die "unknown argument $1 ($usage)";;
@@ -56,64 +64,94 @@ fi
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-# What an apt query prints; when it prints nothing and we are root, the package lists are
-# refreshed once (apt-get update) and it is asked again.
+# apt runs with a private configuration per suite under the cache, written by `conform fetch
+# SUITE` (CACHE/apt/SUITE/apt.conf: sources, lists, caches and an empty dpkg status there), so
+# the system's apt sources and lists are neither read nor changed. SUITE is a suite as a lock
+# entry records it (bookworm-security) or as conform fetch takes it (bookworm, unstable, …).
+CACHE=${BOOTCONFORMANCE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootconformance}
+suite_family() {
+  case $1 in
+    bookworm|bookworm-updates|bookworm-security) echo bookworm;;
+    trixie|trixie-updates|trixie-security) echo trixie;;
+    bookworm-backports|trixie-backports|unstable|experimental) echo "$1";;
+    *) die "suite $1: expected bookworm, bookworm-backports, trixie, trixie-backports, unstable or experimental";;
+  esac
+}
+# Prints the apt.conf of SUITE's private configuration; conform fetch writes it and fetches
+# the package lists when they are missing.
+private_apt() {
+  local family d; family=$(suite_family "$1"); d=$CACHE/apt/$family
+  if [ ! -e "$d/apt.conf" ] || ! ls "$d/lists/"*_Packages* >/dev/null 2>&1; then
+    say "$family: writing the private apt configuration and fetching package lists (conform fetch $family)" >&2
+    swift run -q conform fetch "$family" --cache "$CACHE" >/dev/null || die "conform fetch $family failed"
+  fi
+  echo "$d/apt.conf"
+}
+# As root apt drops to the _apt user for downloads, which cannot write a private cache.
+apt_sandbox() { [ "$(id -u)" != 0 ] || echo "-o APT::Sandbox::User=root"; }
+# What `TOOL ARGS` prints under SUITE's private configuration; when it prints nothing, the
+# suite's package lists are fetched again and it is asked again.
+declare -A APT_REFRESHED=()
 apt_query() {
-  local out; out=$("$@" 2>/dev/null || true)
-  if [ -z "$out" ] && [ "$(id -u)" = 0 ] && [ -z "${APT_REFRESHED:-}" ]; then
-    APT_REFRESHED=1; apt-get update -qq >/dev/null 2>&1 || true; out=$("$@" 2>/dev/null || true)
+  local suite=$1 tool=$2 conf out; shift 2
+  conf=$(private_apt "$suite")
+  out=$("$tool" -c "$conf" "$@" 2>/dev/null || true)
+  if [ -z "$out" ] && [ -z "${APT_REFRESHED[$conf]:-}" ]; then
+    APT_REFRESHED[$conf]=1; apt-get -c "$conf" $(apt_sandbox) -qq update >/dev/null 2>&1 || true; out=$("$tool" -c "$conf" "$@" 2>/dev/null || true)
   fi
   printf '%s\n' "$out"
 }
 
-# The newest package of a series, by version order of the names apt knows.
+# The newest package of a series (SUITE PATTERN), by version order of the names apt knows.
 newest_package() {
-  local found; found=$(apt_query apt-cache search --names-only "$1" | cut -d' ' -f1 | sort -V | tail -n1)
-  [ -n "$found" ] || die "no package matches $1 (is apt-get update done?)"
+  local found; found=$(apt_query "$1" apt-cache search --names-only "$2" | cut -d' ' -f1 | sort -V | tail -n1)
+  [ -n "$found" ] || die "no package matches $2 in $1"
   echo "$found"
 }
 
-# "VERSION SUITE" for every version of a package the archive has (the suite as apt-cache
-# madison reports it: bookworm, bookworm-updates, bookworm-security).
+# "VERSION SUITE" for every version of a package (SUITE PACKAGE) the archive has (the suite as
+# apt-cache madison reports it: bookworm, bookworm-updates, bookworm-security).
 archive_versions() {
-  apt_query apt-cache madison "$1" | awk -F'|' 'NF >= 3 {gsub(/ /, "", $2); split($3, w, " "); split(w[2], s, "/"); print $2, s[1]}'
+  apt_query "$1" apt-cache madison "$2" | awk -F'|' 'NF >= 3 {gsub(/ /, "", $2); split($3, w, " "); split(w[2], s, "/"); print $2, s[1]}'
 }
 
-# "VERSION SUITE" of the newest version of a package, by Debian version order.
+# "VERSION SUITE" of the newest version of a package (SUITE PACKAGE), by Debian version order.
 newest_version() {
   local v s best= best_suite=
   while read -r v s; do
     if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then best=$v best_suite=$s; fi
-  done < <(archive_versions "$1")
-  [ -n "$best" ] || die "$1: the archive has no version of it"
+  done < <(archive_versions "$1" "$2")
+  [ -n "$best" ] || die "$2: the archive has no version of it"
   echo "$best $best_suite"
 }
 
-# The SHA-256 apt records for PACKAGE=VERSION; empty when the archive does not have it.
-archive_sha() { apt_query apt-cache show "$1=$2" | awk '/^SHA256:/{print $2; exit}'; }
+# The SHA-256 apt records for PACKAGE=VERSION (SUITE PACKAGE VERSION); empty when the archive
+# does not have it.
+archive_sha() { apt_query "$1" apt-cache show "$2=$3" | awk '/^SHA256:/{print $2; exit}'; }
 
 # "PACKAGE VERSION" from a .deb's control file.
 deb_identity() { dpkg-deb -f "$1" Package Version | awk '{printf "%s%s", (NR > 1 ? " " : ""), $2}'; }
 
-# Sets DEB to the .deb of PKG VERSION whose SHA-256 is WANT: one already in debs/ if its
-# checksum and control file match, else apt-get download PKG=VERSION, once apt records the
-# same checksum.
+# Sets DEB to the .deb of PKG VERSION (from SUITE) whose SHA-256 is WANT: one already in debs/
+# if its checksum and control file match, else apt-get download PKG=VERSION, once apt records
+# the same checksum.
 fetch_deb() {
-  local pkg=$1 version=$2 want=$3 d known apt_sha got
+  local suite=$1 pkg=$2 version=$3 want=$4 d known apt_sha got conf
   for d in "$REAL/debs/${pkg}_"*.deb; do
     if [ -e "$d" ] && [ "$(sha "$d")" = "$want" ] && [ "$(deb_identity "$d")" = "$pkg $version" ]; then
       say "$pkg $version: reusing $(basename "$d") (sha256 ok)"; DEB=$d; return
     fi
   done
-  apt_sha=$(archive_sha "$pkg" "$version")
+  apt_sha=$(archive_sha "$suite" "$pkg" "$version")
   if [ -z "$apt_sha" ]; then
-    known=$(archive_versions "$pkg" | awk '{printf "%s%s (%s)", (NR > 1 ? ", " : ""), $1, $2}')
+    known=$(archive_versions "$suite" "$pkg" | awk '{printf "%s%s (%s)", (NR > 1 ? ", " : ""), $1, $2}')
     die "$pkg: the lock expects version $version, the archive has ${known:-no version of this package}; $STALE"
   fi
   [ "$apt_sha" = "$want" ] || die "$pkg $version: the lock expects .deb SHA-256 $want, the archive records $apt_sha; $STALE"
   say "$pkg $version: downloading"
   rm -f "$REAL/debs/${pkg}_"*.deb
-  (cd "$REAL/debs" && apt-get download -qq "$pkg=$version" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+  conf=$(private_apt "$suite")
+  (cd "$REAL/debs" && apt-get -c "$conf" $(apt_sandbox) download -qq "$pkg=$version" 2>&1 || true)
   DEB=$(ls "$REAL/debs/${pkg}_"*.deb 2>/dev/null | head -n1 || true)
   [ -n "$DEB" ] || die "apt-get download $pkg=$version produced no .deb"
   got=$(sha "$DEB")
@@ -237,9 +275,9 @@ if ((update)); then
   fi
   for spec in "${SERIES[@]}"; do
     read -r series flavour pattern <<<"$spec"
-    pkg=$(newest_package "$pattern")
-    newest=$(newest_version "$pkg"); read -r version suite <<<"$newest"
-    deb_sha=$(archive_sha "$pkg" "$version")
+    pkg=$(newest_package bookworm "$pattern")
+    newest=$(newest_version bookworm "$pkg"); read -r version suite <<<"$newest"
+    deb_sha=$(archive_sha bookworm "$pkg" "$version")
     [ -n "$deb_sha" ] || die "$pkg $version: apt records no SHA-256 for it"
     krel=${pkg#linux-image-}; krel=${krel%-unsigned}
     bz_sha=- elf_sha=- was="(none)"
@@ -256,7 +294,8 @@ if ((update)); then
   done
   for line in "${old[@]}"; do
     IFS=$'\t' read -r o_series o_flavour _ o_pkg o_version _ <<<"$line"
-    printf '%s\n' "${SERIES[@]}" | grep -q "^$o_series $o_flavour " || moves+=("$o_series $o_flavour: $o_pkg $o_version dropped (not a series --update follows)")
+    printf '%s\n' "${SERIES[@]}" | grep -q "^$o_series $o_flavour " && continue
+    moves+=("$o_series $o_flavour: $o_pkg $o_version kept (pinned with --add; --update follows only SERIES)"); wanted+=("$line")
   done
   say "newest of each series:"; printf '    %s\n' "${moves[@]}"
 else
@@ -265,10 +304,32 @@ else
   mapfile -t wanted <<<"$out"
 fi
 
+# --add: conform fetch resolves the release in its suite; the entry replaces the one of the same
+# series and flavour, its file hashes are taken on this run.
+for spec in "${adds[@]}"; do
+  read -r a_suite a_flavour a_release <<<"$spec"
+  say "--add $a_suite $a_flavour $a_release: resolving with conform fetch"
+  fetched=$(swift run -q conform fetch "$a_suite" "$a_flavour" "$a_release" --cache "$CACHE" --output "$CACHE/kernels" --json) || die "conform fetch $a_suite $a_flavour $a_release failed"
+  line=$(printf '%s' "$fetched" | python3 -c '
+import json, re, sys
+f = json.load(sys.stdin)
+m = re.match(r"\d+\.\d+", f["release"])
+abi = f["image"].rsplit("/vmlinuz-", 1)[1]
+print("\t".join([m.group(0), f["flavour"], f["suite"], f["package"], f["version"], f["debSha256"], f["member"], "vmlinuz-" + abi, "-", "vmlinux-" + abi + ".elf", "-"]))') || die "conform fetch printed no usable JSON"
+  IFS=$'\t' read -r a_series _ _ a_pkg a_version _ <<<"$line"
+  kept=()
+  for w in "${wanted[@]}"; do
+    IFS=$'\t' read -r w_series w_flavour _ w_pkg w_version _ <<<"$w"
+    if [ "$w_series $w_flavour" = "$a_series $a_flavour" ]; then moves+=("$a_series $a_flavour: $w_pkg $w_version → $a_pkg $a_version (--add)"); else kept+=("$w"); fi
+  done
+  [ "${#kept[@]}" != "${#wanted[@]}" ] || moves+=("$a_series $a_flavour: $a_pkg $a_version added (--add)")
+  wanted=("${kept[@]}" "$line")
+done
+
 entries=() locked=()
 for line in "${wanted[@]}"; do
   IFS=$'\t' read -r series flavour suite pkg version deb_sha member bz_name bz_sha elf_name elf_sha <<<"$line"
-  fetch_deb "$pkg" "$version" "$deb_sha"
+  fetch_deb "$suite" "$pkg" "$version" "$deb_sha"
   bz="$REAL/$bz_name" elf="$REAL/$elf_name"
   ensure_file "$pkg $version" "$bz" "$bz_sha" extract_member "$DEB" "$member" "$bz"; bz_got=$GOT
   ensure_file "$pkg $version" "$elf" "$elf_sha" extract_vmlinux "$bz" "$elf"; elf_got=$GOT
@@ -278,7 +339,7 @@ for line in "${wanted[@]}"; do
   locked+=("$series	$flavour	$suite	$pkg	$version	$deb_sha	$member	$bz_name	$bz_got	$elf_name	$elf_got")
   say "$pkg: ready (${version%%-*}, $series $flavour)"
 done
-if ((update)); then
+if ((update || ${#adds[@]})); then
   printf '%s\n' "${locked[@]}" | write_lock "$LOCK" || die "could not write $LOCK"
   say "wrote $LOCK (${#locked[@]} packages):"; printf '    %s\n' "${moves[@]}"
 fi

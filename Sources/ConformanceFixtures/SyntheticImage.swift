@@ -7,6 +7,17 @@ public enum SyntheticImage {
         SetupHeaderLayout.end(for: v)
     }
 
+    /// An image from a recipe as the corpus manifest writes one (`kind` "bzImage" or "elf" and
+    /// the keys below), for tests that compare two images built from nearby recipes.
+    package static func build(_ recipe: [String: Any], id: String) throws(ManifestError) -> [UInt8] {
+        let r = Fields(id: id, d: recipe)
+        switch r.str("kind") {
+        case "bzImage": return try bzImage(r)
+        case "elf": return try elf(r)
+        default: throw .badValue(caseID: id, key: "kind", found: r.str("kind") ?? "missing")
+        }
+    }
+
     /// A bzImage. Recipe keys (all optional): version, setupSects, pmSize, relocatable,
     /// kernelAlignment, minAlignment, prefAddress, initSize, xloadflags, loadflags, cmdlineSize,
     /// initrdAddrMax, setupTypeMax, handoverOffset, syssize, headerEnd, truncateTo, patch;
@@ -103,7 +114,7 @@ public enum SyntheticImage {
         return f
     }
 
-    /// An ELF64 vmlinux. Recipe keys: segments [{paddr, fileSize, memSize, align}], entry,
+    /// An ELF64 vmlinux. Recipe keys: segments [{paddr, fileSize, memSize, align, flags}], entry,
     /// entrySegment (the PT_LOAD, by index, that holds e_entry and the PVH entry: 0 unless
     /// given; a probe variant puts the probe there and keeps the other segments), noteAlign
     /// (the PT_NOTE's p_align, 4 unless given; the notes stay 4-byte padded as Linux emits

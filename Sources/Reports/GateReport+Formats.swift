@@ -10,7 +10,7 @@ extension GateReport {
     public var json: [String: Any] {
         var d: [String: Any] = ["passed": passed, "new": kernelJSON(new), "regressions": regressions, "elapsedSeconds": elapsed.seconds]
         if let baseline { d["baseline"] = kernelJSON(baseline) }
-        d["surfaceChanges"] = changes.map { ["key": $0.key, "old": $0.old ?? NSNull(), "new": $0.new ?? NSNull(), "severity": $0.severity.rawValue, "reason": $0.reason] as [String: Any] }
+        d["surfaceChanges"] = changes.json
         d["rules"] = ruleRuns.map { r -> [String: Any] in
             var x: [String: Any] = ["entry": r.entry.rawValue, "verdicts": r.verdicts.map { ["rule": $0.rule.rawValue, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
             if let why = r.refused { x["refused"] = why }
@@ -36,18 +36,23 @@ extension GateReport {
 
     // MARK: JUnit XML
 
-    /// One <testsuite> per part (surface, rules per entry, boot per path); a regression is a
-    /// <failure>, a rule that does not apply is <skipped/>, an informational surface change
-    /// passes with its text in <system-out>.
+    /// One <testsuite> per part (surface, rules per entry, boot per path); a regression (a
+    /// breaking surface change) is a <failure>, a rule that does not apply is <skipped/>, a
+    /// needs-attention or informational surface change passes with its class and reason in
+    /// <system-out>, and the build noise is one test case.
     public var junitXML: String {
         struct Case { var name: String; var classname: String; var failure: (String, String)? = nil; var skipped: String? = nil; var out: String? = nil; var time = 0.0 }
         var suites: [(String, [Case])] = []
         var surface: [Case] = [Case(name: "decode \(new.label)", classname: "gate.surface", out: "\(new.surface.count) surface items")]
-        for c in changes {
+        for c in changes.significant {
             var k = Case(name: c.key, classname: "gate.surface")
-            let text = "\(c.old ?? "-") → \(c.new ?? "-"): \(c.reason)"
-            if c.severity == .regression { k.failure = ("surface regression: \(c.key)", text) } else { k.out = text }
+            let text = "\(c.impact.rawValue): \(c.old ?? "-") → \(c.new ?? "-"): \(c.reason)"
+            if c.impact == .breaking { k.failure = ("surface regression: \(c.key)", text) } else { k.out = text }
             surface.append(k)
+        }
+        if !changes.noise.isEmpty {
+            surface.append(Case(name: "build noise (\(changes.noise.count) changes)", classname: "gate.surface",
+                                out: changes.noise.map { "\($0.key): \($0.old ?? "-") → \($0.new ?? "-")" }.joined(separator: "\n")))
         }
         suites.append(("surface" + (baseline.map { " (\($0.label) → \(new.label))" } ?? ""), surface))
         for r in ruleRuns {
@@ -124,12 +129,8 @@ extension GateReport {
         m += "- Time: \(String(format: "%.1f", elapsed.seconds)) s\n\n"
         if !regressions.isEmpty { m += "## Regressions\n\n" + regressions.map { "- \(cell($0))" }.joined(separator: "\n") + "\n\n" }
         if baseline != nil {
-            m += "## Protocol-visible surface: \(changes.count) change\(changes.count == 1 ? "" : "s")\n\n"
-            if !changes.isEmpty {
-                m += "| Item | Baseline | New | Severity | Why it matters |\n|---|---|---|---|---|\n"
-                for c in changes { m += "| `\(c.key)` | \(cell(c.old ?? "—")) | \(cell(c.new ?? "—")) | \(c.severity.rawValue) | \(cell(c.reason)) |\n" }
-                m += "\n"
-            }
+            m += "## Protocol-visible surface: \(changes.count) change\(changes.count == 1 ? "" : "s")\n\n\(changes.impactCounts).\n\n"
+            m += changes.markdown
         }
         m += "## Rules (reference loader on the new kernel)\n\n| Entry | Pass | Fail | n/a | Failures |\n|---|---|---|---|---|\n"
         for r in ruleRuns {

@@ -11,10 +11,14 @@ struct GateCommand: ParsableCommand {
         commandName: "gate",
         abstract: "Pass/fail gate for a new kernel release: surface diff, every rule, boot to userspace.",
         discussion: """
-        NEW and --baseline are bzImages, ELF vmlinux files or Debian linux-image .deb packages. \
+        NEW and --baseline are bzImages, ELF vmlinux files or Debian kernel packages of either \
+        layout (linux-image-…-unsigned with ./boot/vmlinuz-*, or 7.x linux-binary-unsigned-… with \
+        ./usr/lib/modules/*/vmlinuz*; `conform fetch` gets them). \
         The gate decodes both, diffs the protocol-visible surface (protocol version, setup header \
         fields, loadflags, xloadflags, kernel_info, payload ELF program headers and notes, entry \
-        points), loads the new kernel with the reference loader for each entry it offers and runs \
+        points, which PT_LOAD holds the entry), classifies each change as breaking (the gate \
+        fails), needs-attention or informational with the reason a loader maintainer needs, and \
+        collapses build noise; it loads the new kernel with the reference loader for each entry it offers and runs \
         every rule, and boots it to the initramfs's userspace marker by QEMU's loader and by the \
         reference loader's bundle, checking what the kernel observed. \
         Exit status: 0 pass, 1 regression, 2 bad input.
@@ -59,8 +63,8 @@ struct GateCommand: ParsableCommand {
         print("gate \(r.passed ? "PASS" : "FAIL"): \(r.new.label)\(r.baseline.map { " against \($0.label)" } ?? "") (\(String(format: "%.1f", r.elapsed.seconds)) s)")
         if let n = r.new.payloadNote { print("  payload ELF not read: \(n)") }
         if r.baseline != nil {
-            print("\nsurface diff: \(r.changes.count) change\(r.changes.count == 1 ? "" : "s") (\(r.changes.filter { $0.severity == .regression }.count) regressions)")
-            printChanges(r.changes)
+            print("\nsurface diff: \(r.changes.count) change\(r.changes.count == 1 ? "" : "s") (\(r.changes.impactCounts))")
+            for l in r.changes.lines { print("  " + l) }
         }
         print("\nrules (reference loader on the new kernel):")
         for run in r.ruleRuns {
@@ -76,12 +80,6 @@ struct GateCommand: ParsableCommand {
     }
 }
 
-func printChanges(_ changes: [SurfaceChange]) {
-    for c in changes {
-        print("  \(c.severity == .regression ? "✗" : "·") \(c.key): \(c.old ?? "—") → \(c.new ?? "—")  (\(c.reason))")
-    }
-}
-
 /// The protocol-visible surface diff alone, for triage.
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "diff", abstract: "Print the protocol-visible surface diff between two kernels (images or .deb), or between two snapshot files.",
@@ -89,6 +87,7 @@ struct DiffCommand: ParsableCommand {
     @Argument(help: "The older kernel (or snapshot file).") var old: String
     @Argument(help: "The newer kernel (or snapshot file).") var new: String
     @Flag(help: "Include items that did not change.") var all = false
+    @Flag(help: "List each build-noise change instead of one collapsed line.") var noise = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -100,12 +99,13 @@ struct DiffCommand: ParsableCommand {
         do { a = try ws.kernel(old); b = try ws.kernel(new) } catch { throw fail("\(error)") }
         let changes = Surface.diff(old: a.surface, new: b.surface)
         if json {
-            writeJSON(["old": a.label, "new": b.label, "changes": changes.map { ["key": $0.key, "old": $0.old ?? NSNull(), "new": $0.new ?? NSNull(), "severity": $0.severity.rawValue, "reason": $0.reason] as [String: Any] }])
+            writeJSON(["old": a.label, "new": b.label, "changes": changes.json])
             return
         }
-        print("\(a.label) → \(b.label): \(changes.count) change\(changes.count == 1 ? "" : "s"), \(changes.filter { $0.severity == .regression }.count) regressions")
+        print("\(a.label) → \(b.label): \(changes.count) change\(changes.count == 1 ? "" : "s") (\(changes.impactCounts))")
         for n in [a.payloadNote, b.payloadNote].compactMap({ $0 }) { print("  payload ELF not read: \(n)") }
-        printChanges(changes)
+        for l in changes.lines { print("  " + l) }
+        if noise { for c in changes.noise { print("    \(c.key): \(c.old ?? "—") → \(c.new ?? "—")") } }
         if all {
             let changed = Set(changes.map(\.key))
             print("unchanged:")

@@ -8,13 +8,32 @@ public struct SurfaceItem: Sendable, Hashable {
 }
 
 public struct SurfaceChange: Sendable, Equatable {
-    public enum Severity: String, Sendable { case info, regression }
+    /// What a change means to a loader maintainer, least to most urgent.
+    public enum Impact: String, Sendable, Comparable, CaseIterable {
+        /// Nothing a loader must do.
+        case informational
+        /// A loader may keep working, but one that relies on the old value must be checked.
+        case needsAttention = "needs-attention"
+        /// Loaders that use the old surface stop working; the gate fails.
+        case breaking
+        var rank: Int {
+            switch self {
+            case .informational: 0
+            case .needsAttention: 1
+            case .breaking: 2
+            }
+        }
+        public static func < (a: Impact, b: Impact) -> Bool { a.rank < b.rank }
+    }
     public let key: String
     public let old: String?
     public let new: String?
-    public let severity: Severity
-    /// Why it matters to a loader.
+    public let impact: Impact
+    /// Why it matters to a loader, with the rule where one applies.
     public let reason: String
+    /// Build noise: sizes, addresses and IDs that change with every build. Reports group these
+    /// and collapse them to one line. Always informational.
+    public let noise: Bool
 }
 
 public enum Surface {
@@ -28,15 +47,20 @@ public enum Surface {
     public static func of(bzImage bz: BzImage, payload: ElfImage? = nil) -> [SurfaceItem] {
         let h = bz.header
         var out: [SurfaceItem] = [.init("format", "bzImage"), .init("protocol", h.version.description)]
-        for (f, v) in h.decodedFields where f.name != "kernel_version" && f.name != "syssize" && f.name != "payload_length" && f.name != "payload_offset" {
+        // The flag words are items per bit below; the sizes are under size.* (build noise).
+        for (f, v) in h.decodedFields where !["kernel_version", "syssize", "payload_length", "payload_offset", "loadflags", "xloadflags"].contains(f.name) {
             out.append(.init("header.\(f.name)", hex(v)))
         }
         // Sizes that change with every build are kept, but under their own keys (info).
         out.append(.init("size.syssize", hex(UInt64(h.syssize))))
         if let l = h.payloadLength { out.append(.init("size.payload_length", hex(UInt64(l)))) }
         for (bit, name) in loadFlagNames { out.append(.init("loadflags.\(name)", h.loadFlags.contains(bit) ? "set" : "clear")) }
+        let otherLoad = h.loadFlags.subtracting(LoadFlags(loadFlagNames.map(\.0)))
+        if !otherLoad.isEmpty { out.append(.init("loadflags.other", hex(UInt64(otherLoad.rawValue)))) }
         if h.version >= ProtocolVersion(2, 12) {
             for (bit, name) in xloadFlagNames { out.append(.init("xloadflags.\(name)", h.xloadFlags.contains(bit) ? "set" : "clear")) }
+            let other = h.xloadFlags.subtracting(XLoadFlags(xloadFlagNames.map(\.0)))
+            if !other.isEmpty { out.append(.init("xloadflags.other", hex(UInt64(other.rawValue)))) }
         }
         if let k = bz.kernelInfo {
             out += [.init("kernel_info.size", hex(UInt64(k.size))), .init("kernel_info.size_total", hex(UInt64(k.sizeTotal))), .init("kernel_info.setup_type_max", hex(UInt64(k.setupTypeMax)))]
@@ -50,64 +74,68 @@ public enum Surface {
         return out
     }
 
+    /// The surface of an ELF vmlinux (or a bzImage's payload, under `prefix`). Besides the raw
+    /// values it names what a loader derives from them: the PT_LOAD layout, which segment holds
+    /// the entry (and the PVH entry) and whether the entry sits at the head of its segment.
     public static func of(elf: ElfImage, prefix: String = "") -> [SurfaceItem] {
         var out: [SurfaceItem] = prefix.isEmpty ? [.init("format", "ELF vmlinux")] : []
         out.append(.init("\(prefix)elf.entry", hex(elf.entry)))
         out.append(.init("\(prefix)elf.physical_start", hex(elf.physicalStart)))
+        out.append(.init("\(prefix)elf.load.layout", "\(elf.segments.count) PT_LOAD: " + elf.segments.map { segmentShape($0) }.joined(separator: ", ")))
+        if let (s, offset) = segment(holding: elf.entry, in: elf) {
+            out.append(.init("\(prefix)elf.entry.segment", "PT_LOAD \(s.index) (\(flagString(s.flags)))"))
+            out.append(.init("\(prefix)elf.entry.position", offset < headSize ? "head of its segment (offset < \(hex(headSize)))" : "inside its segment (offset ≥ \(hex(headSize)))"))
+            out.append(.init("\(prefix)size.elf.entry.offset", hex(offset)))
+        } else {
+            out.append(.init("\(prefix)elf.entry.segment", "outside every PT_LOAD"))
+        }
         for s in elf.segments {
-            out.append(.init("\(prefix)elf.phdr.\(s.index)", "paddr \(hex(s.paddr)) vaddr \(hex(s.vaddr)) align \(hex(s.align)) flags \(flagString(s.flags))"))
-            out.append(.init("\(prefix)size.phdr.\(s.index)", "filesz \(hex(s.fileSize)) memsz \(hex(s.memorySize))"))
+            out.append(.init("\(prefix)elf.phdr.\(s.index)", "flags \(flagString(s.flags)) align \(hex(s.align))"))
+            out.append(.init("\(prefix)size.phdr.\(s.index)", "paddr \(hex(s.paddr)) vaddr \(hex(s.vaddr)) filesz \(hex(s.fileSize)) memsz \(hex(s.memorySize))"))
         }
-        for n in elf.notes {
-            // The build ID differs on every build; it is kept as a size item so it shows as info.
-            let key = n.name == "GNU" && n.type == 3 ? "\(prefix)size.note.GNU.build-id" : "\(prefix)elf.note.\(n.name).\(n.type)"
-            out.append(.init(key, n.desc.count <= 16 ? n.desc.map { String(format: "%02x", $0) }.joined() : "\(n.desc.count) bytes"))
+        out.append(.init("\(prefix)size.elf.extent", hex(elf.physicalEnd &- elf.physicalStart)))
+        for n in elf.notes { out.append(.init("\(prefix)elf.note.\(n.name).\(noteName(n.name, n.type))", noteValue(n.desc))) }
+        if let p = elf.pvhEntry {
+            out.append(.init("\(prefix)entry.pvh", hex(UInt64(p))))
+            out.append(.init("\(prefix)pvh.segment", segment(holding: UInt64(p), in: elf).map { "PT_LOAD \($0.0.index) (\(flagString($0.0.flags)))" } ?? "outside every PT_LOAD"))
         }
-        if let p = elf.pvhEntry { out.append(.init("\(prefix)entry.pvh", hex(UInt64(p)))) }
         if let r = elf.relocation { out.append(.init("\(prefix)pvh.relocation", "align \(hex(r.alignment)) min \(hex(r.minimum)) max \(hex(r.maximum))")) }
-        if prefix.isEmpty { out.append(.init("entry.64-bit", "e_entry \(hex(elf.entry))")) }
+        if prefix.isEmpty { out.append(.init("entry.64-bit", "e_entry")) }
         return out
     }
 
+    /// The head of a segment: where .head.text puts startup_64, at the start of the text
+    /// segment (spec §5: 6.12's e_entry is 0x1000B53, 0xB53 into PT_LOAD 0).
+    static let headSize: UInt64 = 0x1000
+
+    /// The PT_LOAD whose physical range holds `address`, and the offset into it.
+    static func segment(holding address: UInt64, in elf: ElfImage) -> (ElfSegment, UInt64)? {
+        elf.segments.first { $0.paddr <= address && address - $0.paddr < $0.memorySize }.map { ($0, address - $0.paddr) }
+    }
+
+    /// "RW-" with "vaddr 0" for the zero-based per-CPU segment (spec §5).
+    static func segmentShape(_ s: ElfSegment) -> String { flagString(s.flags) + (s.vaddr == 0 ? " (vaddr 0)" : "") }
+
+    /// The note type's name: XEN_ELFNOTE_* (include/xen/interface/elfnote.h, spec §5),
+    /// LINUX_ELFNOTE_* (include/linux/elfnote*.h), NT_GNU_*; "type 0x…" for others.
+    public static func noteName(_ owner: String, _ type: UInt32) -> String {
+        let names: [String: [UInt32: String]] = [
+            "Xen": [0: "INFO", 1: "ENTRY", 2: "HYPERCALL_PAGE", 3: "VIRT_BASE", 4: "PADDR_OFFSET", 5: "XEN_VERSION", 6: "GUEST_OS", 7: "GUEST_VERSION",
+                    8: "LOADER", 9: "PAE_MODE", 10: "FEATURES", 11: "BSD_SYMTAB", 12: "HV_START_LOW", 13: "L1_MFN_VALID", 14: "SUSPEND_CANCEL",
+                    15: "INIT_P2M", 16: "MOD_START_PFN", 17: "SUPPORTED_FEATURES", 18: "PHYS32_ENTRY", 19: "PHYS32_RELOC"],
+            "Linux": [0x100: "BUILD_SALT", 0x101: "LTO_INFO"],
+            "GNU": [1: "ABI_TAG", 3: "BUILD_ID", 4: "GOLD_VERSION", 5: "PROPERTY_TYPE_0"],
+        ]
+        return names[owner]?[type] ?? "type \(hex(UInt64(type)))"
+    }
+
+    /// A note's desc as a loader would read it: a string, a 4- or 8-byte little-endian number,
+    /// or the bytes in hex (a size beyond 32 bytes).
+    static func noteValue(_ d: [UInt8]) -> String {
+        if d.count > 1, d.last == 0, d.dropLast().allSatisfy({ (0x20..<0x7F).contains($0) }) { return "\"" + String(decoding: d.dropLast(), as: UTF8.self) + "\"" }
+        if d.count == 4 || d.count == 8 { return hex(d.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }) }
+        return d.count <= 32 ? d.hexString : "\(d.count) bytes"
+    }
+
     static func flagString(_ f: UInt32) -> String { (f & 4 != 0 ? "R" : "-") + (f & 2 != 0 ? "W" : "-") + (f & 1 != 0 ? "X" : "-") }
-
-    /// What changed from `old` to `new`, with what a loader would make of it.
-    public static func diff(old: [SurfaceItem], new: [SurfaceItem]) -> [SurfaceChange] {
-        let o = Dictionary(old.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        let n = Dictionary(new.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-        var keys: [String] = []
-        for k in (old + new).map(\.key) where !keys.contains(k) { keys.append(k) }
-        return keys.compactMap { k in
-            let a = o[k], b = n[k]
-            guard a != b else { return nil }
-            let (sev, why) = judge(key: k, old: a, new: b)
-            return SurfaceChange(key: k, old: a, new: b, severity: sev, reason: why)
-        }
-    }
-
-    static func judge(key k: String, old a: String?, new b: String?) -> (SurfaceChange.Severity, String) {
-        if k == "protocol", let a, let b, let va = version(a), let vb = version(b), vb < va { return (.regression, "the boot protocol version went down; loaders that need \(a) features lose them") }
-        if k == "format" { return (.regression, "the image format changed; a loader for \(a ?? "-") cannot load it") }
-        if k == "loadflags.LOADED_HIGH", b == "clear" { return (.regression, "without LOADED_HIGH the image is a zImage, which 32/64-bit loaders refuse (BP-05)") }
-        if k == "xloadflags.XLF_KERNEL_64", b != "set" { return (.regression, "the 64-bit entry is gone (BP-06)") }
-        if k == "xloadflags.XLF_CAN_BE_LOADED_ABOVE_4G", b != "set" { return (.regression, "loaders that place boot data above 4 GiB must stop (BP-07)") }
-        if k == "header.relocatable_kernel", b == "0x0" { return (.regression, "the kernel is no longer relocatable; it must go at pref_address (BP-20)") }
-        if k.hasSuffix("entry.pvh"), b == nil { return (.regression, "the PVH entry note is gone; PVH loaders cannot boot it (BP-60)") }
-        if k.hasPrefix("entry."), b == nil { return (.regression, "an entry point is gone") }
-        if k == "header.init_size", let a, let b, let x = parseNumber(a), let y = parseNumber(b), y > x {
-            return (.info, "the kernel needs \(hex(y - x)) more bytes of window (BP-22): loaders with tight layouts must check")
-        }
-        if k == "header.kernel_alignment" { return (.info, "placement alignment changed (BP-21)") }
-        if k == "header.pref_address" { return (.info, "the preferred load address moved (BP-23)") }
-        if k.hasPrefix("size.") { return (.info, "changes with every build") }
-        if a == nil { return (.info, "new in this release") }
-        if b == nil { return (.info, "gone in this release") }
-        return (.info, "changed")
-    }
-
-    static func version(_ s: String) -> ProtocolVersion? {
-        let p = s.split(separator: ".")
-        guard p.count == 2, let a = UInt16(p[0]), let b = UInt16(p[1]) else { return nil }
-        return ProtocolVersion(rawValue: a << 8 | b)
-    }
 }

@@ -16,7 +16,8 @@ public struct GateKernel: Sendable {
     public let given: String
     /// The image file (extracted from the .deb when one was given).
     public let image: String
-    /// "linux-image-…_6.12.117-1~deb12u1_amd64.deb → vmlinuz-…" or the file name.
+    /// "linux-image-…_6.12.117-1~deb12u1_amd64.deb → boot/vmlinuz-…" (the member taken from a
+    /// .deb) or the file name.
     public let label: String
     public let parsed: KernelImage
     public let payload: ElfImage?
@@ -52,37 +53,18 @@ public final class GateWorkspace: @unchecked Sendable {
         do { try HostTools.run(tool, package: package, args, stdin: stdin, stdout: stdout) } catch { throw GateError(error.description) }
     }
 
-    /// dpkg-deb --fsys-tarfile DEB | tar -x -C DIR --wildcards './boot/vmlinuz-*' (a pipe: the
-    /// generic packages hold about 400 MB of modules that never touch the disk).
-    func extractBoot(deb: String, into dir: String) throws {
-        let dpkg = Process(), tar = Process(), pipe = Pipe(), e1 = Pipe(), e2 = Pipe()
-        dpkg.executableURL = URL(fileURLWithPath: try Self.which("dpkg-deb", package: "dpkg"))
-        dpkg.arguments = ["--fsys-tarfile", deb]
-        tar.executableURL = URL(fileURLWithPath: try Self.which("tar", package: "tar"))
-        tar.arguments = ["-x", "-C", dir, "--wildcards", "./boot/vmlinuz-*"]
-        dpkg.standardOutput = pipe; tar.standardInput = pipe
-        dpkg.standardError = e1; tar.standardError = e2; tar.standardOutput = FileHandle.nullDevice
-        do { try tar.run(); try dpkg.run() } catch { throw GateError("cannot run dpkg-deb | tar: \(error.localizedDescription)") }
-        // Close our copies of the pipe so tar sees EOF when dpkg-deb ends.
-        try? pipe.fileHandleForWriting.close(); try? pipe.fileHandleForReading.close()
-        let m1 = e1.fileHandleForReading.readDataToEndOfFile(), m2 = e2.fileHandleForReading.readDataToEndOfFile()
-        dpkg.waitUntilExit(); tar.waitUntilExit()
-        guard dpkg.terminationStatus == 0 else { throw GateError("\(deb): dpkg-deb --fsys-tarfile failed: \(String(decoding: m1, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))") }
-        guard tar.terminationStatus == 0 else { throw GateError("\(deb): no ./boot/vmlinuz-* in the package (tar: \(String(decoding: m2, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))") }
-    }
-
-    /// Opens an image file or a Debian package (its ./boot/vmlinuz-*).
+    /// Opens an image file or a Debian package: its ./boot/vmlinuz-* (6.x packages) or its
+    /// ./usr/lib/modules/*/vmlinuz* (the 7.x linux-binary-* packages).
     public func kernel(_ path: String) throws -> GateKernel {
         guard FileManager.default.isReadableFile(atPath: path) else { throw GateError("\(path): not a readable file") }
         var image = path, label = (path as NSString).lastPathComponent
         if path.hasSuffix(".deb") {
             let sub = directory + "/" + label + ".d"
             try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
-            try extractBoot(deb: path, into: sub)
-            let boot = (try? FileManager.default.contentsOfDirectory(atPath: sub + "/boot")) ?? []
-            guard let v = boot.filter({ $0.hasPrefix("vmlinuz-") }).sorted().first else { throw GateError("\(path): no ./boot/vmlinuz-* in the package") }
-            image = sub + "/boot/" + v
-            label += " → " + v
+            let x: DebianKernelPackage.Extracted
+            do { x = try DebianKernelPackage.extractImage(deb: path, into: sub) } catch { throw GateError("\(error)") }
+            image = x.path
+            label += " → " + x.member.replacingOccurrences(of: "./", with: "")
         }
         let src: FileSource
         do { src = try FileSource(path: image) } catch { throw GateError("\(image): \(error)") }

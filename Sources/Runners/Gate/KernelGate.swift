@@ -31,7 +31,7 @@ public struct GateReport: Sendable {
     /// Everything that makes the gate fail, one line each.
     public var regressions: [String] {
         var out: [String] = []
-        for c in changes where c.severity == .regression { out.append("surface: \(c.key) \(c.old ?? "-") → \(c.new ?? "-"): \(c.reason)") }
+        for c in changes where c.impact == .breaking { out.append("surface: \(c.key) \(c.old ?? "-") → \(c.new ?? "-"): \(c.reason)") }
         for r in ruleRuns {
             if let why = r.refused { out.append("rules (\(r.entry.rawValue)): the reference loader refuses the image: \(why)\(r.baselineRefused == nil && r.baseline != nil ? " (the baseline loaded)" : "")") }
             for f in r.failures { out.append("rules (\(r.entry.rawValue)): \(f.verdict.rule) fails\(f.new ? "" : " (also on the baseline)"): \(f.verdict.evidence)") }
@@ -43,6 +43,8 @@ public struct GateReport: Sendable {
         return out
     }
     public var passed: Bool { regressions.isEmpty }
+    /// Surface changes a loader maintainer must check; they do not fail the gate.
+    public var needsAttention: [SurfaceChange] { changes.filter { $0.impact == .needsAttention } }
 }
 
 public enum KernelGate {
