@@ -26,8 +26,15 @@ say() { printf '==> %s\n' "$*"; }
 
 say "building Conformance with -sanitize=fuzzer,address (release)"
 swift build -c release --build-path "$B" --target Conformance -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -E 'error|warning: unre|Compiling|Build' | tail -n 3
-objs=$(find "$B/release/" -name '*.o' \( -path '*/Conformance.build/*' -o -path '*/Crypto.build/*' -o -path '*/CCryptoBoringSSL.build/*' \
-        -o -path '*/CCryptoBoringSSLShims.build/*' -o -path '*/CryptoBoringWrapper.build/*' -o -path '*/SwiftASN1.build/*' \))
+# A Swift module's objects are those its output file map names for its current sources (and
+# that were built: the map is written for modules Conformance does not need): the build leaves
+# the objects of renamed or deleted files behind, and linking those too defines symbols twice.
+swift_objs() {
+  python3 -c 'import json, os, sys
+print("\n".join(o for k, v in json.load(open(sys.argv[1])).items() if k and os.path.exists(o := v.get("object", ""))))' "$B/release/$1.build/output-file-map.json"
+}
+objs="$(for m in Conformance Crypto CryptoBoringWrapper SwiftASN1; do swift_objs "$m"; done)
+$(find "$B/release/" -name '*.o' \( -path '*/CCryptoBoringSSL.build/*' -o -path '*/CCryptoBoringSSLShims.build/*' \))"
 [ -n "$objs" ] || { echo "fuzz: no object files under $B/release/" >&2; exit 2; }
 
 seeds() {  # seed files for a target, into $1
