@@ -64,6 +64,35 @@ struct GuestMemoryTests {
         #expect(m.bytes(at: 0x60_0000, count: 2) == [1, 2], "a write in one chunk shows in another")
     }
 
+    /// isZero compares a page at a time: a nonzero byte is found wherever it sits in the range
+    /// (first byte, first of a guest page, first of the second 4 KiB compared, last byte), and
+    /// a byte just outside changes nothing.
+    @Test("isZero finds one nonzero byte anywhere in a multi-page range, and none outside it")
+    func isZero() throws {
+        let m = try GuestMemory(ranges: [AddressRange(start: 0, end: 16 << 20)])
+        let start: UInt64 = 0x10_0003, length: UInt64 = 3 * 4096 + 10   // unaligned, four pages touched
+        #expect(m.isZero(at: start, length: length) == true)
+        #expect(m.isZero(at: start, length: 0) == true)
+        try m.write([1], at: start - 1); try m.write([1], at: start + length)
+        #expect(m.isZero(at: start, length: length) == true, "bytes just outside the range are not in it")
+        for at in [start, start + 0xFFD, start + 4096, start + length - 1] {
+            try m.write([0x80], at: at)
+            #expect(m.isZero(at: start, length: length) == false, "nonzero byte at \(hex(at)) missed")
+            try m.write([0], at: at)
+        }
+        #expect(m.isZero(at: (16 << 20) - 1, length: 2) == nil, "a range leaving RAM is not judged")
+    }
+
+    /// SHA-256 digests and hash64 values print as lowercase hex, two digits a byte.
+    @Test("digests and hash64 values print as fixed-width lowercase hex")
+    func hexText() {
+        #expect(sha256Hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        var h = RegionHasher(); h.update(Array("abc".utf8))
+        #expect(h.finalizeHex() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(hash64Text(0x0A) == "000000000000000a")
+        #expect(hash64Text(0xFEDC_BA98_7654_3210) == "fedcba9876543210")
+    }
+
     @Test("the PCI hole is not RAM; high RAM starts at 4 GiB")
     func layout() throws {
         let l = try RAMLayout(size: 8 << 30)
@@ -82,6 +111,15 @@ struct ParsersTests {
         let bz = try BzImage(source: MemorySource(name: c.id, bytes: c.image))
         #expect(bz.header.version == ProtocolVersion(2, 16))
         #expect(bz.warnings.contains { $0.rule == "BP-04" && $0.message.contains("newer than 2.15") })
+    }
+
+    /// Numbers are trimmed of spaces, tabs and other Unicode spaces (Zs) only: a value with
+    /// neither at its ends skips Foundation's trim, and a CR or LF still makes it no number.
+    @Test("numbers are trimmed of spaces and tabs, nothing else")
+    func numbers() {
+        #expect(parseNumber("0x7000") == 0x7000 && parseNumber("4096") == 4096)
+        #expect(parseNumber(" 0x1F\t") == 0x1F && parseNumber("\u{00A0}12\u{3000}") == 12)
+        #expect(parseNumber("12\r") == nil && parseNumber("\n12") == nil && parseNumber("") == nil && parseNumber("0x") == nil)
     }
 
     @Test("a truncated bzImage names the field, offset, expected and found values")

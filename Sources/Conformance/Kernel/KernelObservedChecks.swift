@@ -112,8 +112,8 @@ public enum KernelObservedChecks {
             for f in files where f.isRegularFile {
                 if let got = k.files[f.path] {
                     let ok = got.size == f.size && got.hash64 == f.hash64
-                    out.append(ObservedCheck(kind: .initrd, field: f.path, expected: "\(f.size) bytes hash64 \(String(format: "%016llx", f.hash64))",
-                                             found: "\(got.size) bytes hash64 \(String(format: "%016llx", got.hash64))", outcome: ok ? .pass : .fail,
+                    out.append(ObservedCheck(kind: .initrd, field: f.path, expected: "\(f.size) bytes hash64 \(hash64Text(f.hash64))",
+                                             found: "\(got.size) bytes hash64 \(hash64Text(got.hash64))", outcome: ok ? .pass : .fail,
                                              note: ok ? "" : "the unpacked file differs from the initrd's", rule: "BP-31"))
                 } else {
                     out.append(ObservedCheck(kind: .initrd, field: f.path, expected: "\(f.size) bytes", found: "missing", outcome: .fail, note: "the kernel did not unpack it", rule: "BP-31"))
@@ -164,7 +164,7 @@ public enum KernelObservedChecks {
             return hex(v)
         }
         let nonzero = b.filter { $0 != 0 }.count
-        return "\(b.count) bytes, \(nonzero) nonzero, hash64 \(String(format: "%016llx", ProbeHash64.of(b)))"
+        return "\(b.count) bytes, \(nonzero) nonzero, hash64 \(hash64Text(ProbeHash64.of(b)))"
     }
     static func quoted(_ b: [UInt8]) -> String { "\"" + String(decoding: b, as: UTF8.self) + "\"" }
     static func firstDifference(_ a: [UInt8], _ b: [UInt8]) -> String {

@@ -95,7 +95,7 @@ extension KernelReport {
                     throw KernelReportError(line: n + 1, message: "end line without lines= and hash64=: \(body)")
                 }
                 guard lines == n else { throw KernelReportError(line: n + 1, message: "end line says \(lines) lines, \(n) arrived (lines lost or mixed with console output)") }
-                guard h == hash.value else { throw KernelReportError(line: n + 1, message: "hash64 of the report is \(String(format: "%016llx", hash.value)), the end line says \(String(format: "%016llx", h)) (console output corrupted)") }
+                guard h == hash.value else { throw KernelReportError(line: n + 1, message: "hash64 of the report is \(hash64Text(hash.value)), the end line says \(hash64Text(h)) (console output corrupted)") }
                 ended = true
                 break
             }

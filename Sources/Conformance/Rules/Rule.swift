@@ -46,16 +46,19 @@ public struct Rule: Sendable, Identifiable {
     /// is n/a.
     public let scope: RuleScope
     let check: @Sendable (RuleContext) -> Judgement
+    /// "applies to the 32 and 64 entries", made once: every n/a-by-entry verdict says it.
+    let appliesTo: String
 
     public init(_ id: RuleID, _ title: String, reference: String, statement: String, check: @escaping @Sendable (RuleContext) -> Judgement) {
         self.id = id; self.title = title; self.reference = reference; self.statement = statement; self.check = check
         self.entries = RuleEntries.of(id)
         self.scope = RuleScope.of(id)
+        self.appliesTo = "applies to the \(RuleEntries.list(entries)) \(entries.count == 1 ? "entry" : "entries")"
     }
 
     public func judge(_ c: RuleContext) -> Verdict {
         guard entries.contains(c.entryPoint) else {
-            let why = RuleEntries.reason(id, at: c.entryPoint) ?? "applies to the \(RuleEntries.list(entries)) \(entries.count == 1 ? "entry" : "entries"); this boot entered at \(c.entryPoint.rawValue)"
+            let why = RuleEntries.reason(id, at: c.entryPoint) ?? "\(appliesTo); this boot entered at \(c.entryPoint.rawValue)"
             return Verdict(rule: id, outcome: .notApplicable, evidence: why)
         }
         if let why = scope.exclusion(format: c.s.image.format, version: ProtocolVersion(rawValue: c.version)) {

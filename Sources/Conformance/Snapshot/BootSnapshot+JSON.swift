@@ -87,7 +87,10 @@ public enum SnapshotJSON {
         var o = start - start % 16
         while o < b.count {
             let row = b.slice(o, 16)
-            if row.contains(where: { $0 != 0 }) { out[String(format: "0x%03X", o)] = row.hexString }
+            if row.contains(where: { $0 != 0 }) {
+                let digits = String(o, radix: 16, uppercase: true)   // "0x%03X" without Foundation's formatter
+                out["0x" + String(repeating: "0", count: max(0, 3 - digits.count)) + digits] = row.hexString
+            }
             o += 16
         }
         return out
@@ -113,17 +116,21 @@ public struct JSONDifference: Equatable, CustomStringConvertible, Sendable {
     /// Flattens JSON to path → scalar text.
     public static func flatten(_ v: Any, prefix: String = "") -> [String: String] {
         var out: [String: String] = [:]
-        if let d = v as? [String: Any] {
-            for (k, x) in d { out.merge(flatten(x, prefix: prefix.isEmpty ? k : prefix + "." + k)) { a, _ in a } }
-        } else if let a = v as? [Any] {
-            for (i, x) in a.enumerated() { out.merge(flatten(x, prefix: prefix + "[\(i)]")) { a, _ in a } }
-            if a.isEmpty { out[prefix] = "[]" }
-        } else if let b = v as? Bool {
-            out[prefix] = b ? "true" : "false"
-        } else {
-            out[prefix] = "\(v)"
-        }
+        flatten(v, prefix: prefix, into: &out)
         return out
+    }
+
+    /// Into one dictionary, so nested levels are not merged level by level; where two paths
+    /// spell the same ("a.b" as a key and as a nesting), the first one written stays.
+    static func flatten(_ v: Any, prefix: String, into out: inout [String: String]) {
+        if let d = v as? [String: Any] {
+            for (k, x) in d { flatten(x, prefix: prefix.isEmpty ? k : prefix + "." + k, into: &out) }
+        } else if let a = v as? [Any] {
+            for (i, x) in a.enumerated() { flatten(x, prefix: prefix + "[\(i)]", into: &out) }
+            if a.isEmpty, out[prefix] == nil { out[prefix] = "[]" }
+        } else if out[prefix] == nil {
+            if let b = v as? Bool { out[prefix] = b ? "true" : "false" } else { out[prefix] = "\(v)" }
+        }
     }
 
     public static func diff(expected: Any, found: Any) -> [JSONDifference] {

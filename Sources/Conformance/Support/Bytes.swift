@@ -36,11 +36,17 @@ public extension Array where Element == UInt8 {
         return Array(self[offset..<Swift.min(count, offset + length)])
     }
 
+    /// Lowercase hex, two digits a byte, written straight into the string's storage (SHA-256
+    /// digests of every snapshot and rule check go through here).
     var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8](); out.reserveCapacity(count * 2)
-        for b in self { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0xF)]) }
-        return String(decoding: out, as: UTF8.self)
+        String(unsafeUninitializedCapacity: count * 2) { out in
+            for (i, b) in enumerated() {
+                let hi = b >> 4, lo = b & 0xF
+                out[2 * i] = hi < 10 ? 0x30 + hi : 0x57 + hi
+                out[2 * i + 1] = lo < 10 ? 0x30 + lo : 0x57 + lo
+            }
+            return count * 2
+        }
     }
 
     init?(hex: String) {
@@ -67,9 +73,15 @@ public extension Array where Element == UInt8 {
 /// `0x1000000`-style formatting used in every message and in snapshot JSON.
 @inlinable public func hex<T: BinaryInteger>(_ v: T) -> String { "0x" + String(v, radix: 16, uppercase: true) }
 
+/// A 64-bit hash as 16 lowercase hex digits, zero-padded (`hash64` values in reports).
+public func hash64Text(_ v: UInt64) -> String { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) }.hexString }
+
 /// Parses `0x…`, decimal, or a size with a K/M/G/T suffix (binary units).
 public func parseNumber(_ text: String) -> UInt64? {
-    let t = text.trimmingCharacters(in: .whitespaces)
+    // Trim only when an end could be whitespace: Foundation's trim is most of a probe report's
+    // parse, and the report's values ("base=0x7000") never have any.
+    let plain = { (b: UInt8?) in b.map { $0 < 0x80 && $0 != 0x20 && $0 != 0x09 } ?? true }
+    let t = plain(text.utf8.first) && plain(text.utf8.last) ? text : text.trimmingCharacters(in: .whitespaces)
     if t.hasPrefix("0x") || t.hasPrefix("0X") { return UInt64(t.dropFirst(2), radix: 16) }
     return UInt64(t)
 }

@@ -2,7 +2,7 @@ import Crypto
 
 /// SHA-256 as lowercase hex, as it appears in snapshot JSON and corpus manifests.
 public func sha256Hex<D: DataProtocol>(_ data: D) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    Array(SHA256.hash(data: data)).hexString
 }
 
 /// Incremental SHA-256 for large guest regions (hashed in place, no copy).
@@ -11,7 +11,7 @@ public struct RegionHasher {
     public init() {}
     public mutating func update(_ buffer: UnsafeRawBufferPointer) { inner.update(bufferPointer: buffer) }
     public mutating func update(_ bytes: [UInt8]) { inner.update(data: bytes) }
-    public func finalizeHex() -> String { inner.finalize().map { String(format: "%02x", $0) }.joined() }
+    public func finalizeHex() -> String { Array(inner.finalize()).hexString }
 }
 
 import Foundation
