@@ -9,7 +9,7 @@ import Testing
 /// Debian kernels from any suite (issue 15, item 1), without the network: version order,
 /// package names of both layouts, apt's records, and the gate and diff on packages of both
 /// layouts built here with dpkg-deb.
-@Suite("Debian archive")
+@Suite("DebianArchive")
 struct DebianArchiveTests {
     @Test(arguments: [("6.12.117-1~deb12u1", "7.2.13-1"), ("7.3~rc7-1~exp1", "7.3-1"), ("7.2.9-1~bpo13+1", "7.2.11-1~bpo13+1"),
                       ("6.1.192-3", "6.1.192-3+b1"), ("1:1.0-1", "2:0.1-1"), ("1.0~", "1.0"), ("1.0a", "1.0+")])

@@ -28,7 +28,7 @@ let threeSegments = [["paddr": "0x1000000", "fileSize": "0x10000", "memSize": "0
                      ["paddr": "0x1200000", "fileSize": "0x10000", "memSize": "0x10000", "flags": "6"],
                      ["paddr": "0x1400000", "fileSize": "0x10000", "memSize": "0x10000", "flags": "7"]]
 
-@Suite("Surface impact")
+@Suite("SurfaceImpact")
 struct SurfaceImpactTests {
     static func surface(_ recipe: [String: any Sendable], _ id: String) throws -> [SurfaceItem] {
         let bytes = try SyntheticImage.build(recipe, id: id)
