@@ -5,6 +5,32 @@ import Foundation
 
 /// The gate's report as JSON, JUnit XML and Markdown.
 extension GateReport {
+    /// The terminal summary `conform gate` prints: verdict, surface diff, rules per entry, boots,
+    /// regressions.
+    public var summaryLines: [String] {
+        let r = self
+        var out: [String] = []
+        out.append("gate \(r.passed ? "PASS" : "FAIL"): \(r.new.label)\(r.baseline.map { " against \($0.label)" } ?? "") (\(String(format: "%.1f", r.elapsed.seconds)) s)")
+        if let n = r.new.payloadNote { out.append("  payload ELF not read: \(n)") }
+        if r.baseline != nil {
+            out.append("\nsurface diff: \(r.changes.count) change\(r.changes.count == 1 ? "" : "s") (\(r.changes.impactCounts))")
+            for l in r.changes.lines { out.append("  " + l) }
+        }
+        out.append("\nrules (reference loader on the new kernel):")
+        for run in r.ruleRuns {
+            if let why = run.refused { out.append("  \(run.entry.rawValue)-bit entry: refused: \(why)"); continue }
+            let p = run.verdicts.filter { $0.outcome == .pass }.count, f = run.verdicts.filter { $0.outcome == .fail }.count
+            let w = run.verdicts.filter { $0.outcome == .warn }.count
+            out.append("  \(run.entry.rawValue) entry: \(p) pass, \(w) warn, \(f) fail, \(run.verdicts.count - p - w - f) n/a")
+        }
+        out.append("\nboot to userspace:")
+        if let s = r.bootSkipped { out.append("  \(s)") }
+        for b in r.boots { out += bootResultLines(b) }
+        if !r.regressions.isEmpty { out.append("\nregressions:"); for x in r.regressions { out.append("  ✗ \(x)") } }
+        return out
+    }
+
+
     // MARK: JSON
 
     public var json: [String: Any] {

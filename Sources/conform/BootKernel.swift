@@ -65,41 +65,8 @@ struct BootKernel: ParsableCommand {
     }
 }
 
-func printResult(_ r: KernelBootResult) {
-    let verdict = r.passed ? "PASS" : "FAIL"
-    print("\(verdict) \(r.path.rawValue): \(r.outcome)")
-    if let t = r.toMarker { print("  userspace marker after \(String(format: "%.2f", t.seconds)) s") }
-    if let e = r.reportError {
-        print("  no kernel report: \(e)")
-        if let h = r.harness, h.flavor.kind != .hardware {
-            let lines = h.serialText.split(whereSeparator: { $0.isNewline })
-            print("  this KVM is not hardware virtualization: guest code runs at about a microsecond per instruction, so Linux")
-            print("  does not reach userspace in useful time; the reference loader's image is booted under QEMU instead (--path reference-bundle).")
-            print("  last console line: \(lines.last.map(String.init) ?? "(none; add earlyprintk=ttyS0 to --cmdline to see the early boot)")")
-        }
-    }
-    for kind in ObservedCheck.Kind.allCases {
-        let cs = r.checks.filter { $0.kind == kind }
-        guard !cs.isEmpty else { continue }
-        let failed = cs.filter { $0.outcome == .fail }
-        print("  \(kind.rawValue): \(cs.count - failed.count)/\(cs.count) checks pass")
-        for c in cs where c.outcome == .fail || !c.note.isEmpty && c.note.hasPrefix("changed") {
-            print("    \(c.outcome == .fail ? "✗" : "~") \(c.field): loader \(c.expected); kernel \(c.found)\(c.note.isEmpty ? "" : " — " + c.note)\(c.rule.map { " [\($0)]" } ?? "")")
-        }
-    }
-}
+/// Prints `bootResultLines`.
+func printResult(_ r: KernelBootResult) { for l in bootResultLines(r) { print(l) } }
 
-func printDifferential(_ rows: [DifferentialRow], names: [String]) {
-    print("\nloader differential (what each kernel observed):")
-    let width = 44
-    print("  " + "field".rightPad(width) + names.map { $0.rightPad(36) }.joined())
-    for r in rows {
-        let cells = r.sides.map { s -> String in
-            let mark = s.outcome == .pass ? "✓ " : s.outcome == .fail ? "✗ " : ""
-            let v = s.value.count > 32 ? String(s.value.prefix(31)) + "…" : s.value
-            return (mark + v).rightPad(36)
-        }
-        print("  " + (r.field + (r.rule.map { " [\($0)]" } ?? "")).rightPad(width) + cells.joined() + (r.differs ? "" : "  (same)"))
-    }
-    for r in rows { for (n, s) in zip(names, r.sides) where s.outcome == .fail { print("  ✗ \(r.field) on \(n): \(s.evidence)") } }
-}
+/// Prints `differentialLines`.
+func printDifferential(_ rows: [DifferentialRow], names: [String]) { for l in differentialLines(rows, names: names) { print(l) } }

@@ -55,28 +55,8 @@ struct GateCommand: ParsableCommand {
             let d = (try? JSONSerialization.data(withJSONObject: report.json, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])) ?? Data()
             guard FileManager.default.createFile(atPath: jsonFile, contents: d) else { throw fail("cannot write \(jsonFile)") }
         }
-        if json { writeJSON(report.json) } else { printSummary(report) }
+        if json { writeJSON(report.json) } else { for l in report.summaryLines { print(l) } }
         if !report.passed { throw ExitCode(1) }
-    }
-
-    func printSummary(_ r: GateReport) {
-        print("gate \(r.passed ? "PASS" : "FAIL"): \(r.new.label)\(r.baseline.map { " against \($0.label)" } ?? "") (\(String(format: "%.1f", r.elapsed.seconds)) s)")
-        if let n = r.new.payloadNote { print("  payload ELF not read: \(n)") }
-        if r.baseline != nil {
-            print("\nsurface diff: \(r.changes.count) change\(r.changes.count == 1 ? "" : "s") (\(r.changes.impactCounts))")
-            for l in r.changes.lines { print("  " + l) }
-        }
-        print("\nrules (reference loader on the new kernel):")
-        for run in r.ruleRuns {
-            if let why = run.refused { print("  \(run.entry.rawValue)-bit entry: refused: \(why)"); continue }
-            let p = run.verdicts.filter { $0.outcome == .pass }.count, f = run.verdicts.filter { $0.outcome == .fail }.count
-            let w = run.verdicts.filter { $0.outcome == .warn }.count
-            print("  \(run.entry.rawValue) entry: \(p) pass, \(w) warn, \(f) fail, \(run.verdicts.count - p - w - f) n/a")
-        }
-        print("\nboot to userspace:")
-        if let s = r.bootSkipped { print("  \(s)") }
-        for b in r.boots { printResult(b) }
-        if !r.regressions.isEmpty { print("\nregressions:"); for x in r.regressions { print("  ✗ \(x)") } }
     }
 }
 
