@@ -171,7 +171,7 @@ extension GateReport {
             for b in boots {
                 m += "| \(b.path.rawValue) | \(b.passed ? "pass" : "FAIL") | \(b.toMarker.map { String(format: "%.2f s", $0.seconds) } ?? "—") | \(b.checks.count - b.failedChecks.count)/\(b.checks.count) | \(cell(b.outcome)) |\n"
             }
-            let observed = boots.compactMap { b in b.report.map { LoaderDifferential.Observed(name: b.path.rawValue, report: $0) } }
+            let observed = boots.compactMap { b in b.report.map { LoaderDifferential.Observed(name: b.path.rawValue, report: $0, entry: b.load?.entry.entryPoint) } }
             if observed.count >= 2 {
                 var header: SetupHeader? = nil
                 if case .bzImage(let bz) = new.parsed { header = bz.header }

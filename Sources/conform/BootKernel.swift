@@ -39,7 +39,7 @@ struct BootKernel: ParsableCommand {
         let results = try chosen.map { try boot($0, accel: a, options: o) }
         var header: SetupHeader? = nil
         if let src = try? FileSource(path: kernel), case .bzImage(let bz)? = try? KernelImage(source: src) { header = bz.header }
-        let observed = results.compactMap { r in r.report.map { LoaderDifferential.Observed(name: r.path.rawValue, report: $0) } }
+        let observed = results.compactMap { r in r.report.map { LoaderDifferential.Observed(name: r.path.rawValue, report: $0, entry: r.load?.entry.entryPoint) } }
         let diff = observed.count >= 2 ? LoaderDifferential.rows(observed, header: header) : []
         if json {
             writeJSON(["kernel": kernel, "paths": results.map(bootResultJSON), "differential": diff.map(differentialRowJSON)])

@@ -125,6 +125,22 @@ struct KernelObservationTests {
         #expect(checks.contains { $0.field == "/init" && $0.found == "missing" })
     }
 
+    /// BP-32 in the differential: initrd_addr_max binds at the 32-bit entry and is lifted at the
+    /// 64-bit entry of a kernel with XLF_CAN_BE_LOADED_ABOVE_4G, as the reference loader now
+    /// places it (issue 14, point 10). The fixture's initrd ends at 0x3FF54FFF.
+    @Test func initrdCapIsLiftedOnlyAtTheSixtyFourBitEntry() throws {
+        var img = try syntheticImage("bz-2.15").image
+        img.replaceSubrange(0x22C..<0x230, with: [0xFF, 0xFF, 0xFF, 0x37])   // initrd_addr_max 0x37FFFFFF
+        img[0x236] |= 0x02                                                  // XLF_CAN_BE_LOADED_ABOVE_4G
+        guard case .bzImage(let bz) = try KernelImage(source: MemorySource(name: "capped", bytes: img)) else { Issue.record("not a bzImage"); return }
+        let r = try KernelReport.parse(serial: kinitReport(Self.lines()))
+        let rows = LoaderDifferential.rows([.init(name: "64", report: r, entry: .long64), .init(name: "32", report: r, entry: .protected32), .init(name: "unknown", report: r)], header: bz.header)
+        let initrd = try #require(rows.first { $0.field.hasPrefix("initrd") })
+        #expect(initrd.sides[0].outcome == .pass && initrd.sides[0].evidence.contains("lifted"), "\(initrd.sides[0])")
+        #expect(initrd.sides[1].outcome == .fail && initrd.sides[1].evidence.contains("BP-32"), "\(initrd.sides[1])")
+        #expect(initrd.sides[2].outcome == .fail, "an unknown entry keeps the cap: \(initrd.sides[2])")
+    }
+
     /// The differential judges each kernel's observation: a faithful one passes every row, a
     /// faulty one fails the row of each fault, and the rows that differ are marked.
     @Test func differentialJudgesEachSide() throws {

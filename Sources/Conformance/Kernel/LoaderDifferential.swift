@@ -17,7 +17,10 @@ public enum LoaderDifferential {
     public struct Observed: Sendable {
         public let name: String
         public let report: KernelReport
-        public init(name: String, report: KernelReport) { self.name = name; self.report = report }
+        /// The entry the loader used, when known: BP-32's initrd_addr_max is lifted at the 64-bit
+        /// entry of a kernel with XLF_CAN_BE_LOADED_ABOVE_4G.
+        public let entry: EntryPoint?
+        public init(name: String, report: KernelReport, entry: EntryPoint? = nil) { self.name = name; self.report = report; self.entry = entry }
 
         /// `f` in the kernel's copy of boot_params; bytes the report lacks count as 0.
         func u(_ f: ZeroPage.Field) -> UInt64 {
@@ -53,12 +56,14 @@ public enum LoaderDifferential {
                 if s == 0 { return S(value: "none", outcome: .fail, evidence: "ramdisk_size is 0: the kernel has no initrd") }
                 return S(value: "\(hex(a)) + \(hex(s))", outcome: .fail, evidence: "ramdisk_image \(hex(a)) + ramdisk_size \(hex(s)) wraps past 2^64: in no RAM (BP-34)")
             }
+            let lifted = o.entry == .long64 && header?.xloadFlags.contains(.canBeLoadedAbove4G) == true
             let ceiling = UInt64(header?.initrdAddressMax ?? 0x7FFF_FFFF)
             var bad: [String] = []
             if r.start % 4096 != 0 { bad.append("not page-aligned (BP-33)") }
-            if r.end - 1 > ceiling { bad.append("ends above initrd_addr_max \(hex(ceiling)) (BP-32)") }
+            if !lifted, r.end - 1 > ceiling { bad.append("ends above initrd_addr_max \(hex(ceiling)) (BP-32)") }
             if !o.isRAM(r) { bad.append("not inside System RAM of the kernel's memory map (BP-34)") }
-            return S(value: "\(r)", outcome: bad.isEmpty ? .pass : .fail, evidence: bad.isEmpty ? "page-aligned, ≤ \(hex(ceiling)), in RAM" : bad.joined(separator: "; "))
+            let limit = lifted ? "initrd_addr_max lifted (64-bit entry, XLF_CAN_BE_LOADED_ABOVE_4G)" : "≤ \(hex(ceiling))"
+            return S(value: "\(r)", outcome: bad.isEmpty ? .pass : .fail, evidence: bad.isEmpty ? "page-aligned, \(limit), in RAM" : bad.joined(separator: "; "))
         })
         out.append(row("command line at (cmd_line_ptr)", "BP-26/29") { o in
             let p = o.commandLinePointer
