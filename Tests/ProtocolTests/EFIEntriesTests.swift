@@ -110,13 +110,13 @@ enum EFIFixture {
         e.cr0 = 0x8001_0033; e.cr3 = 0x1000; e.cr4 = k.cr4; e.efer = 0xD00; e.rsp = k.rsp; e.rflags = k.rflags
         e.cs = SegmentRegister(selector: 0x38, descriptor: 0x00AF_9B00_0000_FFFF)
         switch k.entry {
-        case .efiStub: e.rcx = handle; e.rdx = systab; e.rip = k.rip ?? k.L + 0x430
-        case .efiHandover64: e.rdi = handle; e.rsi = systab; e.rdx = bootParams; e.rip = k.rip ?? k.L + handoverOffset + 0x200
+        case .efiStub: e.rcx = handle; e.rdx = systab; e.rip = k.rip ?? k.L &+ 0x430
+        case .efiHandover64: e.rdi = handle; e.rsi = systab; e.rdx = bootParams; e.rip = k.rip ?? k.L &+ handoverOffset &+ 0x200
         case .efiHandover32:
             // cdecl: return address, handle, system table, boot_params on the stack; paging off.
-            e.rip = k.rip ?? k.L + handoverOffset; e.cr0 = 0x11; e.cr4 = 0; e.efer = 0
+            e.rip = k.rip ?? k.L &+ handoverOffset; e.cr0 = 0x11; e.cr4 = 0; e.efer = 0
             e.cs = SegmentRegister(selector: 0x10, descriptor: 0x00CF_9B00_0000_FFFF)
-        default: e.rsi = bootParams; e.rip = k.rip ?? k.L + 0x200
+        default: e.rsi = bootParams; e.rip = k.rip ?? k.L &+ 0x200
         }
         var stack = [UInt8](repeating: 0, count: 16)
         stack.put32(0x3E00_1234, 0); stack.put32(UInt32(handle), 4); stack.put32(UInt32(systab), 8); stack.put32(UInt32(bootParams), 12)
@@ -331,5 +331,20 @@ struct EFIEntriesTests {
         #expect(r.entryPoint == .efiStub && r.variant == "efi-pe")
         let f = EFIFacts(reported: r.efi)
         #expect(f.handle == 5 && f.systemTable == 0x3F5E_B018 && f.initrdLocateStatus == .notFound && f.descriptorSize == 48 && f.memoryMapStatus == .notMade)
+    }
+}
+
+
+extension EFIEntriesTests {
+    /// The EFI rules that add to L (issue 14, point 3): with the image placed just below 2^64,
+    /// BP-80's entry address, BP-89's identity-mapped image range and BP-90's footprint wrap. Each
+    /// fails and names the values it added, instead of comparing a wrapped sum.
+    @Test(arguments: [(RuleID("BP-80"), EntryPoint.efiHandover64), ("BP-89", .efiStub), ("BP-90", .efiStub)])
+    func wrappingSumsFailNamingTheValues(_ rule: RuleID, _ entry: EntryPoint) throws {
+        var k = entry == .efiStub ? EFIViolation.stub { _ in } : EFIViolation.handover { _ in }
+        #expect(EFIFixture.verdict(rule, k).outcome == .pass, "\(rule) on the conforming state: \(EFIFixture.verdict(rule, k))")
+        k.L = 0xFFFF_FFFF_FFFF_FF00   // 256 bytes below 2^64: less than handover_offset + 0x200, the image or its footprint
+        let v = EFIFixture.verdict(rule, k)
+        #expect(v.outcome == .fail && v.evidence.contains("wraps past 2^64") && v.evidence.contains(hex(k.L)), "\(v)")
     }
 }
