@@ -213,6 +213,26 @@ extension LoaderLimitsTests {
     }
 }
 
+extension LoaderLimitsTests {
+    /// With high placement the zero page, setup_data and command line sit at 4 GiB and the initrd
+    /// at 4 GiB + 1 MiB; a relocatable kernel whose pref_address is 4 GiB would run there. The
+    /// loader refuses it by BP-22 instead of overlapping them (found by the placement property:
+    /// pref_address 0x100000000, init_size 0x1000, --high).
+    @Test func windowOverTheHighBootDataIsRefused() throws {
+        var img = try syntheticImage("bz-2.15").image
+        img.replaceSubrange(0x258..<0x260, with: [0, 0, 0, 0, 1, 0, 0, 0])        // pref_address 4 GiB
+        img.replaceSubrange(0x260..<0x264, with: [0x00, 0x10, 0x00, 0x00])      // init_size 0x1000
+        img[0x236] |= 0x03                                                      // XLF_KERNEL_64, XLF_CAN_BE_LOADED_ABOVE_4G
+        var o = LoadOptions(); o.memorySize = 6 << 30; o.entry = .long64; o.highPlacement = true
+        #expect { _ = try ReferenceLoader.load(kernel: MemorySource(name: "high", bytes: img), options: o) } throws: { e in
+            guard case .placement(let p)? = e as? LoadError else { return false }
+            return p.rule == "BP-22" && "\(p)".contains("[0x100000000, 0x100001000)")
+        }
+        o.highPlacement = false
+        #expect(throws: Never.self) { _ = try ReferenceLoader.load(kernel: MemorySource(name: "high", bytes: img), options: o) }
+    }
+}
+
 @Suite("Mutation")
 struct MutationTests {
     /// SplitMix64: a fixed sequence, so a failure reproduces.

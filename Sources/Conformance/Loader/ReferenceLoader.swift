@@ -201,6 +201,13 @@ struct Builder {
         if entry == .protected32 || !mayGoHigh, window.end > RAMLayout.fourGiB {
             throw .refuse(entry == .protected32 ? "BP-52" : "BP-07", "kernel window", expected: "below 4 GiB (\(entry == .protected32 ? "32-bit entry" : "no XLF_CAN_BE_LOADED_ABOVE_4G"))", found: "W = \(window)")
         }
+        // With high placement the boot data sit at fixed addresses from 4 GiB (zero page,
+        // setup_data, command line; the initrd at 4 GiB + 1 MiB): a kernel whose window reaches
+        // there (pref_address at or just below 4 GiB) would overwrite them.
+        if options.highPlacement, let high = AddressRange.make(L.highBase, length: 0x10_0000 + (initrd?.size ?? 0)), window.overlaps(high) {
+            throw .refuse("BP-22", "pref_address", offset: 0x258, expected: "a kernel window W clear of the high boot data \(high) (drop --high or move the kernel with --kernel-address)",
+                          found: "\(hex(pref ?? 0)): W = \(window)")
+        }
 
         // Command line (BP-26…BP-30).
         let limitField = v >= ProtocolVersion(2, 6) ? "cmdline_size at 0x238" : "255 before protocol 2.06"
