@@ -111,32 +111,16 @@ extension GateReport {
         }
         if let bootSkipped { suites.append(("boot", [Case(name: "boot", classname: "gate.boot", skipped: bootSkipped)])) }
 
-        func esc(_ s: String) -> String {
-            var o = ""
-            for u in s.unicodeScalars {
-                switch u {
-                case "&": o += "&amp;"
-                case "<": o += "&lt;"
-                case ">": o += "&gt;"
-                case "\"": o += "&quot;"
-                case "\n", "\t", "\r": o.unicodeScalars.append(u)
-                default:
-                    // XML 1.0 has no other control characters.
-                    if u.value < 0x20 || (0xFFFE...0xFFFF).contains(u.value) { o += "?" } else { o.unicodeScalars.append(u) }
-                }
-            }
-            return o
-        }
         let all = suites.flatMap(\.1)
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         x += "<testsuites name=\"conform gate\" tests=\"\(all.count)\" failures=\"\(all.filter { $0.failure != nil }.count)\" errors=\"0\" skipped=\"\(all.filter { $0.skipped != nil }.count)\" time=\(String(format: "\"%.3f\"", elapsed.seconds))>\n"
         for (name, cases) in suites {
-            x += "  <testsuite name=\"\(esc(name))\" tests=\"\(cases.count)\" failures=\"\(cases.filter { $0.failure != nil }.count)\" errors=\"0\" skipped=\"\(cases.filter { $0.skipped != nil }.count)\" time=\(String(format: "\"%.3f\"", cases.reduce(0) { $0 + $1.time }))>\n"
+            x += "  <testsuite name=\"\(xmlEscape(name))\" tests=\"\(cases.count)\" failures=\"\(cases.filter { $0.failure != nil }.count)\" errors=\"0\" skipped=\"\(cases.filter { $0.skipped != nil }.count)\" time=\(String(format: "\"%.3f\"", cases.reduce(0) { $0 + $1.time }))>\n"
             for c in cases {
-                x += "    <testcase classname=\"\(esc(c.classname))\" name=\"\(esc(c.name))\" time=\(String(format: "\"%.3f\"", c.time))>"
-                if let (m, t) = c.failure { x += "\n      <failure message=\"\(esc(m))\" type=\"regression\">\(esc(t))</failure>\n    " }
-                else if let s = c.skipped { x += "\n      <skipped message=\"\(esc(s))\"/>\n    " }
-                else if let o = c.out, !o.isEmpty { x += "\n      <system-out>\(esc(o))</system-out>\n    " }
+                x += "    <testcase classname=\"\(xmlEscape(c.classname))\" name=\"\(xmlEscape(c.name))\" time=\(String(format: "\"%.3f\"", c.time))>"
+                if let (m, t) = c.failure { x += "\n      <failure message=\"\(xmlEscape(m))\" type=\"regression\">\(xmlEscape(t))</failure>\n    " }
+                else if let s = c.skipped { x += "\n      <skipped message=\"\(xmlEscape(s))\"/>\n    " }
+                else if let o = c.out, !o.isEmpty { x += "\n      <system-out>\(xmlEscape(o))</system-out>\n    " }
                 x += "</testcase>\n"
             }
             x += "  </testsuite>\n"

@@ -216,6 +216,13 @@ public struct DebianArchive: Sendable {
             for r in all.sorted(by: { $0.version < $1.version }).map(\.release) where !have.contains(r) { have.append(r) }
             throw DebianArchiveError("\(suite.rawValue) has no \(flavour.rawValue) kernel \(release) (unsigned image packages: linux-image-…-\(flavour.suffix)-unsigned, linux-binary-unsigned-…-\(flavour.suffix)); it has \(have.isEmpty ? "none" : have.joined(separator: ", "))")
         }
+        return try fetch(k, output: output, progress: progress)
+    }
+
+    /// Downloads the kernel's .deb into the cache unless a file with the archive's SHA-256 is
+    /// there, checks the SHA-256, and extracts only the image into `output` as vmlinuz-ABI.
+    public func fetch(_ k: DebianKernel, output: String, progress: (String) -> Void = { _ in }) throws(DebianArchiveError) -> FetchedKernel {
+        let suite = k.suite
         let deb = debs + "/" + k.debFileName
         var reused = false
         if FileManager.default.fileExists(atPath: deb), (try? Self.sha256(file: deb)) == k.sha256 { reused = true } else {
