@@ -455,7 +455,8 @@ struct Builder {
     // MARK: pieces shared by the formats
 
     /// The initrd goes at the highest page-aligned address under the ceiling (inclusive) that
-    /// is RAM and clear of W (BP-32…BP-34), or at 4 GiB + 1 MiB with high placement.
+    /// is RAM and clear of W (BP-32…BP-34), or at 4 GiB + 1 MiB with high placement: the top
+    /// spot under the ceiling, or, where that overlaps W, the highest spot ending at W's start.
     mutating func placeInitrd(_ src: any ByteSource, window: AddressRange, ceiling: UInt64, ceilingField: (name: String, offset: UInt64?)) throws(LoadError) -> AddressRange {
         let size = src.size
         guard size > 0 else { throw .refuse("BP-31", "initrd", expected: "a file of at least one byte", found: "\(src.name), empty") }
@@ -464,8 +465,10 @@ struct Builder {
             at = ReferenceLoader.highBase + 0x10_0000
         } else {
             let top = min(ceiling &+ 1, layout.lowEnd)
-            guard size <= top, case let start = (top - size).alignedDown(ReferenceLoader.page),
-                  start >= window.end || start + size <= window.start, start >= RAMLayout.oneMiB else {
+            let clear = { (s: UInt64) in s >= window.end || s + size <= window.start }
+            guard size <= top, case let highest = (top - size).alignedDown(ReferenceLoader.page),
+                  case let start = clear(highest) || window.start < size ? highest : (window.start - size).alignedDown(ReferenceLoader.page),
+                  clear(start), start >= RAMLayout.oneMiB else {
                 throw .refuse("BP-32", ceilingField.name, offset: ceilingField.offset,
                               expected: "room for the \(hex(size))-byte initrd at or below it, in guest low RAM (ends at \(hex(layout.lowEnd))), above 1 MiB and clear of the kernel window \(window)", found: hex(ceiling))
             }
