@@ -80,7 +80,7 @@ struct GrubBIOSTests {
         }
     }()
 
-    @Test(.enabled(if: QEMU.installed && GrubMedium.bios.unavailable == nil, "\(QEMU.why); \(GrubMedium.bios.unavailable ?? "")"), .hangGuard, arguments: TestTier.sample(runs, quick: ["linux16-bz-2.15", "linux-bz-2.15", "linux16-bz-2.00", "linux-bz-2.02"], id: \.id))
+    @Test(.enabled(if: QEMU.installed && GrubMedium.bios.unavailable == nil, "\(QEMU.why); \(GrubMedium.bios.unavailable ?? "")"), .hangGuard, arguments: TestTier.sample(runs, quick: ["linux16-bz-2.15", "linux-bz-2.15", "linux16-bz-2.00", "linux-bz-2.02", "linux-bz-initrd-no-room"], id: \.id))
     func grubBootsTheProbe(_ run: Run) async throws {
         _ = try Probe.require()
         let c = try #require(ProbeFiles.bzVariants.first { $0.id == run.variant })
@@ -101,6 +101,12 @@ struct GrubBIOSTests {
             #expect(r.serialText.contains("too old"), "GRUB's linux should refuse protocol \(ProtocolVersion(rawValue: version)): \(r.summary)")
             return
         }
+        if run.command == "linux", Self.initrdRefused(image: c.image, initrdSize: c.initrd?.count) {
+            // No room for the initrd between the kernel's end and initrd_addr_max: GRUB's
+            // `initrd` refuses it (a refusal is conforming), in its own words.
+            #expect(r.serialText.contains(GrubAdapter.initrdRefusal), "GRUB's initrd should refuse \(c.id): \(r.summary): \(r.serialText.suffix(400))")
+            return
+        }
         #expect(r.outcome == .exited(status: 1), "\(r.summary): \(r.serialText.suffix(400))")
         let report = try ProbeReport.parse(serial: r.serial)
         #expect(report.variant == c.id)
@@ -113,5 +119,17 @@ struct GrubBIOSTests {
         for d in j.known where !d.preventsReport && d.certain {
             #expect(j.failures.contains { $0.rule == d.rule }, "\(d) no longer shows: update KnownDeviations")
         }
+    }
+
+    /// GRUB 2.06 grub_cmd_initrd (grub-core/loader/i386/linux.c) for a kernel `linux` loaded at
+    /// pref_address (2.10+): addr_max = min(initrd_addr_max, 0x3FFFFFFF) − 0x10000, the
+    /// initrd's page-aligned top spot below it, refused when that is below the kernel's end,
+    /// pref_address + init_size rounded up to a page.
+    static func initrdRefused(image: [UInt8], initrdSize: Int?) -> Bool {
+        guard let size = initrdSize.map(UInt64.init), (image.u16(0x206) ?? 0) >= 0x020A, let cap = image.u32(0x22C), let pref = image.le(0x258, 8),
+              let initSize = image.u32(0x260) else { return false }
+        let page = { (x: UInt64) in (x + 0xFFF) & ~0xFFF }
+        let addrMax = min(UInt64(cap), 0x3FFF_FFFF) - 0x1_0000
+        return addrMax < page(size) || (addrMax - page(size)) & ~0xFFF < pref + page(UInt64(initSize))
     }
 }

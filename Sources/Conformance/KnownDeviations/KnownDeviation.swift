@@ -48,6 +48,21 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     static func cmdlineSize(_ i: ImageRecord) -> Int { version(i) >= 0x0206 ? Int(i.headerBytes.field(.cmdlineSize) ?? 255) : 255 }
     /// relocatable_kernel is set (2.05+).
     static func relocatable(_ i: ImageRecord) -> Bool { version(i) >= 0x0205 && (i.headerBytes.field(.relocatableKernel) ?? 0) != 0 }
+    /// The matrix's guests have 1 GiB of RAM; loaders cap the initrd at its top.
+    static let guestRAMTop: UInt64 = 0x4000_0000
+    /// initrd_addr_max (2.03+), else 0x37FFFFFF (spec §1.2, §4.5 BP-32).
+    static func initrdCap(_ i: ImageRecord) -> UInt64 { version(i) >= 0x0203 ? i.headerBytes.field(.initrdAddrMax) ?? 0x37FF_FFFF : 0x37FF_FFFF }
+    /// An initrd is given and the highest page-aligned spot ending at or below initrd_addr_max
+    /// (below the guest's RAM top) overlaps W = [RT, RT + init_size) (spec §4.3 BP-22, 2.10+):
+    /// where a loader that minds only the kernel's file bytes at 1 MiB puts it.
+    static func topInitrdSpotOverlapsWindow(_ i: ImageRecord, _ inputs: InputRecord) -> Bool {
+        let h = i.headerBytes
+        guard let size = inputs.initrdSize, size > 0, version(i) >= 0x020A, let pref = h.field(.prefAddress), let initSize = h.field(.initSize),
+              let align = h.field(.kernelAlignment), align > 0, case let top = min(initrdCap(i), guestRAMTop - 1) &+ 1, top >= size else { return false }
+        let rt = relocatable(i) ? (max(0x10_0000, pref) + align - 1) / align * align : pref
+        let at = (top - size) & ~0xFFF
+        return at < rt + initSize && at + size > rt
+    }
 }
 
 public enum KnownDeviations {
@@ -83,6 +98,18 @@ public enum KnownDeviations {
                        what: "writes initrd_addr_max at X+0x22C over the first instruction after a 2.02 header: the setup code never runs, no report",
                        evidence: "qemu pc-bios/optionrom/linuxboot_dma.c load_kernel(); spec §1.2 initrd_addr_max (2.03+), §4.1 BP-04", preventsReport: true, harmless: false) { i, _ in
             let v = KnownDeviation.version(i); return v >= 0x0200 && v < 0x0203 && KnownDeviation.headerEnd(i) + 3 > ZeroPage.Field.initrdAddrMax.offset
+        },
+        // QEMU 7.2 hw/i386/x86.c x86_load_linux(): "if (protocol >= 0x20c && lduw_p(header +
+        // 0x236) & XLF_CAN_BE_LOADED_ABOVE_4G) { ... initrd_max = UINT32_MAX; }", then clipped
+        // to below_4g_mem_size - acpi_data_size - 1, whatever entry the kernel is run at; the pc
+        // machine's linuxboot_dma enters at 16 bits, where the spec lifts no cap (§4.5 BP-32:
+        // only the 64-bit entry). Seen with bz-initrd-no-room (initrd_addr_max 0x1000FFF): the
+        // initrd at 0x3FFDB000 in the 1 GiB guest.
+        KnownDeviation(loader: "qemu-pc", rule: "BP-32",
+                       what: "ignores initrd_addr_max for a kernel with XLF_CAN_BE_LOADED_ABOVE_4G at the 16-bit entry: the initrd goes at the top of RAM below 4 GiB",
+                       evidence: "qemu 7.2 hw/i386/x86.c x86_load_linux (initrd_max = UINT32_MAX when protocol >= 0x20c and XLF_CAN_BE_LOADED_ABOVE_4G); spec §1.4 XLF_CAN_BE_LOADED_ABOVE_4G, §4.5 BP-32 (lifted only at the 64-bit entry)") { i, inputs in
+            KnownDeviation.version(i) >= 0x020C && (i.headerBytes.field(.xloadflags) ?? 0) & UInt64(XLoadFlags.canBeLoadedAbove4G.rawValue) != 0
+                && inputs.initrdSize != nil && KnownDeviation.initrdCap(i) < KnownDeviation.guestRAMTop - 0x10_0000
         },
     ]
 

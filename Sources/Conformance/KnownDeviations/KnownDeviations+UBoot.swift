@@ -15,7 +15,21 @@ extension KnownDeviations {
                        evidence: "u-boot 2023.01 arch/x86/lib/zimage.c setup_zimage, build_command_line; common/bootm.c bootm_process_cmdline (length checked only with BOOTARGS_SUBST or silent_linux); spec §4.4 BP-27") { i, inputs in
             inputs.commandLine.count > KnownDeviation.cmdlineSize(i)
         },
+        // do_zboot() takes the initrd's address from its command line and setup_zimage() does
+        // "hdr->ramdisk_image = initrd_addr; hdr->ramdisk_size = initrd_size;" without comparing
+        // the end with initrd_addr_max: an initrd above the cap is handed over, not refused. The
+        // address is the board's ${ramdisk_addr_r}, 0x4000000 in the qemu-x86 environment, the
+        // variable distro boot scripts load the initrd at; our adapter does the same
+        // (UBootAdapter). Seen with bz-initrd-no-room (initrd_addr_max 0x1000FFF).
+        KnownDeviation(loader: "u-boot", rule: "BP-32",
+                       what: "hands over the initrd where it was loaded (${ramdisk_addr_r}) without checking initrd_addr_max: no refusal when it ends above the cap",
+                       evidence: "u-boot 2023.01 arch/x86/lib/zimage.c setup_zimage (ramdisk_image = initrd_addr, no initrd_addr_max check), do_zboot; spec §4.5 BP-32", harmless: false) { i, inputs in
+            guard let size = inputs.initrdSize else { return false }
+            return KnownDeviation.initrdCap(i) < KnownDeviations.ubootRamdiskAddress + size - 1
+        },
     ]
+    /// ${ramdisk_addr_r} of U-Boot's qemu-x86 environment, where the adapter loads the initrd.
+    static let ubootRamdiskAddress: UInt64 = 0x400_0000
 
     // systemd-boot 252 (Debian 12 systemd-boot-efi), src/boot/efi/boot.c: the PE/COFF probe
     // variant passes every rule judged at the EFI stub entry (MatrixSystemdBoot); LoadOptions

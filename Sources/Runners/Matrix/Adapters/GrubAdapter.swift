@@ -37,10 +37,19 @@ public struct GrubAdapter: LoaderAdapter {
         b.marker = "you need to load the kernel first"; b.grace = .milliseconds(500)
         let r = try QEMURunner.run(b)
         var refused: String? = nil
+        let lines = r.serialText.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
         if r.markerSeen {
-            let line = r.serialText.split(whereSeparator: \.isNewline).first { $0.contains("error: ") }.map { $0.trimmingCharacters(in: .whitespaces) }
-            refused = "GRUB: " + (line ?? "you need to load the kernel first")
+            refused = "GRUB: " + (lines.first { $0.contains("error: ") } ?? "you need to load the kernel first")
+        } else if let line = lines.first(where: { $0.contains(Self.initrdRefusal) }) {
+            // GRUB's `initrd` refuses an initrd it cannot place between the kernel's end and
+            // initrd_addr_max (grub_cmd_initrd: addr < addr_min), and the menu entry's `boot`
+            // then starts the kernel without one. The refusal is GRUB's answer, and conforming;
+            // the boot without the initrd is the menu entry's doing, so the run is a refusal.
+            refused = "GRUB: " + line
         }
         return LoaderRun(r, expectedCommandLine: e.grubCommandLine, refused: refused)
     }
+    /// GRUB 2.06's words when `initrd` finds no room under initrd_addr_max above the kernel
+    /// (grub-core/loader/i386/linux.c grub_cmd_initrd).
+    public static let initrdRefusal = "error: the initrd is too big"
 }
