@@ -166,7 +166,7 @@ struct EFIViolation: Sendable, CustomTestStringConvertible {
         // BP-04 and BP-11).
         EFIViolation(rule: "BP-83", what: "boot_params carries image bytes past 0x290 (edd_mbr_sig_buffer)") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); for i in 0x290..<0x294 { z[i] = 0xE9 }; $0.zeroPage = z } },
         EFIViolation(rule: "BP-83", what: "boot_params without the header (initrd_addr_max 0)") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); for i in 0x22C..<0x230 { z[i] = 0 }; $0.zeroPage = z } },
-        EFIViolation(rule: "BP-84", what: "efi_info filled with EL64 by the loader") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); z.put32(0x3436_4C45, 0x1C0); z.put32(UInt32(EFIFixture.systab), 0x1C4); $0.zeroPage = z } },
+        EFIViolation(rule: "BP-84", what: "efi_info filled with EL64 by the loader") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); z.put(0x3436_4C45, .efiLoaderSignature); z.put(UInt64(UInt32(EFIFixture.systab)), .efiSystab); $0.zeroPage = z } },
         EFIViolation(rule: "BP-85", what: "cmd_line_ptr left 0") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); z.put32(0, 0x228); $0.zeroPage = z } },
         EFIViolation(rule: "BP-85", what: "ramdisk_size short by a page") { handover { var z = EFIFixture.handoverZeroPage(header: $0.header); z.put32(UInt32(EFIFixture.initrd.count - 0x1000), 0x21C); $0.zeroPage = z } },
         EFIViolation(rule: "BP-86", what: "LoadOptions hold another command line") { stub { $0.loadOptions = EFIFixture.utf16z("console=ttyS0 hellO") } },
@@ -184,7 +184,7 @@ struct EFIViolation: Sendable, CustomTestStringConvertible {
         EFIViolation(rule: "BP-91", what: "64-bit entry with efi_info \"EL64\" but efi_memmap 0") {
             var k = EFIFixture.Knobs(); k.entry = .long64
             var z = EFIFixture.handoverZeroPage(header: k.header)
-            z.put32(0x3436_4C45, 0x1C0); z.put32(UInt32(EFIFixture.systab), 0x1C4); z.put32(48, 0x1C8); z.put32(1, 0x1CC); z.put32(48, 0x1D4)
+            z.put(0x3436_4C45, .efiLoaderSignature); z.put(UInt64(UInt32(EFIFixture.systab)), .efiSystab); z.put(48, .efiMemdescSize); z.put(1, .efiMemdescVersion); z.put(48, .efiMemmapSize)
             k.zeroPage = z
             return k
         },
@@ -250,16 +250,16 @@ struct EFIEntriesTests {
     @Test func efiInfoAtThe64BitEntry() {
         var k = EFIFixture.Knobs(); k.entry = .long64
         var z = EFIFixture.handoverZeroPage(header: k.header)
-        z.put32(0x3436_4C45, 0x1C0); z.put32(UInt32(EFIFixture.systab), 0x1C4); z.put32(48, 0x1C8); z.put32(1, 0x1CC)
-        z.put32(UInt32(EFIFixture.memmap), 0x1D0); z.put32(48 * 6, 0x1D4); z[0x1EC] = 2
+        z.put(0x3436_4C45, .efiLoaderSignature); z.put(UInt64(UInt32(EFIFixture.systab)), .efiSystab); z.put(48, .efiMemdescSize); z.put(1, .efiMemdescVersion)
+        z.put(UInt64(UInt32(EFIFixture.memmap)), .efiMemmap); z.put(48 * 6, .efiMemmapSize); z.put(2, .secureBoot)
         k.zeroPage = z
         #expect(EFIFixture.verdict("BP-91", k).outcome == .pass, "\(EFIFixture.verdict("BP-91", k))")
         #expect(EFIFixture.verdict("BP-11", k).outcome == .pass, "\(EFIFixture.verdict("BP-11", k))")
-        var bad = k; var zb = z; zb.put32(0, 0x1CC); bad.zeroPage = zb
+        var bad = k; var zb = z; zb.put(0, .efiMemdescVersion); bad.zeroPage = zb
         #expect(EFIFixture.verdict("BP-91", bad).outcome == .fail, "memdesc_version 0")
-        var el32 = k; var z32 = z; z32.put32(0x3233_4C45, 0x1C0); z32.put32(1, 0x1D8); el32.zeroPage = z32
+        var el32 = k; var z32 = z; z32.put(0x3233_4C45, .efiLoaderSignature); z32.put(1, .efiSystabHi); el32.zeroPage = z32
         #expect(EFIFixture.verdict("BP-91", el32).outcome == .fail, "EL32 with efi_systab_hi")
-        var junk = k; var zj = z; zj.put32(0x3436_4C46, 0x1C0); junk.zeroPage = zj
+        var junk = k; var zj = z; zj.put(0x3436_4C46, .efiLoaderSignature); junk.zeroPage = zj
         #expect(EFIFixture.verdict("BP-91", junk).outcome == .notApplicable, "unknown signature: not an EFI loader's")
         #expect(EFIFixture.verdict("BP-11", junk).outcome == .fail, "efi_info without a signature is not a loader field")
     }

@@ -105,6 +105,34 @@ struct LayoutTests {
         #expect(b.u32(0) == 0x336E_C578 && b.u32(4) == 1 && b.u32(12) == 1 && b.u64(16) == 0x6040 && b.u64(24) == 0x20000 && b.u64(40) == 0x6080 && b.u32(48) == 4)
     }
 
+    /// §4.11's hvm_start_info table and BP-64/BP-65's entries, written out here: name, offset, size.
+    static let specStartInfo: [(String, Int, Int)] = [
+        ("magic", 0, 4), ("version", 4, 4), ("flags", 8, 4), ("nr_modules", 12, 4), ("modlist_paddr", 16, 8), ("cmdline_paddr", 24, 8),
+        ("rsdp_paddr", 32, 8), ("memmap_paddr", 40, 8), ("memmap_entries", 48, 4), ("reserved", 52, 4),
+    ]
+
+    @Test("start_info, memmap and modlist field tables match §4.11")
+    func startInfoTable() {
+        #expect(StartInfo.Layout.all.map { [$0.name, String($0.offset), String($0.size)] } == Self.specStartInfo.map { [$0.0, String($0.1), String($0.2)] })
+        #expect(StartInfo.Layout.all.last!.end == StartInfo.size)
+        #expect(StartInfo.Layout.memmapEntry.map(\.name) == ["addr", "size", "type", "reserved"] && StartInfo.Layout.memmapEntry.map(\.offset) == [0, 8, 16, 20] && StartInfo.Layout.memmapEntry.last!.end == 24)
+        #expect(StartInfo.Layout.modlistEntry.map(\.name) == ["paddr", "size", "cmdline_paddr", "reserved"] && StartInfo.Layout.modlistEntry.map(\.offset) == [0, 8, 16, 24] && StartInfo.Layout.modlistEntry.last!.end == 32)
+        // Each field written alone lands at its own offset and nowhere else.
+        var f = StartInfo.Fields(); f.magic = 0; f.version = 0; f.rsdp = 0x1122_3344_5566_7788
+        #expect(f.bytes.u64(32) == 0x1122_3344_5566_7788 && f.bytes.enumerated().allSatisfy { (32..<40).contains($0.offset) || $0.element == 0 })
+        #expect(StartInfo.memmapEntries(StartInfo.memmap([E820Entry(address: 0x1000, size: 0x2000, type: .reserved)])) == [E820Entry(address: 0x1000, size: 0x2000, type: .reserved)])
+        #expect(StartInfo.moduleEntry(StartInfo.module(address: 0x6000, size: 0x10)).map { [$0.paddr, $0.size] } == [0x6000, 0x10])
+        #expect(StartInfo.moduleEntry([0, 1, 2]) == nil)
+    }
+
+    @Test("efi_info's sub-fields match §2.2")
+    func efiInfoTable() {
+        let spec: [(String, Int)] = [("efi_loader_signature", 0x1C0), ("efi_systab", 0x1C4), ("efi_memdesc_size", 0x1C8), ("efi_memdesc_version", 0x1CC),
+                                     ("efi_memmap", 0x1D0), ("efi_memmap_size", 0x1D4), ("efi_systab_hi", 0x1D8), ("efi_memmap_hi", 0x1DC)]
+        #expect(ZeroPage.Field.efiInfoFields.map(\.name) == spec.map(\.0) && ZeroPage.Field.efiInfoFields.map(\.offset) == spec.map(\.1))
+        #expect(ZeroPage.Field.efiInfoFields.allSatisfy { $0.size == 4 } && ZeroPage.Field.efiInfoFields.last!.end == ZeroPage.Field.efiInfo.end)
+    }
+
     @Test("descriptors decode to the cached state the spec describes")
     func descriptors() {
         let c = SegmentRegister(selector: 0x10, descriptor: BootGDT.code64)

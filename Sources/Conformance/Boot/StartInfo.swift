@@ -1,9 +1,43 @@
-/// PVH `hvm_start_info` (BP-62) and its tables.
+/// PVH `hvm_start_info` (BP-62) and its tables, described once: every field's name in the
+/// spec (xen/include/public/arch-x86/hvm/start_info.h; spec digest §4.11 and BP-65), its byte
+/// offset and size. The loader, the rules, the snapshot JSON and the tests read and write
+/// through `StartInfo.Fields`, `MemmapEntry` and `ModuleEntry`, never by a literal offset.
 public enum StartInfo {
     public static let magic: UInt32 = 0x336E_C578 // "xEn3" with 0x80 set in the 'E'
     public static let size = 56
     public static let memmapEntrySize = 24
     public static let modlistEntrySize = 32
+
+    /// One field of a PVH structure: its spec name, byte offset and size.
+    public struct Field: Hashable, Sendable, CustomStringConvertible {
+        public let name: String
+        public let offset: Int
+        public let size: Int
+        public var end: Int { offset + size }
+        /// "+0x18 cmdline_paddr".
+        public var description: String { "+\(hex(offset)) \(name)" }
+        init(_ name: String, _ offset: Int, _ size: Int) { self.name = name; self.offset = offset; self.size = size }
+    }
+
+    /// The hvm_start_info fields (version 1 layout, 56 bytes), §4.11.
+    public enum Layout {
+        public static let magic = Field("magic", 0, 4)
+        public static let version = Field("version", 4, 4)
+        public static let flags = Field("flags", 8, 4)
+        public static let nrModules = Field("nr_modules", 12, 4)
+        public static let modlistPaddr = Field("modlist_paddr", 16, 8)
+        public static let cmdlinePaddr = Field("cmdline_paddr", 24, 8)
+        public static let rsdpPaddr = Field("rsdp_paddr", 32, 8)
+        public static let memmapPaddr = Field("memmap_paddr", 40, 8)
+        public static let memmapEntries = Field("memmap_entries", 48, 4)
+        public static let reserved = Field("reserved", 52, 4)
+        /// Every field in offset order.
+        public static let all = [magic, version, flags, nrModules, modlistPaddr, cmdlinePaddr, rsdpPaddr, memmapPaddr, memmapEntries, reserved]
+        /// hvm_memmap_table_entry, 24 bytes: {u64 addr; u64 size; u32 type; u32 reserved}.
+        public static let memmapEntry = [Field("addr", 0, 8), Field("size", 8, 8), Field("type", 16, 4), Field("reserved", 20, 4)]
+        /// hvm_modlist_entry, 32 bytes: {u64 paddr; u64 size; u64 cmdline_paddr; u64 reserved} (BP-65).
+        public static let modlistEntry = [Field("paddr", 0, 8), Field("size", 8, 8), Field("cmdline_paddr", 16, 8), Field("reserved", 24, 8)]
+    }
 
     /// The structure field by field (version 1 layout, 56 bytes).
     public struct Fields: Equatable, Sendable {
@@ -13,16 +47,21 @@ public enum StartInfo {
         public init() {}
         /// Reads the fields from the first 56 bytes; missing bytes read as zero.
         public init(bytes b: [UInt8]) {
-            magic = b.u32(0) ?? 0; version = b.u32(4) ?? 0; flags = b.u32(8) ?? 0; nrModules = b.u32(12) ?? 0
-            modlist = b.u64(16) ?? 0; cmdline = b.u64(24) ?? 0; rsdp = b.u64(32) ?? 0; memmap = b.u64(40) ?? 0
-            memmapEntries = b.u32(48) ?? 0; reserved = b.u32(52) ?? 0
+            func r(_ f: Field) -> UInt64 { b.le(f.offset, f.size) ?? 0 }
+            magic = UInt32(r(Layout.magic)); version = UInt32(r(Layout.version)); flags = UInt32(r(Layout.flags)); nrModules = UInt32(r(Layout.nrModules))
+            modlist = r(Layout.modlistPaddr); cmdline = r(Layout.cmdlinePaddr); rsdp = r(Layout.rsdpPaddr); memmap = r(Layout.memmapPaddr)
+            memmapEntries = UInt32(r(Layout.memmapEntries)); reserved = UInt32(r(Layout.reserved))
         }
         public var bytes: [UInt8] {
             var b = [UInt8](repeating: 0, count: StartInfo.size)
-            b.put32(magic, at: 0); b.put32(version, at: 4); b.put32(flags, at: 8); b.put32(nrModules, at: 12)
-            b.put64(modlist, at: 16); b.put64(cmdline, at: 24); b.put64(rsdp, at: 32)
-            b.put64(memmap, at: 40); b.put32(memmapEntries, at: 48); b.put32(reserved, at: 52)
+            for (v, f) in values { b.put(v, at: f.offset, width: f.size) }
             return b
+        }
+        /// Each field's value with its layout entry, in offset order.
+        public var values: [(UInt64, Field)] {
+            [(UInt64(magic), Layout.magic), (UInt64(version), Layout.version), (UInt64(flags), Layout.flags), (UInt64(nrModules), Layout.nrModules),
+             (modlist, Layout.modlistPaddr), (cmdline, Layout.cmdlinePaddr), (rsdp, Layout.rsdpPaddr), (memmap, Layout.memmapPaddr),
+             (UInt64(memmapEntries), Layout.memmapEntries), (UInt64(reserved), Layout.reserved)]
         }
     }
 
@@ -31,24 +70,36 @@ public enum StartInfo {
         f.nrModules = nrModules; f.modlist = modlist; f.cmdline = cmdline; f.rsdp = rsdp; f.memmap = memmap; f.memmapEntries = memmapEntries
         return f.bytes
     }
-    /// hvm_memmap_table_entry {u64 addr; u64 size; u32 type; u32 reserved}.
+    /// A memmap table of `entries`, 24 bytes each.
     public static func memmap(_ entries: [E820Entry]) -> [UInt8] {
+        let (addr, size, type) = (Layout.memmapEntry[0], Layout.memmapEntry[1], Layout.memmapEntry[2])
         var b = [UInt8](repeating: 0, count: entries.count * memmapEntrySize)
         for (i, e) in entries.enumerated() {
-            b.put64(e.address, at: i * 24); b.put64(e.size, at: i * 24 + 8); b.put32(e.type.rawValue, at: i * 24 + 16)
+            let at = i * memmapEntrySize
+            b.put(e.address, at: at + addr.offset, width: addr.size); b.put(e.size, at: at + size.offset, width: size.size)
+            b.put(UInt64(e.type.rawValue), at: at + type.offset, width: type.size)
         }
         return b
     }
     /// The entries of a memmap table (24 bytes each); a trailing partial entry is ignored.
     public static func memmapEntries(_ b: [UInt8]) -> [E820Entry] {
-        (0..<(b.count / memmapEntrySize)).map { i in
-            E820Entry(address: b.u64(i * 24)!, size: b.u64(i * 24 + 8)!, type: E820Type(rawValue: b.u32(i * 24 + 16)!))
+        let (addr, size, type) = (Layout.memmapEntry[0], Layout.memmapEntry[1], Layout.memmapEntry[2])
+        return (0..<(b.count / memmapEntrySize)).map { i in
+            let at = i * memmapEntrySize
+            return E820Entry(address: b.le(at + addr.offset, addr.size)!, size: b.le(at + size.offset, size.size)!, type: E820Type(rawValue: UInt32(b.le(at + type.offset, type.size)!)))
         }
     }
-    /// hvm_modlist_entry {u64 paddr; u64 size; u64 cmdline_paddr; u64 reserved}.
+    /// One module-list entry: its paddr and size (cmdline_paddr and reserved zero).
     public static func module(address: UInt64, size: UInt64) -> [UInt8] {
+        let (paddr, sz) = (Layout.modlistEntry[0], Layout.modlistEntry[1])
         var b = [UInt8](repeating: 0, count: modlistEntrySize)
-        b.put64(address, at: 0); b.put64(size, at: 8)
+        b.put(address, at: paddr.offset, width: paddr.size); b.put(size, at: sz.offset, width: sz.size)
         return b
+    }
+    /// The paddr and size of the module-list entry at the start of `b`; nil when `b` is short.
+    public static func moduleEntry(_ b: [UInt8]) -> (paddr: UInt64, size: UInt64)? {
+        let (paddr, sz) = (Layout.modlistEntry[0], Layout.modlistEntry[1])
+        guard let a = b.le(paddr.offset, paddr.size), let s = b.le(sz.offset, sz.size) else { return nil }
+        return (a, s)
     }
 }

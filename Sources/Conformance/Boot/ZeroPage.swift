@@ -188,6 +188,22 @@ public extension ZeroPage.Field {
     static let clOffset = Self("cl_offset", 0x022, 2)
     /// `efi_info.efi_loader_signature`, 0x1C0: "EL64" or "EL32".
     static let efiLoaderSignature = Self("efi_loader_signature", 0x1C0, 4)
+    /// `efi_info.efi_systab`, 0x1C4: bits 31..0 of the EFI system table's address.
+    static let efiSystab = Self("efi_systab", 0x1C4, 4)
+    /// `efi_info.efi_memdesc_size`, 0x1C8: bytes per memory descriptor.
+    static let efiMemdescSize = Self("efi_memdesc_size", 0x1C8, 4)
+    /// `efi_info.efi_memdesc_version`, 0x1CC: 1.
+    static let efiMemdescVersion = Self("efi_memdesc_version", 0x1CC, 4)
+    /// `efi_info.efi_memmap`, 0x1D0: bits 31..0 of the memory map's address.
+    static let efiMemmap = Self("efi_memmap", 0x1D0, 4)
+    /// `efi_info.efi_memmap_size`, 0x1D4: the memory map's size in bytes.
+    static let efiMemmapSize = Self("efi_memmap_size", 0x1D4, 4)
+    /// `efi_info.efi_systab_hi`, 0x1D8: bits 63..32 of efi_systab ("EL64" only).
+    static let efiSystabHi = Self("efi_systab_hi", 0x1D8, 4)
+    /// `efi_info.efi_memmap_hi`, 0x1DC: bits 63..32 of efi_memmap ("EL64" only).
+    static let efiMemmapHi = Self("efi_memmap_hi", 0x1DC, 4)
+    /// The fields of `efi_info` in offset order (§2.2).
+    static let efiInfoFields: [Self] = [.efiLoaderSignature, .efiSystab, .efiMemdescSize, .efiMemdescVersion, .efiMemmap, .efiMemmapSize, .efiSystabHi, .efiMemmapHi]
 }
 
 public extension ZeroPage {

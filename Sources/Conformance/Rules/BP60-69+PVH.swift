@@ -31,26 +31,28 @@ extension RuleCatalogue {
             guard c.entryPoint == .pvh else { return notPVH }
             guard let si = c.si else { return .fail("start_info at EBX = \(hex(c.entry.rbx)) is not 56 readable bytes") }
             var conds: [(Bool, String)] = [(c.entry.rbx != 0, "start_info at physical 0")]
-            if si.u64(24)! != 0 && c.commandLineUnseen == nil { conds.append((c.commandLineText != nil, "cmdline_paddr \(hex(si.u64(24)!)) has no NUL within 2048 bytes")) }
-            conds.append(((si.u32(12)! == 0) == (si.u64(16)! == 0), "nr_modules \(si.u32(12)!) vs modlist_paddr \(hex(si.u64(16)!))"))
+            if si.cmdline != 0 && c.commandLineUnseen == nil { conds.append((c.commandLineText != nil, "cmdline_paddr \(hex(si.cmdline)) has no NUL within 2048 bytes")) }
+            conds.append(((si.nrModules == 0) == (si.modlist == 0), "nr_modules \(si.nrModules) vs modlist_paddr \(hex(si.modlist))"))
             return .check(conds, ok: "start_info at \(hex(c.entry.rbx))")
         },
         Rule("BP-63", "start_info version ≥ 1 and a memory map", reference: "§4.11; PVHC init_pvh_bootparams",
              statement: "Off Xen, Linux needs version ≥ 1 and memmap_entries > 0, or it BUG()s.") { c in
             guard c.entryPoint == .pvh else { return notPVH }
             guard let si = c.si else { return noStartInfo }
-            return .check([(si.u32(4)! >= 1, "version \(si.u32(4)!)"), (si.u32(48)! > 0, "memmap_entries 0")], ok: "version \(si.u32(4)!), \(si.u32(48)!) memmap entries")
+            return .check([(si.version >= 1, "version \(si.version)"), (si.memmapEntries > 0, "memmap_entries 0")], ok: "version \(si.version), \(si.memmapEntries) memmap entries")
         },
         Rule("BP-64", "PVH memory map entries", reference: "§4.11; SI; PVHC",
              statement: "24-byte entries, at most 127, reserved 0, types 1–7 or the Xen OEM types.") { c in
             guard c.entryPoint == .pvh else { return notPVH }
             guard let si = c.si else { return noStartInfo }
-            let n = Int(si.u32(48)!)
+            let n = Int(si.memmapEntries)
             guard n <= 127 else { return .fail("memmap_entries \(n) > 127: Linux overflows its 128-slot e820") }
-            guard let raw = c.memory.bytes(at: si.u64(40)!, count: n * 24) else { return c.memoryMapUnseen.map { .na($0) } ?? .fail("memmap at \(hex(si.u64(40)!)) unreadable") }
+            guard let raw = c.memory.bytes(at: si.memmap, count: n * StartInfo.memmapEntrySize) else { return c.memoryMapUnseen.map { .na($0) } ?? .fail("memmap at \(hex(si.memmap)) unreadable") }
             var conds: [(Bool, String)] = []
+            let (type, reserved) = (StartInfo.Layout.memmapEntry[2], StartInfo.Layout.memmapEntry[3])
             for i in 0..<n {
-                let t = raw.u32(i * 24 + 16)!, r = raw.u32(i * 24 + 20)!
+                let at = i * StartInfo.memmapEntrySize
+                let t = raw.le(at + type.offset, type.size)!, r = raw.le(at + reserved.offset, reserved.size)!
                 conds.append(((1...7).contains(t) || (0xF000_0001...0xF000_0004).contains(t), "entry \(i) type \(hex(t))"))
                 conds.append((r == 0, "entry \(i) reserved = \(hex(r))"))
             }
@@ -60,15 +62,15 @@ extension RuleCatalogue {
              statement: "Modules are 32-byte entries; Linux takes module 0 as the initrd and keeps only 32 bits of its address, size and cmdline_paddr.") { c in
             guard c.entryPoint == .pvh else { return notPVH }
             guard let si = c.si else { return noStartInfo }
-            let n = si.u32(12)!
-            var conds: [(Bool, String)] = [(si.u64(24)! < 1 << 32, "cmdline_paddr \(hex(si.u64(24)!)) ≥ 4 GiB")]
+            let n = si.nrModules
+            var conds: [(Bool, String)] = [(si.cmdline < 1 << 32, "cmdline_paddr \(hex(si.cmdline)) ≥ 4 GiB")]
             if c.s.inputs.initrdSize != nil { conds.append((n >= 1, "an initrd was given but nr_modules = 0")) }
             if n >= 1 {
-                guard let m = c.memory.bytes(at: si.u64(16)!, count: 32) else { return c.moduleListUnseen.map { .na($0) } ?? .fail("module list at \(hex(si.u64(16)!)) unreadable") }
-                let a = m.u64(0)!, sz = m.u64(8)!
+                guard let m = c.memory.bytes(at: si.modlist, count: StartInfo.modlistEntrySize), let (a, sz) = StartInfo.moduleEntry(m) else { return c.moduleListUnseen.map { .na($0) } ?? .fail("module list at \(hex(si.modlist)) unreadable") }
+                let reserved = StartInfo.Layout.modlistEntry[3]
                 let (end, wraps) = a.addingReportingOverflow(sz)
                 conds.append((!wraps && end <= 1 << 32 && a != 0, wraps ? "module 0 paddr \(hex(a)) + size \(hex(sz)) wraps past 2^64" : "module 0 [\(hex(a)), +\(hex(sz))) not below 4 GiB"))
-                conds.append((m.u64(24)! == 0, "module 0 reserved = \(hex(m.u64(24)!))"))
+                conds.append((m.le(reserved.offset, reserved.size)! == 0, "module 0 reserved = \(hex(m.le(reserved.offset, reserved.size)!))"))
             }
             return .check(conds, ok: "\(n) module(s), all below 4 GiB")
         },
@@ -79,7 +81,8 @@ extension RuleCatalogue {
             if let why = c.memoryMapUnseen { return .na("start_info in RAM cannot be judged: " + why) }
             // Each table by start and length; a sum that wraps past 2^64 fails, naming both.
             let spans: [(name: String, start: UInt64, length: UInt64)] = [("start_info", c.entry.rbx, UInt64(StartInfo.size)),
-                                                                          ("memory map", si.u64(40)!, UInt64(si.u32(48)!) * 24), ("module list", si.u64(16)!, UInt64(si.u32(12)!) * 32)]
+                                                                          ("memory map", si.memmap, UInt64(si.memmapEntries) * UInt64(StartInfo.memmapEntrySize)),
+                                                                          ("module list", si.modlist, UInt64(si.nrModules) * UInt64(StartInfo.modlistEntrySize))]
             var conds: [(Bool, String)] = [], seen: [String] = []
             for (i, s) in spans.enumerated() {
                 guard let r = AddressRange.make(s.start, length: s.length) else { conds.append((false, "\(s.name) \(hex(s.start)) + \(hex(s.length)) wraps past 2^64")); continue }
@@ -92,8 +95,8 @@ extension RuleCatalogue {
              statement: "magic = 0x336EC578; flags = 0 for a KVM loader; rsdp_paddr 0 or an RSDP.") { c in
             guard c.entryPoint == .pvh else { return notPVH }
             guard let si = c.si else { return noStartInfo }
-            let rsdp = si.u64(32)!
-            return .check([(si.u32(0)! == StartInfo.magic, "magic \(hex(si.u32(0)!)), expected 0x336EC578"), (si.u32(8)! == 0, "flags \(hex(si.u32(8)!))"),
+            let rsdp = si.rsdp
+            return .check([(si.magic == StartInfo.magic, "magic \(hex(si.magic)), expected 0x336EC578"), (si.flags == 0, "flags \(hex(si.flags))"),
                            (rsdp == 0 || c.memory.bytes(at: rsdp, count: 8) == Array("RSD PTR ".utf8), "rsdp_paddr \(hex(rsdp)) is not an RSDP")],
                           ok: "magic 0x336EC578, flags 0")
         },

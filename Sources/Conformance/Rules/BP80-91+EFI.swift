@@ -54,10 +54,12 @@ extension RuleCatalogue {
              statement: "At the handover entry efi_info (0x1C0–0x1DF: efi_loader_signature, efi_systab, efi_memdesc_size/version, efi_memmap, efi_memmap_size and the high halves) is zero: the stub itself writes \"EL64\"/\"EL32\", the system table and the memory map there at ExitBootServices.") { c in
             guard c.entryPoint == .efiHandover64 || c.entryPoint == .efiHandover32 else { return notHandover }
             guard let zp = c.zp else { return noZeroPage }
-            let info = Array(zp[ZeroPage.Field.efiInfo.range])
-            guard info.contains(where: { $0 != 0 }) else { return .pass("efi_info [0x1C0, 0x1E0) is zero") }
-            let sig = String(decoding: info[0..<4].map { $0 >= 0x20 && $0 < 0x7F ? $0 : 0x3F }, as: UTF8.self)
-            return .fail("efi_info is not zero: signature \"\(sig)\" at 0x1C0, efi_systab \(hex(UInt64(info.u32(4)!) | UInt64(info.u32(0x18)!) << 32)), efi_memmap \(hex(UInt64(info.u32(0x10)!) | UInt64(info.u32(0x1C)!) << 32)) size \(hex(UInt64(info.u32(0x14)!)))")
+            let info = ZeroPage.Field.efiInfo
+            guard zp[info.range].contains(where: { $0 != 0 }) else { return .pass("efi_info [\(hex(info.offset)), \(hex(info.end))) is zero") }
+            let sigField = ZeroPage.Field.efiLoaderSignature
+            let sig = String(decoding: zp[sigField.range].map { $0 >= 0x20 && $0 < 0x7F ? $0 : 0x3F }, as: UTF8.self)
+            let e = efiInfo(zp)
+            return .fail("efi_info is not zero: \(sigField.name) \"\(sig)\" at \(hex(sigField.offset)), efi_systab \(hex(e.systab)), efi_memmap \(hex(e.memmap)) \(ZeroPage.Field.efiMemmapSize.name) \(hex(e.memmapSize))")
         },
         Rule("BP-85", "handover: cmd_line_ptr and ramdisk filled", reference: "docs/EFI.md §4.14; BOOT \"EFI Handover Protocol\" (\"must fill out hdr.cmd_line_ptr, hdr.ramdisk_image, hdr.ramdisk_size\")",
              statement: "cmd_line_ptr (with ext_cmd_line_ptr) points at the exact command line, NUL-terminated; with an initrd, ramdisk_image/ramdisk_size (with their ext halves) describe exactly its bytes.") { c in
@@ -189,17 +191,16 @@ extension RuleCatalogue {
              statement: "A loader that exited boot services itself and enters by the 32- or 64-bit protocol fills efi_info as the stub would: signature \"EL64\" for 64-bit firmware or \"EL32\" for 32-bit firmware (the firmware's width, not the entry's), efi_systab pointing at \"IBI SYST\", efi_memmap nonzero, efi_memdesc_version 1, efi_memdesc_size ≥ 40 and a multiple of 8, efi_memmap_size a positive multiple of it; with \"EL32\" the _hi halves are zero. n/a when efi_info is zero or has neither signature (no EFI; BP-11 judges stray bytes).") { c in
             guard c.entryPoint == .long64 || c.entryPoint == .protected32 else { return .na("not the 32- or 64-bit entry (the handover entry: BP-84)") }
             guard let zp = c.zp else { return noZeroPage }
-            let info = Array(zp[ZeroPage.Field.efiInfo.range])
-            guard info.contains(where: { $0 != 0 }) else { return .na("efi_info is zero: not booted through EFI") }
+            guard zp[ZeroPage.Field.efiInfo.range].contains(where: { $0 != 0 }) else { return .na("efi_info is zero: not booted through EFI") }
             // Without a signature the kernel ignores efi_info (no EFI_BOOT); those bytes are not an
             // EFI loader's, and BP-11 judges them as stray.
-            guard let sig = efiLoaderSignature(c) else { return .na("efi_loader_signature at 0x1C0 is \(hex(UInt64(info.u32(0)!))), not \"EL64\" or \"EL32\": not an EFI loader's efi_info (stray bytes are BP-11's)") }
-            let st = UInt64(info.u32(4)!) | UInt64(info.u32(0x18)!) << 32, mm = UInt64(info.u32(0x10)!) | UInt64(info.u32(0x1C)!) << 32
-            let ds = UInt64(info.u32(8)!), ver = info.u32(0xC)!, size = UInt64(info.u32(0x14)!)
+            guard let sig = efiLoaderSignature(c) else { return .na("efi_loader_signature at \(hex(ZeroPage.Field.efiLoaderSignature.offset)) is \(hex(zp.field(.efiLoaderSignature)!)), not \"EL64\" or \"EL32\": not an EFI loader's efi_info (stray bytes are BP-11's)") }
+            let e = efiInfo(zp)
+            let st = e.systab, mm = e.memmap, ds = e.memdescSize, ver = e.memdescVersion, size = e.memmapSize
             var conds: [(Bool, String)] = [(st != 0, "efi_systab is 0"), (mm != 0, "efi_memmap is 0"), (ver == 1, "efi_memdesc_version \(ver), expected 1"),
                                            (ds >= 40 && ds % 8 == 0, "efi_memdesc_size \(ds) is not ≥ 40 and a multiple of 8"),
                                            (size > 0 && ds > 0 && size % max(ds, 1) == 0, "efi_memmap_size \(hex(size)) is not a positive multiple of efi_memdesc_size \(ds)")]
-            if sig == "EL32" { conds.append((info.u32(0x18)! == 0 && info.u32(0x1C)! == 0, "\"EL32\" with nonzero efi_systab_hi/efi_memmap_hi")) }
+            if sig == "EL32" { conds.append((zp.field(.efiSystabHi)! == 0 && zp.field(.efiMemmapHi)! == 0, "\"EL32\" with nonzero efi_systab_hi/efi_memmap_hi")) }
             if st != 0, let t = c.memory.bytes(at: st, count: 8) { conds.append((t.u64(0)! == systemTableSignature, "efi_systab \(hex(st)) holds \(hex(t.u64(0)!)), not \"IBI SYST\"")) }
             return .check(conds, ok: "\(sig): system table \(hex(st)), memory map \(hex(mm)) (\(hex(size)) bytes of \(ds)-byte descriptors, version 1)")
         },
@@ -246,6 +247,12 @@ extension RuleCatalogue {
         let units = utf16(raw)
         let end = units.firstIndex { $0 == 0 || $0 == 0x0A }
         return (Array(units[..<(end ?? units.count)]), size, end != nil && units[end!] == 0)
+    }
+
+    /// efi_info's fields with the _hi halves joined (a whole zero page: every field is there).
+    static func efiInfo(_ zp: [UInt8]) -> (systab: UInt64, memmap: UInt64, memdescSize: UInt64, memdescVersion: UInt64, memmapSize: UInt64) {
+        let f = { (field: ZeroPage.Field) in zp.field(field) ?? 0 }
+        return (f(.efiSystab) | f(.efiSystabHi) << 32, f(.efiMemmap) | f(.efiMemmapHi) << 32, f(.efiMemdescSize), f(.efiMemdescVersion), f(.efiMemmapSize))
     }
 
     /// "EL64" or "EL32" at efi_info.efi_loader_signature (0x1C0), as arch/x86/kernel/setup.c

@@ -27,9 +27,9 @@ public struct RuleContext: Sendable {
     /// Why there is no zero page to judge: PVH, a boot_params pointer of 0 (the pointer rule
     /// fails; the bytes at 0 are no zero page), or bytes the snapshot does not hold.
     public let zeroPageProblem: String?
-    /// PVH start_info (EBX) and its bytes.
+    /// PVH start_info (EBX) and its fields, when its 56 bytes are readable.
     public let startInfo: UInt64?
-    public let si: [UInt8]?
+    public let si: StartInfo.Fields?
 
     /// The memory map the loader handed over: zero-page e820 or PVH memmap.
     public let e820: [E820Entry]
@@ -116,11 +116,11 @@ public struct RuleContext: Sendable {
         zeroPageProblem = zpProblem
         let siAt = e.entryPoint == .pvh ? e.rbx : nil
         startInfo = siAt
-        let siBytes = siAt.flatMap { s.memory.bytes(at: $0, count: StartInfo.size) }
-        si = siBytes
+        let siFields = siAt.flatMap { s.memory.bytes(at: $0, count: StartInfo.size) }.map(StartInfo.Fields.init(bytes:))
+        si = siFields
         /// Why `what` is missing from a partial view.
         func unseen(_ what: String) -> String {
-            if let magic = siBytes?.u32(0), magic != StartInfo.magic {
+            if let magic = siFields?.magic, magic != StartInfo.magic {
                 return "\(what) is not in the captured memory: the probe reads what start_info points to only when its magic is \(hex(StartInfo.magic)), and it is \(hex(magic)) (BP-67 fails)"
             }
             return "\(what) is not in the captured memory (the probe did not report it)"
@@ -138,12 +138,13 @@ public struct RuleContext: Sendable {
         } else if let zp = zpBytes {
             count = Int(zp.field(.e820Entries)!)
             for i in 0..<min(count, ZeroPage.e820TableEntries) { map.append(E820Entry(bytes: zp, at: ZeroPage.e820Offset(i))) }
-        } else if let si = siBytes, let at = si.u64(40), let n = si.u32(48), n <= 4096 {
-            if let raw = s.memory.bytes(at: at, count: Int(n) * StartInfo.memmapEntrySize) {
+        } else if let si = siFields, si.memmapEntries <= 4096 {
+            let n = si.memmapEntries
+            if let raw = s.memory.bytes(at: si.memmap, count: Int(n) * StartInfo.memmapEntrySize) {
                 count = Int(n)
                 map = StartInfo.memmapEntries(raw)
             } else if partial {
-                mapUnseen = unseen("the PVH memory map at \(hex(at)) (\(n) entries)")
+                mapUnseen = unseen("the PVH memory map at \(hex(si.memmap)) (\(n) entries)")
             }
         }
         e820 = map; e820Count = count
@@ -199,8 +200,8 @@ public struct RuleContext: Sendable {
                 let c = z(.cmdLinePtr) | ext(.extCmdLinePtr) << 32
                 cAddr = c == 0 ? nil : c
             }
-        } else if let si = siBytes, let c = si.u64(24), c != 0 {
-            cAddr = c
+        } else if let si = siFields, si.cmdline != 0 {
+            cAddr = si.cmdline
         }
         commandLineAddress = cAddr
         commandLineLimit = limit
@@ -239,9 +240,9 @@ public struct RuleContext: Sendable {
                 rd = AddressRange.make(r, length: rs)
                 if rd == nil { rdProblem = "ramdisk_image \(hex(r)) + ramdisk_size \(hex(rs)) wraps past 2^64" }
             }
-        } else if let si = siBytes, let n = si.u32(12), n > 0, let ml = si.u64(16) {
-            if let m0 = s.memory.bytes(at: ml, count: 32) {
-                let (a, size) = (m0.u64(0)!, m0.u64(8)!)
+        } else if let si = siFields, si.nrModules > 0 {
+            let (n, ml) = (si.nrModules, si.modlist)
+            if let m0 = s.memory.bytes(at: ml, count: StartInfo.modlistEntrySize), let (a, size) = StartInfo.moduleEntry(m0) {
                 fields = (a, size)
                 rd = AddressRange.make(a, length: size)
                 if rd == nil { rdProblem = "module 0 paddr \(hex(a)) + size \(hex(size)) wraps past 2^64" }

@@ -29,9 +29,8 @@ public enum SnapshotJSON {
             z["ext"] = Dictionary(uniqueKeysWithValues: Self.zeroPageOutsideHeader.map { ($0.name, hex(zp.field($0)!)) })
             o["zeroPage"] = z
         }
-        if let a = c.startInfo, let si = c.si {
-            let f = StartInfo.Fields(bytes: si)
-            o["startInfo"] = ["address": hex(a), "rows": rows(si), "magic": hex(f.magic), "version": hex(f.version), "nr_modules": hex(f.nrModules),
+        if let a = c.startInfo, let f = c.si {
+            o["startInfo"] = ["address": hex(a), "rows": rows(f.bytes), "magic": hex(f.magic), "version": hex(f.version), "nr_modules": hex(f.nrModules),
                               "modlist_paddr": hex(f.modlist), "cmdline_paddr": hex(f.cmdline), "rsdp_paddr": hex(f.rsdp), "memmap_paddr": hex(f.memmap), "memmap_entries": hex(f.memmapEntries)]
         }
         o["e820"] = c.e820.map(e820Object)
