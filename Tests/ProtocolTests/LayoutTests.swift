@@ -115,8 +115,8 @@ struct LayoutTests {
     func startInfoTable() {
         #expect(StartInfo.Layout.all.map { [$0.name, String($0.offset), String($0.size)] } == Self.specStartInfo.map { [$0.0, String($0.1), String($0.2)] })
         #expect(StartInfo.Layout.all.last!.end == StartInfo.size)
-        #expect(StartInfo.Layout.memmapEntry.map(\.name) == ["addr", "size", "type", "reserved"] && StartInfo.Layout.memmapEntry.map(\.offset) == [0, 8, 16, 20] && StartInfo.Layout.memmapEntry.last!.end == 24)
-        #expect(StartInfo.Layout.modlistEntry.map(\.name) == ["paddr", "size", "cmdline_paddr", "reserved"] && StartInfo.Layout.modlistEntry.map(\.offset) == [0, 8, 16, 24] && StartInfo.Layout.modlistEntry.last!.end == 32)
+        #expect(StartInfo.Layout.MemmapEntry.all.map(\.name) == ["addr", "size", "type", "reserved"] && StartInfo.Layout.MemmapEntry.all.map(\.offset) == [0, 8, 16, 20] && StartInfo.Layout.MemmapEntry.all.last!.end == 24)
+        #expect(StartInfo.Layout.ModlistEntry.all.map(\.name) == ["paddr", "size", "cmdline_paddr", "reserved"] && StartInfo.Layout.ModlistEntry.all.map(\.offset) == [0, 8, 16, 24] && StartInfo.Layout.ModlistEntry.all.last!.end == 32)
         // Each field written alone lands at its own offset and nowhere else.
         var f = StartInfo.Fields(); f.magic = 0; f.version = 0; f.rsdp = 0x1122_3344_5566_7788
         #expect(f.bytes.u64(32) == 0x1122_3344_5566_7788 && f.bytes.enumerated().allSatisfy { (32..<40).contains($0.offset) || $0.element == 0 })

@@ -26,23 +26,24 @@ extension RuleCatalogue {
             if c.isBz { conds.append((c.version >= 0x020F, "SETUP_INDIRECT with protocol \(ProtocolVersion(rawValue: c.version)) < 2.15")) }
             for n in ind {
                 conds.append((n.length == 24, "indirect node at \(hex(n.address)) has len \(n.length), expected 24"))
-                guard let d = c.memory.bytes(at: n.address + 16, count: 24) else { conds.append((false, "indirect data at \(hex(n.address + 16)) unreadable")); continue }
-                let t = d.u32(0)!, x = t & 0x7FFF_FFFF
+                let at = n.address &+ UInt64(SetupData.headerSize)
+                guard let d = c.memory.bytes(at: at, count: SetupData.indirectSize), let (len, addr) = SetupData.parseIndirect(d) else { conds.append((false, "indirect data at \(hex(at)) unreadable")); continue }
+                let t = UInt32(d.field(SetupData.Indirect.type)!), x = t & 0x7FFF_FFFF, reserved = d.field(SetupData.Indirect.reserved)!
                 conds.append((t & 0x8000_0000 != 0 && x != 0, "indirect type \(hex(t)) is not SETUP_INDIRECT|X with X ≠ 0"))
-                conds.append((d.u32(4)! == 0, "indirect reserved = \(hex(d.u32(4)!))"))
-                if let r = AddressRange.make(d.u64(16)!, length: d.u64(8)!) {
+                conds.append((reserved == 0, "indirect reserved = \(hex(reserved))"))
+                if let r = AddressRange.make(addr, length: len) {
                     conds += c.inRAM(r, "indirect payload")
                     conds += c.clearOfWindow(r, "indirect payload")
-                } else { conds.append((false, "indirect payload addr \(hex(d.u64(16)!)) + len \(hex(d.u64(8)!)) wraps past 2^64")) }
+                } else { conds.append((false, "indirect payload addr \(hex(addr)) + len \(hex(len)) wraps past 2^64")) }
             }
-            return .check(conds, ok: "\(ind.count) indirect node(s) well formed: payloads \(ind.compactMap { c.memory.bytes(at: $0.address + 16, count: 24) }.compactMap { AddressRange.make($0.u64(16)!, length: $0.u64(8)!)?.description }.joined(separator: ", ")) in RAM, clear of W \(c.window?.description ?? "(none)")")
+            return .check(conds, ok: "\(ind.count) indirect node(s) well formed: payloads \(ind.compactMap { c.memory.bytes(at: $0.address &+ UInt64(SetupData.headerSize), count: SetupData.indirectSize).flatMap(SetupData.parseIndirect) }.compactMap { AddressRange.make($0.address, length: $0.length)?.description }.joined(separator: ", ")) in RAM, clear of W \(c.window?.description ?? "(none)")")
         },
         Rule("BP-43", "setup_data types ≤ setup_type_max (2.15+)", reference: "§4.7, §1.7; BOOT; KINFO",
              statement: "For 2.15+, every emitted setup_data and indirect type is ≤ kernel_info.setup_type_max.") { c in
             guard !c.setupNodes.isEmpty else { return .na("no setup_data") }
             guard let ki = kernelInfo(c) else { return .na("no kernel_info to read setup_type_max from (protocol < 2.15, not a bzImage, or none valid at L + kernel_info_offset: BP-09)") }
             var types = c.setupNodes.map(\.type)
-            for n in c.setupNodes where n.type == SetupDataType.indirect.rawValue { if let t = c.memory.bytes(at: n.address + 16, count: 4)?.u32(0) { types.append(t) } }
+            for n in c.setupNodes where n.type == SetupDataType.indirect.rawValue { if let t = c.memory.bytes(at: n.address &+ UInt64(SetupData.headerSize), count: SetupData.indirectSize)?.field(SetupData.Indirect.type) { types.append(UInt32(t)) } }
             let bad = types.filter { $0 > ki.setupTypeMax }
             return bad.isEmpty ? .pass("types \(types.map { hex($0) }) ≤ \(hex(ki.setupTypeMax))") : .fail("types \(bad.map { hex($0) }) exceed setup_type_max \(hex(ki.setupTypeMax))")
         },

@@ -49,10 +49,9 @@ extension RuleCatalogue {
             guard n <= 127 else { return .fail("memmap_entries \(n) > 127: Linux overflows its 128-slot e820") }
             guard let raw = c.memory.bytes(at: si.memmap, count: n * StartInfo.memmapEntrySize) else { return c.memoryMapUnseen.map { .na($0) } ?? .fail("memmap at \(hex(si.memmap)) unreadable") }
             var conds: [(Bool, String)] = []
-            let (type, reserved) = (StartInfo.Layout.memmapEntry[2], StartInfo.Layout.memmapEntry[3])
             for i in 0..<n {
                 let at = i * StartInfo.memmapEntrySize
-                let t = raw.le(at + type.offset, type.size)!, r = raw.le(at + reserved.offset, reserved.size)!
+                let t = raw.field(StartInfo.Layout.MemmapEntry.type, base: at)!, r = raw.field(StartInfo.Layout.MemmapEntry.reserved, base: at)!
                 conds.append(((1...7).contains(t) || (0xF000_0001...0xF000_0004).contains(t), "entry \(i) type \(hex(t))"))
                 conds.append((r == 0, "entry \(i) reserved = \(hex(r))"))
             }
@@ -67,10 +66,10 @@ extension RuleCatalogue {
             if c.s.inputs.initrdSize != nil { conds.append((n >= 1, "an initrd was given but nr_modules = 0")) }
             if n >= 1 {
                 guard let m = c.memory.bytes(at: si.modlist, count: StartInfo.modlistEntrySize), let (a, sz) = StartInfo.moduleEntry(m) else { return c.moduleListUnseen.map { .na($0) } ?? .fail("module list at \(hex(si.modlist)) unreadable") }
-                let reserved = StartInfo.Layout.modlistEntry[3]
                 let (end, wraps) = a.addingReportingOverflow(sz)
                 conds.append((!wraps && end <= 1 << 32 && a != 0, wraps ? "module 0 paddr \(hex(a)) + size \(hex(sz)) wraps past 2^64" : "module 0 [\(hex(a)), +\(hex(sz))) not below 4 GiB"))
-                conds.append((m.le(reserved.offset, reserved.size)! == 0, "module 0 reserved = \(hex(m.le(reserved.offset, reserved.size)!))"))
+                let reserved = m.field(StartInfo.Layout.ModlistEntry.reserved)!
+                conds.append((reserved == 0, "module 0 reserved = \(hex(reserved))"))
             }
             return .check(conds, ok: "\(n) module(s), all below 4 GiB")
         },

@@ -265,12 +265,12 @@ public struct RuleContext: Sendable {
             if seen.contains(next) { problem = "cycle: node \(hex(next)) is reached twice"; break }
             if nodes.count >= 256 { problem = "more than 256 nodes"; break }
             seen.insert(next)
-            guard let h = s.memory.bytes(at: next, count: 16) else {
+            guard let raw = s.memory.bytes(at: next, count: SetupData.headerSize), let h = SetupData.parseHeader(raw) else {
                 if partial { sdUnseen = unseen("setup_data node \(nodes.count) at \(hex(next))") } else { problem = "node header at \(hex(next)) is not in guest memory" }
                 break
             }
-            nodes.append((next, h.u32(8)!, h.u32(12)!))
-            next = h.u64(0)!
+            nodes.append((next, h.type, h.length))
+            next = h.next
         }
         setupNodes = nodes.map { (address: $0.0, type: $0.1, length: $0.2) }
         setupWalkProblem = problem
@@ -340,9 +340,11 @@ public struct RuleContext: Sendable {
     /// Each setup_data node [address, +16+len), then each SETUP_INDIRECT payload, by start and
     /// length: a sum that wraps has no range (see `wrappingObjects`).
     var setupSpans: [(name: String, start: UInt64, length: UInt64)] {
-        var out = setupNodes.map { (name: "node", start: $0.address, length: 16 + UInt64($0.length)) }
+        var out = setupNodes.map { (name: "node", start: $0.address, length: UInt64(SetupData.headerSize) + UInt64($0.length)) }
         for n in setupNodes where n.type == SetupDataType.indirect.rawValue {
-            if let d = memory.bytes(at: n.address + 16, count: 24) { out.append((name: "indirect payload", start: d.u64(16)!, length: d.u64(8)!)) }
+            if let d = memory.bytes(at: n.address + UInt64(SetupData.headerSize), count: SetupData.indirectSize), let i = SetupData.parseIndirect(d) {
+                out.append((name: "indirect payload", start: i.address, length: i.length))
+            }
         }
         return out
     }

@@ -39,7 +39,7 @@ public enum SnapshotJSON {
         if let r = c.initrd { o["initrd"] = ["address": hex(r.start), "size": hex(r.length)] }
         // "next" as the node's header holds it, so a cycle or a dangling pointer survives a round trip.
         o["setupData"] = c.setupNodes.map { n -> [String: Any] in
-            ["address": hex(n.address), "type": hex(n.type), "length": hex(n.length), "next": hex(c.memory.bytes(at: n.address, count: 8)?.u64(0) ?? 0)]
+            ["address": hex(n.address), "type": hex(n.type), "length": hex(n.length), "next": hex(c.memory.bytes(at: n.address, count: SetupData.headerSize).flatMap(SetupData.parseHeader)?.next ?? 0)]
         }
         o["warnings"] = s.warnings.map(\.description)
         if let verdicts { o["verdicts"] = Dictionary(uniqueKeysWithValues: verdicts.map { ($0.rule.rawValue, $0.outcome.rawValue) }) }

@@ -117,10 +117,8 @@ extension SnapshotJSON {
         }
         for (i, v) in try Field.array(o["setupData"], "setupData").prefix(257).enumerated() {
             let n = try Field.object(v, "setupData[\(i)]"), p = "setupData[\(i)]."
-            var header = [UInt8](repeating: 0, count: 16)
-            header.put64(try Field.hex(n, "next", p), at: 0)
-            header.put32(try Field.hex(n, "type", p, max: UInt64(UInt32.max)).u32, at: 8)
-            header.put32(try Field.hex(n, "length", p, max: UInt64(UInt32.max)).u32, at: 12)
+            let header = SetupData.header(next: try Field.hex(n, "next", p), type: try Field.hex(n, "type", p, max: UInt64(UInt32.max)).u32,
+                                          length: try Field.hex(n, "length", p, max: UInt64(UInt32.max)).u32)
             memory.pieces.append((try Field.hex(n, "address", p), header))
         }
         var warnings: [Warning] = []
