@@ -154,7 +154,7 @@ struct ParsersTests {
 
     @Test("command lines are validated, never truncated")
     func commandLine() {
-        #expect(throws: CommandLineError.tooLong(length: 256, limit: 255, field: "cmdline_size")) { _ = try KernelCommandLine(String(repeating: "a", count: 256), limit: 255) }
+        #expect(throws: CommandLineError.tooLong(length: 256, limit: 255, source: "cmdline_size", offset: nil)) { _ = try KernelCommandLine(String(repeating: "a", count: 256), limit: 255) }
         #expect(throws: CommandLineError.containsNUL(position: 3)) { _ = try KernelCommandLine("abc\u{0}d", limit: 255) }
         #expect(throws: CommandLineError.notASCIIPrintable(position: 1, byte: 0x0A)) { _ = try KernelCommandLine("a\nb", limit: 255) }
         #expect((try? KernelCommandLine("console=ttyS0", limit: 255))?.terminated.last == 0)
@@ -265,5 +265,31 @@ struct MutationTests {
         }
         #expect(loaded + rejected == 400)
         #expect(rejected > 0, "no mutant was rejected: the mutation reaches nothing")
+    }
+}
+
+extension LoaderLimitsTests {
+    /// A command line the loader refuses names BP-27 with the field that decides it: the limit
+    /// field and its offset (cmdline_size at 0x238 from protocol 2.06, none before), or the byte
+    /// of the line at fault.
+    @Test func commandLineRefusalsAreTyped() throws {
+        let img = try syntheticImage("bz-2.15").image
+        let limit = try #require(img.u32(0x238))
+        func refusal(_ image: [UInt8], _ line: String) -> CommandLineError? {
+            var o = LoadOptions(); o.commandLine = line
+            do { _ = try ReferenceLoader.load(kernel: MemorySource(name: "c", bytes: image), options: o); return nil }
+            catch { if case .commandLine(let c) = error { return c }; return nil }
+        }
+        let long = try #require(refusal(img, String(repeating: "a", count: Int(limit) + 1)))
+        #expect(long.rule == "BP-27" && long.field == "cmdline_size" && long.offset == 0x238 && long.position == nil)
+        #expect(long.expected == "at most \(limit) bytes excluding the NUL" && long.found == "\(limit + 1) bytes")
+        #expect(LoadError.commandLine(long).field.map { [$0.name, $0.offset.map { hex($0) } ?? "-"] } == ["cmdline_size", "0x238"])
+        #expect("\(long)" == "BP-27: cmdline_size at offset 0x238: expected at most \(limit) bytes excluding the NUL, found \(limit + 1) bytes")
+        // Protocol 2.02 has no cmdline_size: the limit is 255 and no header field is named.
+        let old = try #require(refusal(try syntheticImage("bz-2.02").image, String(repeating: "b", count: 256)))
+        #expect(old.field == "command line" && old.offset == nil && old.found == "256 bytes" && old.expected == "at most 255 bytes excluding the NUL (255 before protocol 2.06)")
+        let ctl = try #require(refusal(img, "console=ttyS0\u{1B}x"))
+        #expect(ctl.field == "command line" && ctl.position == 13 && ctl.found == "0x1B at byte 13" && ctl.offset == nil)
+        #expect(refusal(img, "console=ttyS0\tquiet") == nil)
     }
 }

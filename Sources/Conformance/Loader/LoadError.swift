@@ -39,7 +39,7 @@ public enum LoadError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .image(let e): e.rule
         case .placement(let e): e.rule
-        case .commandLine: "BP-27"
+        case .commandLine(let e): e.rule
         case .source, .memory: nil
         }
     }
@@ -48,7 +48,7 @@ public enum LoadError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .image(let e): (e.field, e.offset)
         case .placement(let e): (e.field, e.offset)
-        case .commandLine: ("command line", nil)
+        case .commandLine(let e): (e.field, e.offset)
         case .source, .memory: nil
         }
     }

@@ -210,11 +210,12 @@ struct Builder {
         }
 
         // Command line (BP-26…BP-30).
-        let limitField = v >= ProtocolVersion(2, 6) ? "cmdline_size at 0x238" : "255 before protocol 2.06"
+        let limitField = v >= ProtocolVersion(2, 6) ? ZeroPage.Field.cmdlineSize.name : "255 before protocol 2.06"
+        let limitOffset = v >= ProtocolVersion(2, 6) ? UInt64(ZeroPage.Field.cmdlineSize.offset) : nil
         let oldProtocol = v < ProtocolVersion(2, 2)
         let cmd: KernelCommandLine
         do {
-            cmd = try KernelCommandLine(options.commandLine, limit: h.commandLineLimit, limitField: limitField)
+            cmd = try KernelCommandLine(options.commandLine, limit: h.commandLineLimit, limitField: limitField, limitOffset: limitOffset)
         } catch { throw .commandLine(error) }
         let zeroPage: UInt64
         let cmdAt: UInt64
