@@ -43,6 +43,32 @@ public enum RealCorpus {
         }
     }
 
+    /// The arm64 and riscv64 kernels (the manifest's "imageKernels": Debian's Image vmlinuz),
+    /// with the architecture in `format`; empty when the corpus has none, nil when it is not built.
+    public static func imageKernels(directory: String) throws(ManifestError) -> [RealKernel]? {
+        let path = directory + "/real/manifest.json"
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        let obj: Any
+        do { obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw .unreadable(path: path, reason: error.localizedDescription)
+        }
+        guard let root = obj as? [String: Any] else { throw .unreadable(path: path, reason: "expected a JSON object") }
+        guard let list = root["imageKernels"] else { return [] }
+        guard let images = list as? [[String: Any]] else { throw .unreadable(path: path, reason: "imageKernels: expected a list of objects") }
+        return try images.map { (d) throws(ManifestError) -> RealKernel in
+            let keys = ["name", "path", "architecture", "package", "version", "sha256", "debSha256", "series", "flavour"]
+            let v = keys.compactMap { d[$0] as? String }
+            guard v.count == keys.count else { throw .unreadable(path: path, reason: "imageKernels entry: expected the strings \(keys.joined(separator: ", ")), found \(d)") }
+            return RealKernel(name: v[0], path: directory + "/real/" + v[1], format: v[2], package: v[3], version: v[4], sha256: v[5], debSha256: v[6], series: v[7], flavour: v[8])
+        }
+    }
+
+    /// The initramfs built for an arm64 or riscv64 Image (Corpus/initramfs/build-ARCH/), if built.
+    public static func initramfs(directory: String, architecture: String) -> String? {
+        let p = directory + "/initramfs/build-\(architecture)/initramfs.cpio"
+        return FileManager.default.isReadableFile(atPath: p) ? p : nil
+    }
+
     /// The initramfs real kernels boot into (Corpus/initramfs/build/initramfs.cpio), if built.
     public static func initramfs(directory: String) -> String? {
         let p = directory + "/initramfs/build/initramfs.cpio"

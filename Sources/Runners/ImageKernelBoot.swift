@@ -30,6 +30,8 @@ public struct ImageKernelMachine: Sendable {
         }
     }
 
+    /// Whether the emulator is on PATH.
+    public var installed: Bool { HostTools.find(emulator) != nil }
     /// The Debian package QEMU comes in.
     public var package: String { architecture == .arm64 ? "qemu-system-arm" : "qemu-system-misc" }
 
