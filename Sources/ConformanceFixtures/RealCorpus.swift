@@ -22,14 +22,18 @@ public struct RealKernel: Sendable, CustomStringConvertible {
 }
 
 public enum RealCorpus {
-    /// Reads the generated manifest; nil when the corpus has not been built.
-    public static func load(directory: String) throws(ManifestError) -> [RealKernel]? {
+    /// Corpus/real/manifest.json's path and its JSON; nil when the corpus has not been built.
+    static func manifest(directory: String) throws(ManifestError) -> (path: String, object: Any)? {
         let path = directory + "/real/manifest.json"
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let obj: Any
-        do { obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+        do { return (path, try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))) } catch {
             throw .unreadable(path: path, reason: error.localizedDescription)
         }
+    }
+
+    /// Reads the generated manifest; nil when the corpus has not been built.
+    public static func load(directory: String) throws(ManifestError) -> [RealKernel]? {
+        guard let (path, obj) = try manifest(directory: directory) else { return nil }
         guard let root = obj as? [String: Any], let images = root["images"] as? [[String: Any]] else { throw .unreadable(path: path, reason: "expected {\"images\": [...]}") }
         return try images.map { (d) throws(ManifestError) -> RealKernel in
             guard let n = d["name"] as? String, let p = d["path"] as? String, let f = d["format"] as? String, let s = d["sha256"] as? String else {
@@ -46,12 +50,7 @@ public enum RealCorpus {
     /// The arm64 and riscv64 kernels (the manifest's "imageKernels": Debian's Image vmlinuz),
     /// with the architecture in `format`; empty when the corpus has none, nil when it is not built.
     public static func imageKernels(directory: String) throws(ManifestError) -> [RealKernel]? {
-        let path = directory + "/real/manifest.json"
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        let obj: Any
-        do { obj = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw .unreadable(path: path, reason: error.localizedDescription)
-        }
+        guard let (path, obj) = try manifest(directory: directory) else { return nil }
         guard let root = obj as? [String: Any] else { throw .unreadable(path: path, reason: "expected a JSON object") }
         guard let list = root["imageKernels"] else { return [] }
         guard let images = list as? [[String: Any]] else { throw .unreadable(path: path, reason: "imageKernels: expected a list of objects") }
