@@ -4,7 +4,12 @@
 #     …-amd64-unsigned) and the ELF vmlinux extracted from each bzImage payload, every .deb and
 #     file checked against the lock's SHA-256, recorded in Corpus/real/manifest.json (series,
 #     flavour, version, SHA-256 of the .deb and of each image);
-#   - the initramfs real kernels boot into (Corpus/initramfs/build/, a static C init; gcc, libc6-dev);
+#   - the arm64 and riscv64 kernel packages the lock's "imagePackages" name (Debian's Image
+#     vmlinuz, checked for its magic; a gzip-compressed Image is decompressed), recorded in the
+#     manifest's "imageKernels";
+#   - the initramfs real kernels boot into (Corpus/initramfs/build/, a static C init; gcc, libc6-dev),
+#     and the same init cross-built for arm64 and riscv64 (build-arm64/, build-riscv64/;
+#     gcc-aarch64-linux-gnu, gcc-riscv64-linux-gnu; skipped with the reason when missing);
 #   - the synthetic images as files (Corpus/synthetic/images/), for pointing other loaders at them.
 # The lock is the source of truth: this fetches exactly its versions (apt-get download PKG=VERSION),
 # and a hash that differs or a version the archive no longer has ends the run, naming the
@@ -14,25 +19,29 @@
 # kernel from any Debian suite (bookworm, bookworm-backports, trixie, trixie-backports,
 # unstable, experimental; flavour cloud, generic or rt; either package layout) in the lock,
 # resolved by `conform fetch`, replacing the entry of the same series and flavour; --update
-# keeps such entries as they are.
+# keeps such entries as they are. --add-image ARCH SUITE FLAVOUR RELEASE|newest does the same for
+# an arm64 or riscv64 kernel in "imagePackages" (replacing the entry of the same architecture,
+# series and flavour); apt then runs with that architecture's private configuration
+# (APT::Architecture ARCH, under CACHE/apt/SUITE-ARCH), never dpkg's foreign architectures.
 # apt runs with a private configuration under $BOOTCONFORMANCE_CACHE (default
 # ~/.cache/bootconformance, the cache `conform fetch` uses): the system's apt sources and lists
 # are neither read nor changed.
 # Idempotent: a second run reuses what is there after checking its checksum against the lock.
-# Usage: tools/build-corpus.sh [--update] [--add SUITE FLAVOUR RELEASE|newest]... [--lock FILE] [--no-synthetic]
+# Usage: tools/build-corpus.sh [--update] [--add SUITE FLAVOUR RELEASE|newest]... [--add-image ARCH SUITE FLAVOUR RELEASE|newest]... [--lock FILE] [--no-synthetic]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REAL=Corpus/real
 LOCK=Corpus/real.lock.json
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build-corpus: error: %s\n' "$*" >&2; exit 1; }
-usage="usage: tools/build-corpus.sh [--update] [--add SUITE FLAVOUR RELEASE|newest]... [--lock FILE] [--no-synthetic]"
-update=0 synthetic=1 adds=()
+usage="usage: tools/build-corpus.sh [--update] [--add SUITE FLAVOUR RELEASE|newest]... [--add-image ARCH SUITE FLAVOUR RELEASE|newest]... [--lock FILE] [--no-synthetic]"
+update=0 synthetic=1 adds=() image_adds=()
 while (($#)); do
   case $1 in
     --update) update=1;;
     --no-synthetic) synthetic=0;;
     --add) (($# >= 4)) || die "--add needs SUITE FLAVOUR RELEASE|newest ($usage)"; adds+=("$2 $3 $4"); shift 3;;
+    --add-image) (($# >= 5)) || die "--add-image needs ARCH SUITE FLAVOUR RELEASE|newest ($usage)"; image_adds+=("$2 $3 $4 $5"); shift 4;;
     --lock) (($# >= 2)) || die "--lock needs a file ($usage)"; LOCK=$2; shift;;
     -h|--help) echo "$usage"; exit 0;;
     *) die "unknown argument $1 ($usage)";;
@@ -69,6 +78,9 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 # the system's apt sources and lists are neither read nor changed. SUITE is a suite as a lock
 # entry records it (bookworm-security) or as conform fetch takes it (bookworm, unstable, …).
 CACHE=${BOOTCONFORMANCE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/bootconformance}
+# The architecture apt is asked about (set per arm64/riscv64 entry below); each has its own
+# private configuration, CACHE/apt/SUITE for amd64 and CACHE/apt/SUITE-ARCH for the others.
+ARCH=amd64
 suite_family() {
   case $1 in
     bookworm|bookworm-updates|bookworm-security) echo bookworm;;
@@ -80,10 +92,10 @@ suite_family() {
 # Prints the apt.conf of SUITE's private configuration; conform fetch writes it and fetches
 # the package lists when they are missing.
 private_apt() {
-  local family d; family=$(suite_family "$1"); d=$CACHE/apt/$family
+  local family d sfx=; family=$(suite_family "$1"); [ "$ARCH" = amd64 ] || sfx=-$ARCH; d=$CACHE/apt/$family$sfx
   if [ ! -e "$d/apt.conf" ] || ! ls "$d/lists/"*_Packages* >/dev/null 2>&1; then
-    say "$family: writing the private apt configuration and fetching package lists (conform fetch $family)" >&2
-    swift run -q conform fetch "$family" --cache "$CACHE" >/dev/null || die "conform fetch $family failed"
+    say "$family$sfx: writing the private apt configuration and fetching package lists (conform fetch $family --arch $ARCH)" >&2
+    swift run -q conform fetch "$family" --arch "$ARCH" --cache "$CACHE" >/dev/null || die "conform fetch $family --arch $ARCH failed"
   fi
   echo "$d/apt.conf"
 }
@@ -212,12 +224,13 @@ ensure_file() {
   [ "$want" = - ] || [ "$GOT" = "$want" ] || die "$who: the lock expects $(basename "$file") SHA-256 $want, extracting it gave $GOT; $STALE"
 }
 
-# The lock as tab-separated lines, LOCK_FIELDS in order; ends the run naming the first field
-# that is missing or malformed.
+# The lock's "packages" as tab-separated lines, LOCK_FIELDS in order (or, with KEY FIELDS, the
+# list KEY, which may be absent or empty, by FIELDS); ends the run naming the first field that
+# is missing or malformed.
 read_lock() {
-  python3 - "$1" "$LOCK_FIELDS" <<'PY'
+  python3 - "$1" "${3:-$LOCK_FIELDS}" "${2:-packages}" <<'PY'
 import json, re, sys
-path, fields = sys.argv[1], sys.argv[2].split()
+path, fields, key = sys.argv[1], sys.argv[2].split(), sys.argv[3]
 def fail(msg): sys.exit(f"build-corpus: error: {path}: {msg}")
 try:
     lock = json.load(open(path))
@@ -225,9 +238,9 @@ except (OSError, ValueError) as e:
     fail(f"not a readable lock: {e}")
 if not isinstance(lock, dict) or lock.get("format") != "real-corpus-lock/1":
     fail(f"format: expected real-corpus-lock/1, found {lock.get('format') if isinstance(lock, dict) else type(lock).__name__}")
-packages = lock.get("packages")
-if not isinstance(packages, list) or not packages:
-    fail(f"packages: expected a non-empty list, found {packages!r}")
+packages = lock.get(key, [] if key != "packages" else None)
+if not isinstance(packages, list) or (key == "packages" and not packages):
+    fail(f"{key}: expected a non-empty list, found {packages!r}")
 for i, p in enumerate(packages):
     row = []
     for f in fields:
@@ -235,19 +248,20 @@ for i, p in enumerate(packages):
         for k in f.split("."):
             v = v.get(k) if isinstance(v, dict) else None
         if not isinstance(v, str) or not v or "\t" in v or "\n" in v:
-            fail(f"packages[{i}].{f}: expected a string, found {v!r}")
+            fail(f"{key}[{i}].{f}: expected a string, found {v!r}")
         if f.endswith("ha256") and not re.fullmatch("[0-9a-f]{64}", v):
-            fail(f"packages[{i}].{f}: expected 64 lowercase hex digits, found {v!r}")
+            fail(f"{key}[{i}].{f}: expected 64 lowercase hex digits, found {v!r}")
         row.append(v)
     print("\t".join(row))
 PY
 }
 
-# Writes the lock FILE from tab-separated lines (LOCK_FIELDS in order) on standard input.
+# Writes the lock FILE's "packages" from tab-separated lines (LOCK_FIELDS in order) on standard
+# input (or, with KEY FIELDS, the list KEY), keeping the other list as it is.
 write_lock() {
   python3 -c '
-import json, sys
-fields, path = sys.argv[1].split(), sys.argv[2]
+import json, os, sys
+fields, path, list_key, dest = sys.argv[1].split(), sys.argv[2], sys.argv[3], sys.argv[4]
 packages = []
 for line in sys.stdin:
     p = {}
@@ -260,10 +274,17 @@ for line in sys.stdin:
     packages.append(p)
 about = ("The Debian kernel packages tools/build-corpus.sh fetches, with the SHA-256 of each .deb and of "
          "the files taken from it. Written by tools/build-corpus.sh --update (Corpus/README.md).")
+old = {}
+if os.path.exists(dest):
+    try: old = json.load(open(dest))
+    except ValueError: old = {}
+lock = {"format": "real-corpus-lock/1", "about": about, "packages": old.get("packages", []), "imagePackages": old.get("imagePackages", [])}
+lock[list_key] = packages
+if not lock["imagePackages"]: del lock["imagePackages"]
 with open(path, "w") as f:
-    json.dump({"format": "real-corpus-lock/1", "about": about, "packages": packages}, f, indent=1, ensure_ascii=False)
+    json.dump(lock, f, indent=1, ensure_ascii=False)
     f.write("\n")
-' "$LOCK_FIELDS" "$1.tmp" && mv "$1.tmp" "$1"
+' "${3:-$LOCK_FIELDS}" "$1.tmp" "${2:-packages}" "$1" && mv "$1.tmp" "$1"
 }
 
 # What to fetch: one line per package, LOCK_FIELDS in order; "-" for a file hash not known yet.
@@ -343,16 +364,111 @@ if ((update || ${#adds[@]})); then
   printf '%s\n' "${locked[@]}" | write_lock "$LOCK" || die "could not write $LOCK"
   say "wrote $LOCK (${#locked[@]} packages):"; printf '    %s\n' "${moves[@]}"
 fi
+# The arm64 and riscv64 kernels: the lock's "imagePackages", IMAGE_FIELDS in order.
+IMAGE_FIELDS='architecture series flavour suite package version debSha256 image.member image.path image.sha256'
+out=$(read_lock "$LOCK" imagePackages "$IMAGE_FIELDS") || exit 1
+images=(); [ -z "$out" ] || mapfile -t images <<<"$out"
+for spec in "${image_adds[@]}"; do
+  read -r a_arch a_suite a_flavour a_release <<<"$spec"
+  say "--add-image $a_arch $a_suite $a_flavour $a_release: resolving with conform fetch"
+  fetched=$(swift run -q conform fetch "$a_suite" "$a_flavour" "$a_release" --arch "$a_arch" --cache "$CACHE" --output "$CACHE/kernels" --json) || die "conform fetch $a_suite $a_flavour $a_release --arch $a_arch failed"
+  line=$(printf '%s' "$fetched" | python3 -c '
+import json, re, sys
+f = json.load(sys.stdin)
+m = re.match(r"\d+\.\d+", f["release"])
+abi = f["image"].rsplit("/vmlinuz-", 1)[1]
+print("\t".join([f["architecture"], m.group(0), f["flavour"], f["suite"], f["package"], f["version"], f["debSha256"], f["member"], "vmlinuz-" + abi, "-"]))') || die "conform fetch printed no usable JSON"
+  IFS=$'\t' read -r _ a_series _ _ a_pkg a_version _ <<<"$line"
+  kept=()
+  for w in "${images[@]}"; do
+    IFS=$'\t' read -r w_arch w_series w_flavour _ w_pkg w_version _ <<<"$w"
+    if [ "$w_arch $w_series $w_flavour" = "$a_arch $a_series $a_flavour" ]; then moves+=("$a_arch $a_series $a_flavour: $w_pkg $w_version → $a_pkg $a_version (--add-image)"); else kept+=("$w"); fi
+  done
+  [ "${#kept[@]}" != "${#images[@]}" ] || moves+=("$a_arch $a_series $a_flavour: $a_pkg $a_version added (--add-image)")
+  images=("${kept[@]}" "$line")
+done
+
+# Writes the Image DEST from the package member's file RAW: as it is when it is an Image ("ARM\x64"
+# or "RSC\x05" at 0x38: boot-image-header.rst, magic2), decompressed when it is gzip (Image.gz) or an EFI zboot image
+# ("MZ", "zimg" at 4: payload offset and size at 8 and 12, the compression's name at 0x18).
+extract_image() {
+  local deb=$1 member=$2 dest=$3 arch=$4
+  extract_member "$deb" "$member" "$dest.raw"
+  python3 - "$dest.raw" "$dest.tmp" "$arch" <<'PY' || { rm -f "$dest.raw" "$dest.tmp"; die "$deb: $member is not a usable $arch Image"; }
+import gzip, lzma, struct, subprocess, sys
+raw, dest, arch = sys.argv[1], sys.argv[2], sys.argv[3]
+b = open(raw, "rb").read()
+how = "plain Image"
+if b[:2] == b"\x1f\x8b":
+    b, how = gzip.decompress(b), "gzip-compressed Image (Image.gz)"
+elif b[:2] == b"MZ" and b[4:8] == b"zimg":
+    off, size = struct.unpack_from("<II", b, 8)
+    comp = b[0x18:0x38].split(b"\0")[0].decode()
+    payload = b[off:off + size]
+    if comp == "gzip": b = gzip.decompress(payload)
+    elif comp in ("xz", "lzma"): b = lzma.decompress(payload)
+    elif comp == "zstd": b = subprocess.run(["zstd", "-dcq"], input=payload, capture_output=True, check=True).stdout
+    else: sys.exit(f"EFI zboot payload compressed with {comp!r}: not handled")
+    how = f"EFI zboot image ({comp} payload at {off:#x}, {size} bytes)"
+magic = {"arm64": (0x38, b"ARM\x64"), "riscv64": (0x38, b"RSC\x05")}[arch]
+found = b[magic[0]:magic[0] + 4]
+if found != magic[1]:
+    sys.exit(f"{arch} Image magic at {magic[0]:#x}: expected {magic[1]!r}, found {found!r}")
+open(dest, "wb").write(b)
+print(f"{how}, {len(b)} bytes, magic {magic[1]!r} at {magic[0]:#x}", file=sys.stderr)
+PY
+  rm -f "$dest.raw"; mv "$dest.tmp" "$dest"
+}
+
+image_entries=() image_locked=()
+for line in "${images[@]}"; do
+  IFS=$'\t' read -r arch series flavour suite pkg version deb_sha member img_name img_sha <<<"$line"
+  ARCH=$arch
+  fetch_deb "$suite" "$pkg" "$version" "$deb_sha"
+  img="$REAL/$img_name"
+  ensure_file "$pkg $version" "$img" "$img_sha" extract_image "$DEB" "$member" "$img" "$arch"; img_got=$GOT
+  image_entries+=("debian-${img_name#vmlinuz-} Image	$img_name	$arch	$pkg	$version	$img_got	$deb_sha	$series	$flavour")
+  image_locked+=("$arch	$series	$flavour	$suite	$pkg	$version	$deb_sha	$member	$img_name	$img_got")
+  say "$pkg: ready ($arch, ${version%%-*}, $series $flavour)"
+done
+ARCH=amd64
+if ((${#image_adds[@]})); then
+  printf '%s\n' "${image_locked[@]}" | write_lock "$LOCK" imagePackages "$IMAGE_FIELDS" || die "could not write $LOCK"
+  say "wrote $LOCK (${#image_locked[@]} image packages):"; printf '    %s\n' "${moves[@]}"
+fi
+
 say "building the initramfs (static C init; gcc, libc6-dev)"
 Corpus/initramfs/build.sh || die "the initramfs did not build (needs gcc, libc6-dev, python3)"
-printf '%s\n' "${entries[@]}" | python3 -c '
+initramfs_archs=()
+for a in arm64 riscv64; do
+  cc=$([ $a = arm64 ] && echo aarch64-linux-gnu-gcc || echo riscv64-linux-gnu-gcc)
+  if command -v "$cc" >/dev/null; then
+    say "building the $a initramfs ($cc -static)"
+    Corpus/initramfs/build.sh "$a" || die "the $a initramfs did not build (needs $cc and its libc6-dev cross package)"
+    initramfs_archs+=("$a")
+  else
+    say "$a initramfs: skipped, $cc is not installed (apt-get install gcc-${cc%-gcc}); the $a real-kernel boots skip"
+  fi
+done
+{ printf '%s\n' "${entries[@]}"; printf '%s\n' "${image_entries[@]/#/image	}"; } | python3 -c '
 import json, sys
 keys = ["name", "path", "format", "package", "version", "sha256", "debSha256", "series", "flavour"]
-images = [dict(zip(keys, line.rstrip("\n").split("\t"))) for line in sys.stdin if line.strip()]
+image_keys = ["name", "path", "architecture", "package", "version", "sha256", "debSha256", "series", "flavour"]
+images, image_kernels = [], []
+for line in sys.stdin:
+    if not line.strip(): continue
+    f = line.rstrip("\n").split("\t")
+    if f[0] == "image": image_kernels.append(dict(zip(image_keys, f[1:])))
+    else: images.append(dict(zip(keys, f)))
 initramfs = json.load(open("Corpus/initramfs/build/initramfs.json"))
 initramfs["path"] = "../initramfs/build/initramfs.cpio"
-json.dump({"about": "Generated by tools/build-corpus.sh; not committed.", "initramfs": initramfs, "images": images}, open(sys.argv[1], "w"), indent=1)
-print(len(images))' "$REAL/manifest.json.tmp" > "$REAL/count.tmp" || die "could not write the manifest"
+by_arch = {}
+for a in sys.argv[2].split():
+    by_arch[a] = json.load(open(f"Corpus/initramfs/build-{a}/initramfs.json"))
+    by_arch[a]["path"] = f"../initramfs/build-{a}/initramfs.cpio"
+json.dump({"about": "Generated by tools/build-corpus.sh; not committed.", "initramfs": initramfs, "images": images,
+           "imageInitramfs": by_arch, "imageKernels": image_kernels}, open(sys.argv[1], "w"), indent=1)
+print(len(images) + len(image_kernels))' "$REAL/manifest.json.tmp" "${initramfs_archs[*]}" > "$REAL/count.tmp" || die "could not write the manifest"
 mv "$REAL/manifest.json.tmp" "$REAL/manifest.json"
 say "wrote $REAL/manifest.json ($(cat "$REAL/count.tmp") images)"; rm -f "$REAL/count.tmp"
 

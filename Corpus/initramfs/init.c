@@ -9,6 +9,13 @@
  *     about the initrd, command line and e820,
  * then leaves through isa-debug-exit (port 0x501) where there is one, else powers off.
  *
+ * Built for arm64 and riscv64 as well (build.sh ARCH, a cross compiler), where the kernel was
+ * handed a device tree instead of boot_params: there it also reports the flattened tree the
+ * kernel was given (/sys/firmware/fdt), the properties of /chosen, the root's cell sizes, the
+ * /memory and /reserved-memory nodes as the kernel unflattened them (/proc/device-tree), and the
+ * /proc/iomem "System RAM" and reserved lines; it leaves by powering off (PSCI SYSTEM_OFF on
+ * arm64, SBI SRST on riscv64), which ends QEMU with status 0.
+ *
  * Report lines (all start with "kinit "; numbers are hex without 0x):
  *   kinit version 1
  *   kinit kernel RELEASE
@@ -19,6 +26,10 @@
  *   kinit file PATH SIZE HASH64   every regular file (PATH has no spaces in our initramfs)
  *   kinit dir PATH | kinit node PATH MODE
  *   kinit iomem TEXT | kinit klog TEXT
+ * and, on architectures booted with a device tree:
+ *   kinit fdt SIZE HASH64         /sys/firmware/fdt: its size and hash64
+ *   kinit fdtrow OFFSET HEX       its 64-byte rows; all-zero rows are left out
+ *   kinit dtprop PATH HEX         a property under /proc/device-tree (PATH from the root: /chosen/bootargs)
  *   kinit end lines=N hash64=H    N lines before this one; H over their bytes
  */
 #define _GNU_SOURCE
@@ -30,7 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
 #include <sys/io.h>
+#endif
 #include <sys/klog.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
@@ -113,19 +126,24 @@ static void hexline(const char *tag, const unsigned char *p, size_t n) {
 	free(h);
 }
 
-static void boot_params(void) {
-	size_t n;
-	unsigned char *b = slurp("/sys/kernel/boot_params/data", &n);
-	if (!b) { line("unreadable /sys/kernel/boot_params/data %d", errno); return; }
-	line("bootparams %zx", n);
+/* The nonzero 64-byte rows of B as "KEY OFFSET HEX" lines (the host fills the rest with zeros). */
+static void rows(const char *key, const unsigned char *b, size_t n) {
 	for (size_t off = 0; off < n; off += 64) {
 		size_t k = n - off < 64 ? n - off : 64, z = 0;
 		while (z < k && b[off + z] == 0) z++;
 		if (z == k) continue;
 		char tag[32];
-		snprintf(tag, sizeof tag, "bp %zx", off);
+		snprintf(tag, sizeof tag, "%s %zx", key, off);
 		hexline(tag, b + off, k);
 	}
+}
+
+static void boot_params(void) {
+	size_t n;
+	unsigned char *b = slurp("/sys/kernel/boot_params/data", &n);
+	if (!b) { line("unreadable /sys/kernel/boot_params/data %d", errno); return; }
+	line("bootparams %zx", n);
+	rows("bp", b, n);
 	free(b);
 }
 
@@ -206,7 +224,11 @@ static void grep_lines(const char *tag, const char *text, size_t n, const char *
 static void kernel_placement(void) {
 	size_t n;
 	unsigned char *b = slurp("/proc/iomem", &n);
+#if defined(__x86_64__) || defined(__i386__)
 	static const char *const iomem_keys[] = {"Kernel ", NULL};
+#else
+	static const char *const iomem_keys[] = {"Kernel ", "System RAM", "eserved", NULL};
+#endif
 	if (b) { grep_lines("iomem", (char *)b, n, iomem_keys); free(b); }
 	int size = klogctl(10, NULL, 0);
 	if (size > 0) {
@@ -217,6 +239,92 @@ static void kernel_placement(void) {
 		free(k);
 	}
 }
+
+#if !defined(__x86_64__) && !defined(__i386__)
+/* Every property file of the directory DIR under /proc/device-tree (not its subnodes). */
+static void dt_properties(const char *dir) {
+	char base[512];
+	snprintf(base, sizeof base, "/proc/device-tree%s", dir);
+	struct dirent **names;
+	int n = scandir(base, &names, NULL, alphasort);
+	if (n < 0) { line("unreadable %s %d", base, errno); return; }
+	for (int i = 0; i < n; i++) {
+		char path[1024];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", base, names[i]->d_name);
+		if (names[i]->d_name[0] != '.' && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			size_t len;
+			unsigned char *b = slurp(path, &len);
+			if (b) {
+				char tag[600];
+				snprintf(tag, sizeof tag, "dtprop %s/%s", strcmp(dir, "/") ? dir : "", names[i]->d_name);
+				hexline(tag, b, len);
+				free(b);
+			}
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* The root's subnodes whose names start with PREFIX ("memory", "reserved-memory"), with
+   their properties; for "reserved-memory" also its children. */
+static void dt_nodes(const char *prefix, int children) {
+	struct dirent **names;
+	int n = scandir("/proc/device-tree", &names, NULL, alphasort);
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		size_t k = strlen(prefix);
+		if (!strncmp(name, prefix, k) && (name[k] == 0 || name[k] == '@')) {
+			char dir[300];
+			snprintf(dir, sizeof dir, "/%s", name);
+			dt_properties(dir);
+			if (children) {
+				char full[400];
+				snprintf(full, sizeof full, "/proc/device-tree%s", dir);
+				struct dirent **sub;
+				int m = scandir(full, &sub, NULL, alphasort);
+				for (int j = 0; j < m; j++) {
+					char child[600], cpath[800];
+					struct stat st;
+					snprintf(child, sizeof child, "%s/%s", dir, sub[j]->d_name);
+					snprintf(cpath, sizeof cpath, "/proc/device-tree%s", child);
+					if (sub[j]->d_name[0] != '.' && stat(cpath, &st) == 0 && S_ISDIR(st.st_mode)) dt_properties(child);
+					free(sub[j]);
+				}
+				if (m > 0) free(sub);
+			}
+		}
+		free(names[i]);
+	}
+	if (n > 0) free(names);
+}
+
+static void device_tree(void) {
+	size_t n;
+	unsigned char *b = slurp("/sys/firmware/fdt", &n);
+	if (!b) line("unreadable /sys/firmware/fdt %d", errno);
+	else {
+		line("fdt %zx %016llx", n, (unsigned long long)hash64(b, n));
+		rows("fdtrow", b, n);
+		free(b);
+	}
+	static const char *const cells[] = {"#address-cells", "#size-cells", "model", "compatible", NULL};
+	for (const char *const *c = cells; *c; c++) {
+		char path[128];
+		snprintf(path, sizeof path, "/proc/device-tree/%s", *c);
+		unsigned char *v = slurp(path, &n);
+		if (!v) continue;
+		char tag[160];
+		snprintf(tag, sizeof tag, "dtprop /%s", *c);
+		hexline(tag, v, n);
+		free(v);
+	}
+	dt_properties("/chosen");
+	dt_nodes("memory", 0);
+	dt_nodes("reserved-memory", 1);
+}
+#endif
 
 static void write_all(int fd, const char *p, size_t n) {
 	while (n) {
@@ -249,6 +357,9 @@ int main(void) {
 	memory_map();
 	walk("/");
 	kernel_placement();
+#if !defined(__x86_64__) && !defined(__i386__)
+	device_tree();
+#endif
 	uint64_t h = hash64((unsigned char *)report, used);
 	char end[96];
 	snprintf(end, sizeof end, "kinit end lines=%x hash64=%016llx\n", lines, (unsigned long long)h);
@@ -260,8 +371,10 @@ int main(void) {
 	fsync(1);
 	tcdrain(1);
 
+#if defined(__x86_64__) || defined(__i386__)
 	/* isa-debug-exit turns value 0 into exit status 1; without the device the write is lost. */
 	if (ioperm(DEBUG_EXIT_PORT, 4, 1) == 0) outl(0, DEBUG_EXIT_PORT);
+#endif
 	sync();
 	reboot(RB_POWER_OFF);
 	for (;;) pause();

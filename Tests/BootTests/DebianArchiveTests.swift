@@ -35,6 +35,43 @@ struct DebianArchiveTests {
         #expect(DebianKernel.parse(name: "linux-binary-unsigned-7.3-rt-amd64", flavour: .rt)! == (.modules, "7.3-rt-amd64"))
     }
 
+    /// arm64 names its unsigned images as amd64 does; riscv64, which has no signed images,
+    /// under the plain names (apt-cache search in bookworm arm64 and unstable riscv64, 2026-12-01).
+    @Test func packageNamesOfOtherArchitectures() {
+        #expect(DebianKernel.parse(name: "linux-image-6.12.117+deb12-cloud-arm64-unsigned", flavour: .cloud, architecture: .arm64)! == (.boot, "6.12.117+deb12-cloud-arm64"))
+        #expect(DebianKernel.parse(name: "linux-image-6.12.117+deb12-arm64-unsigned", flavour: .generic, architecture: .arm64)! == (.boot, "6.12.117+deb12-arm64"))
+        #expect(DebianKernel.parse(name: "linux-binary-7.2.13+deb14-riscv64", flavour: .generic, architecture: .riscv64)! == (.modules, "7.2.13+deb14-riscv64"))
+        #expect(DebianKernel.parse(name: "linux-image-6.12.57+deb13-riscv64", flavour: .generic, architecture: .riscv64)! == (.boot, "6.12.57+deb13-riscv64"))
+        // The 16k-page flavour, the signed arm64 image, another flavour's, an amd64 name, debug symbols, the meta-package.
+        for (n, f, a) in [("linux-image-6.12.117+deb12-arm64-16k-unsigned", KernelFlavour.generic, DebianArchitecture.arm64), ("linux-image-6.12.117+deb12-arm64", .generic, .arm64),
+                          ("linux-image-6.12.117+deb12-cloud-arm64-unsigned", .generic, .arm64), ("linux-image-6.12.117+deb12-cloud-amd64-unsigned", .cloud, .arm64),
+                          ("linux-image-7.2.13+deb14-riscv64-dbg", .generic, .riscv64), ("linux-image-riscv64", .generic, .riscv64)] {
+            #expect(DebianKernel.parse(name: n, flavour: f, architecture: a) == nil, "\(n)")
+        }
+        #expect(KernelFlavour.cloud.suffix(.arm64) == "cloud-arm64" && KernelFlavour.generic.suffix(.riscv64) == "riscv64" && DebianArchitecture.riscv64.flavours == [.generic])
+    }
+
+    /// riscv64 in unstable: the image is in linux-binary-…; linux-image-… of the same name form
+    /// as the old layout's image depends on it and is dropped.
+    @Test func riscv64DependencyPackageIsNoImage() throws {
+        let stanzas = """
+            Package: linux-image-7.2.13+deb14-riscv64
+            Version: 7.2.13-1
+            Depends: dracut | initramfs-tools (>= 0.120+deb8u2), linux-base-7.2.13+deb14-riscv64 (= 7.2.13-1), linux-binary-7.2.13+deb14-riscv64 (= 7.2.13-1)
+            Size: 1876
+            SHA256: 2c10d3c335ee8dfdd88d7303fb663dcdb337246ab126ad5cab156403bceda04e
+
+            Package: linux-binary-7.2.13+deb14-riscv64
+            Version: 7.2.13-1
+            Depends: linux-base-7.2.13+deb14-riscv64 (= 7.2.13-1)
+            Size: 9937196
+            SHA256: de8e75884c95b246b4bf72b9dc1c004c535f786da8743006bd341e058e948e99
+            """
+        let ks = DebianArchive.kernels(stanzas: stanzas, suite: .unstable, flavour: .generic, architecture: .riscv64)
+        #expect(ks.map(\.package) == ["linux-binary-7.2.13+deb14-riscv64"])
+        #expect(ks.first?.debFileName == "linux-binary-7.2.13+deb14-riscv64_7.2.13-1_riscv64.deb" && ks.first?.layout == .modules)
+    }
+
     /// `apt-cache show` stanzas as unstable and experimental print them (fields trimmed).
     static let stanzas = """
         Package: linux-binary-unsigned-7.2.13+deb14-cloud-amd64

@@ -108,22 +108,28 @@ public enum KernelObservedChecks {
                                          found: "\(logged)", outcome: ok ? .pass : .fail, note: ok ? "" : "the kernel found its initrd elsewhere than the loader put it", rule: "BP-31"))
             }
         }
-        if let files = h.initrdFiles {
-            for f in files where f.isRegularFile {
-                if let got = k.files[f.path] {
-                    let ok = got.size == f.size && got.hash64 == f.hash64
-                    out.append(ObservedCheck(kind: .initrd, field: f.path, expected: "\(f.size) bytes hash64 \(hash64Text(f.hash64))",
-                                             found: "\(got.size) bytes hash64 \(hash64Text(got.hash64))", outcome: ok ? .pass : .fail,
-                                             note: ok ? "" : "the unpacked file differs from the initrd's", rule: "BP-31"))
-                } else {
-                    out.append(ObservedCheck(kind: .initrd, field: f.path, expected: "\(f.size) bytes", found: "missing", outcome: .fail, note: "the kernel did not unpack it", rule: "BP-31"))
-                }
+        if let files = h.initrdFiles { out += initrdFileChecks(files, report: k, rule: "BP-31") }
+        return out
+    }
+
+    /// Every regular file of the initrd against what the kernel unpacked (size and hash64), and
+    /// every regular file the kernel has that the initrd did not hold.
+    public static func initrdFileChecks(_ files: [Newc.Entry], report k: KernelReport, rule: RuleID?) -> [ObservedCheck] {
+        var out: [ObservedCheck] = []
+        for f in files where f.isRegularFile {
+            if let got = k.files[f.path] {
+                let ok = got.size == f.size && got.hash64 == f.hash64
+                out.append(ObservedCheck(kind: .initrd, field: f.path, expected: "\(f.size) bytes hash64 \(hash64Text(f.hash64))",
+                                         found: "\(got.size) bytes hash64 \(hash64Text(got.hash64))", outcome: ok ? .pass : .fail,
+                                         note: ok ? "" : "the unpacked file differs from the initrd's", rule: rule))
+            } else {
+                out.append(ObservedCheck(kind: .initrd, field: f.path, expected: "\(f.size) bytes", found: "missing", outcome: .fail, note: "the kernel did not unpack it", rule: rule))
             }
-            let packed = Set(files.map(\.path))
-            for (path, f) in k.files.sorted(by: { $0.key < $1.key }) where !packed.contains(path) {
-                out.append(ObservedCheck(kind: .initrd, field: path, expected: "absent (not in the initrd)", found: "\(f.size) bytes", outcome: .fail,
-                                         note: "a regular file the initrd did not contain", rule: "BP-31"))
-            }
+        }
+        let packed = Set(files.map(\.path))
+        for (path, f) in k.files.sorted(by: { $0.key < $1.key }) where !packed.contains(path) {
+            out.append(ObservedCheck(kind: .initrd, field: path, expected: "absent (not in the initrd)", found: "\(f.size) bytes", outcome: .fail,
+                                     note: "a regular file the initrd did not contain", rule: rule))
         }
         return out
     }

@@ -28,6 +28,14 @@ public struct KernelReport: Sendable {
     public var kernelLog: [String] = []
     /// Sources the init could not read (path and errno).
     public var unreadable: [String] = []
+    /// /sys/firmware/fdt: the flattened device tree the kernel was handed (arm64, riscv64), as
+    /// the init reported it (its all-zero 64-byte rows left out, so zeros there), and the hash64
+    /// the init computed over it; nil where the kernel has none (x86).
+    public var deviceTree: [UInt8]? = nil
+    public var deviceTreeHash64: UInt64? = nil
+    /// Properties under /proc/device-tree by path from the root ("/chosen/bootargs",
+    /// "/memory@40000000/reg"), their raw bytes: the tree as the kernel unflattened it.
+    public var deviceTreeProperties: [String: [UInt8]] = [:]
     public var lineCount = 0
 
     /// Where the kernel's code ended up (/proc/iomem "Kernel code").
@@ -38,6 +46,17 @@ public struct KernelReport: Sendable {
         }
         return nil
     }
+    /// The top-level /proc/iomem "System RAM" ranges (lines without indentation): the memory the
+    /// kernel uses, as it took it from the device tree's /memory nodes (or e820 on x86).
+    public var systemRAM: [AddressRange] {
+        iomem.compactMap { l -> AddressRange? in
+            guard !l.hasPrefix(" "), l.hasSuffix(" : System RAM") else { return nil }
+            let parts = l.split(separator: " ")[0].split(separator: "-")
+            guard parts.count == 2, let s = UInt64(parts[0], radix: 16), let e = UInt64(parts[1], radix: 16) else { return nil }
+            return AddressRange.inclusive(s, e)
+        }
+    }
+
     /// The kernel log's "RAMDISK: [mem a-b]" (b inclusive), where the kernel found its initrd.
     public var ramdiskLogged: AddressRange? {
         for l in kernelLog {
@@ -61,6 +80,9 @@ import Foundation
 
 extension KernelReport {
     public static let maximumLines = 20_000, maximumBootParams = 1 << 16
+    /// The largest device tree the report may carry: the arm64 boot protocol's limit (the DTB
+    /// "must not exceed 2 megabytes in size", Documentation/arch/arm64/booting.rst, 2.).
+    public static let maximumDeviceTree = 2 << 20
     /// How the kernel's panic() starts its message (kernel/panic.c).
     static let panicPrefix = "Kernel panic - not syncing:"
 
@@ -105,6 +127,9 @@ extension KernelReport {
             try r.take(body, line: n)
         }
         guard ended else { throw KernelReportError(line: 0, message: "no end line after \(n) lines (output cut off: the guest stopped or the time limit passed)") }
+        if let dt = r.deviceTree, let want = r.deviceTreeHash64, ProbeHash64.of(dt) != want {
+            throw KernelReportError(line: 0, message: "fdt: hash64 of the \(dt.count) bytes reassembled from the fdtrow lines is \(hash64Text(ProbeHash64.of(dt))), the fdt line says \(hash64Text(want))")
+        }
         r.lineCount = n
         return r
     }
@@ -148,6 +173,26 @@ extension KernelReport {
             let p = rest.split(separator: " ")
             guard p.count == 2, let m = UInt32(p[1], radix: 8) else { throw bad("node: expected PATH MODE") }
             nodes[String(p[0])] = m
+        case "fdt":
+            let p = rest.split(separator: " ")
+            guard p.count == 2 else { throw bad("fdt: expected SIZE HASH64") }
+            let size = try hexNumber(p[0])
+            guard size <= UInt64(Self.maximumDeviceTree) else { throw bad("fdt size \(hex(size)) exceeds \(hex(UInt64(Self.maximumDeviceTree))) (the 2 MiB DTB limit)") }
+            deviceTree = [UInt8](repeating: 0, count: Int(size))
+            deviceTreeHash64 = try hexNumber(p[1])
+        case "fdtrow":
+            let p = rest.split(separator: " ")
+            guard p.count == 2, let bytes = [UInt8](hex: String(p[1])) else { throw bad("fdtrow: expected OFFSET HEX") }
+            let off = try hexNumber(p[0])
+            guard let count = deviceTree?.count, off <= UInt64(count), UInt64(bytes.count) <= UInt64(count) - off else {
+                throw bad("fdtrow at \(hex(off)) of \(bytes.count) bytes is outside the \(deviceTree?.count ?? 0)-byte device tree (or before the fdt line)")
+            }
+            deviceTree!.replaceSubrange(Int(off)..<Int(off) + bytes.count, with: bytes)
+        case "dtprop":
+            // "dtprop PATH HEX"; an empty property (a flag such as "ranges") has nothing after the path.
+            let p = rest.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let path = p.first, path.hasPrefix("/"), let bytes = [UInt8](hex: p.count > 1 ? String(p[1]) : "") else { throw bad("dtprop: expected PATH HEX") }
+            deviceTreeProperties[String(path)] = bytes
         case "iomem": iomem.append(rest)
         case "klog": kernelLog.append(rest)
         case "unreadable": unreadable.append(rest)

@@ -24,17 +24,33 @@ public enum DebianSuite: String, Sendable, CaseIterable {
     }
 }
 
-/// Debian's kernel flavours for amd64.
+/// The Debian architectures whose kernels can be fetched. Each has its own private apt
+/// configuration (APT::Architecture), so the system's dpkg architectures are never changed.
+public enum DebianArchitecture: String, Sendable, CaseIterable {
+    case amd64, arm64, riscv64
+
+    /// The flavours Debian builds for it: riscv64 has only the plain one.
+    public var flavours: [KernelFlavour] { self == .riscv64 ? [.generic] : KernelFlavour.allCases }
+    /// Whether the archive carries a Secure Boot signed image beside the unsigned one, so the
+    /// unsigned package's name ends in "-unsigned" (amd64, arm64); riscv64 ships only the
+    /// unsigned image, under the plain name (linux-image-ABI-riscv64, linux-binary-ABI-riscv64).
+    var signed: Bool { self != .riscv64 }
+}
+
+/// Debian's kernel flavours.
 public enum KernelFlavour: String, Sendable, CaseIterable {
     case cloud, generic, rt
-    /// The end of the package's ABI name: "cloud-amd64", "amd64", "rt-amd64".
-    public var suffix: String { self == .generic ? "amd64" : rawValue + "-amd64" }
+    /// The end of the package's ABI name on amd64: "cloud-amd64", "amd64", "rt-amd64".
+    public var suffix: String { suffix(.amd64) }
+    /// The end of the package's ABI name: "cloud-arm64", "riscv64", "rt-amd64".
+    public func suffix(_ arch: DebianArchitecture) -> String { self == .generic ? arch.rawValue : rawValue + "-" + arch.rawValue }
 }
 
 /// One kernel package of a suite, as apt records it.
 public struct DebianKernel: Sendable {
     public let suite: DebianSuite
     public let flavour: KernelFlavour
+    public let architecture: DebianArchitecture
     public let package: String
     public let version: DebianVersion
     public let layout: DebianKernelLayout
@@ -46,18 +62,24 @@ public struct DebianKernel: Sendable {
 
     /// The upstream release ("7.2.13", "7.3-rc7").
     public var release: String { version.release }
-    /// apt-get download's file name: PACKAGE_VERSION_amd64.deb, the epoch's ':' as %3a.
-    public var debFileName: String { "\(package)_\(version.description.replacingOccurrences(of: ":", with: "%3a"))_amd64.deb" }
+    /// apt-get download's file name: PACKAGE_VERSION_ARCH.deb, the epoch's ':' as %3a.
+    public var debFileName: String { "\(package)_\(version.description.replacingOccurrences(of: ":", with: "%3a"))_\(architecture.rawValue).deb" }
 
     /// The flavour's unsigned image package in either layout, or nil for any other name:
-    /// linux-image-ABI-FLAVOUR-unsigned (boot) or linux-binary-unsigned-ABI-FLAVOUR (modules).
-    package static func parse(name: String, flavour: KernelFlavour) -> (layout: DebianKernelLayout, abi: String)? {
-        let forms: [(DebianKernelLayout, String, String)] = [(.boot, "linux-image-", "-\(flavour.suffix)-unsigned"), (.modules, "linux-binary-unsigned-", "-\(flavour.suffix)")]
+    /// linux-image-ABI-FLAVOUR-unsigned (boot) or linux-binary-unsigned-ABI-FLAVOUR (modules);
+    /// on riscv64, which has no signed images, linux-image-ABI-riscv64 and
+    /// linux-binary-ABI-riscv64. (There linux-image-ABI-riscv64 of the modules layout is the
+    /// small dependency package; `kernels(stanzas:…)` drops it by its Depends.)
+    package static func parse(name: String, flavour: KernelFlavour, architecture: DebianArchitecture = .amd64) -> (layout: DebianKernelLayout, abi: String)? {
+        let abiEnd = flavour.suffix(architecture)
+        let forms: [(DebianKernelLayout, String, String)] = architecture.signed
+            ? [(.boot, "linux-image-", "-\(abiEnd)-unsigned"), (.modules, "linux-binary-unsigned-", "-\(abiEnd)")]
+            : [(.boot, "linux-image-", "-\(abiEnd)"), (.modules, "linux-binary-", "-\(abiEnd)")]
         for (layout, prefix, suffix) in forms where name.hasPrefix(prefix) && name.hasSuffix(suffix) && name.count > prefix.count + suffix.count {
             let abi = String(name.dropFirst(prefix.count).dropLast(suffix.count))
             // "6.12.117+deb12-cloud" under generic is another flavour's package.
             guard abi.first?.isNumber == true, !KernelFlavour.allCases.contains(where: { $0 != .generic && abi.hasSuffix("-" + $0.rawValue) }) else { continue }
-            return (layout, abi + "-" + flavour.suffix)
+            return (layout, abi + "-" + flavour.suffix(architecture))
         }
         return nil
     }
@@ -100,14 +122,20 @@ public struct DebianArchive: Sendable {
         return (env["HOME"] ?? NSHomeDirectory()) + "/.cache/bootconformance"
     }
 
-    func directory(_ suite: DebianSuite) -> String { cache + "/apt/" + suite.rawValue }
-    public func configFile(_ suite: DebianSuite) -> String { directory(suite) + "/apt.conf" }
+    /// CACHE/apt/SUITE for amd64 (the layout tools/build-corpus.sh has always used),
+    /// CACHE/apt/SUITE-ARCH for the others.
+    func directory(_ suite: DebianSuite, _ arch: DebianArchitecture = .amd64) -> String {
+        cache + "/apt/" + suite.rawValue + (arch == .amd64 ? "" : "-" + arch.rawValue)
+    }
+    public func configFile(_ suite: DebianSuite, _ arch: DebianArchitecture = .amd64) -> String { directory(suite, arch) + "/apt.conf" }
     var debs: String { cache + "/debs" }
 
-    /// Writes the suite's sources.list and apt.conf (every time: they are a few lines).
-    func configure(_ suite: DebianSuite) throws(DebianArchiveError) -> String {
+    /// Writes the suite's sources.list and apt.conf for one architecture (every time: they are a
+    /// few lines). The architecture is apt's only (APT::Architecture and APT::Architectures in
+    /// the private apt.conf); dpkg's list of foreign architectures is not touched.
+    func configure(_ suite: DebianSuite, _ arch: DebianArchitecture = .amd64) throws(DebianArchiveError) -> String {
         guard FileManager.default.isReadableFile(atPath: Self.keyring) else { throw DebianArchiveError("\(Self.keyring) is missing (apt-get install debian-archive-keyring)") }
-        let d = directory(suite)
+        let d = directory(suite, arch)
         let sources = suite.archiveSuites.map { "deb [signed-by=\(Self.keyring)] \($0.uri) \($0.suite) main\n" }.joined()
         // The same layout tools/build-corpus.sh writes (private_apt there).
         let conf = """
@@ -120,8 +148,8 @@ public struct DebianArchive: Sendable {
             Dir::Cache "\(d)/cache";
             Dir::Cache::pkgcache "\(d)/cache/pkgcache.bin";
             Dir::Cache::srcpkgcache "\(d)/cache/srcpkgcache.bin";
-            APT::Architecture "amd64";
-            APT::Architectures { "amd64"; };
+            APT::Architecture "\(arch.rawValue)";
+            APT::Architectures { "\(arch.rawValue)"; };
             Acquire::Languages "none";
             Acquire::IndexTargets::deb::Contents-deb::DefaultEnabled "false";
 
@@ -137,18 +165,18 @@ public struct DebianArchive: Sendable {
         return d + "/apt.conf"
     }
 
-    func apt(_ tool: String, _ suite: DebianSuite, _ args: [String], directory: String? = nil) throws(DebianArchiveError) -> String {
-        let conf = try configure(suite)
+    func apt(_ tool: String, _ suite: DebianSuite, _ arch: DebianArchitecture = .amd64, _ args: [String], directory: String? = nil) throws(DebianArchiveError) -> String {
+        let conf = try configure(suite, arch)
         // As root apt drops to the _apt user for downloads, which cannot write a private cache.
         let sandbox = geteuid() == 0 ? ["-o", "APT::Sandbox::User=root"] : []
         do { return try HostTools.output(tool, package: "apt", ["-c", conf] + sandbox + args, directory: directory) } catch {
-            throw DebianArchiveError("\(suite.rawValue): \(error.description)")
+            throw DebianArchiveError("\(suite.rawValue)\(arch == .amd64 ? "" : " (\(arch.rawValue))"): \(error.description)")
         }
     }
 
     /// When the suite's package lists were last fetched, or nil if never.
-    func listsDate(_ suite: DebianSuite) -> Date? {
-        let lists = directory(suite) + "/lists"
+    func listsDate(_ suite: DebianSuite, _ arch: DebianArchitecture = .amd64) -> Date? {
+        let lists = directory(suite, arch) + "/lists"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: lists)) ?? []).filter { $0.contains("_Packages") }
         guard names.count >= suite.archiveSuites.count else { return nil }
         return names.compactMap { (try? FileManager.default.attributesOfItem(atPath: lists + "/" + $0))?[.modificationDate] as? Date }.min()
@@ -156,33 +184,38 @@ public struct DebianArchive: Sendable {
 
     /// apt-get update for the suite alone, when its lists are missing, older than
     /// `maxListAge`, or `force`.
-    public func updateLists(_ suite: DebianSuite, force: Bool = false) throws(DebianArchiveError) -> Bool {
-        if !force, let date = listsDate(suite), Date().timeIntervalSince(date) < Double(maxListAge.components.seconds) { return false }
-        _ = try apt("apt-get", suite, ["-qq", "update"])
+    public func updateLists(_ suite: DebianSuite, _ arch: DebianArchitecture = .amd64, force: Bool = false) throws(DebianArchiveError) -> Bool {
+        if !force, let date = listsDate(suite, arch), Date().timeIntervalSince(date) < Double(maxListAge.components.seconds) { return false }
+        _ = try apt("apt-get", suite, arch, ["-qq", "update"])
         return true
     }
 
     /// Every version of the flavour's unsigned image packages, in both layouts, that the
     /// suite's lists hold.
-    public func kernels(_ suite: DebianSuite, _ flavour: KernelFlavour) throws(DebianArchiveError) -> [DebianKernel] {
-        let names = try apt("apt-cache", suite, ["search", "--names-only", "^linux-(image|binary-unsigned)-[0-9]"])
+    public func kernels(_ suite: DebianSuite, _ flavour: KernelFlavour, _ arch: DebianArchitecture = .amd64) throws(DebianArchiveError) -> [DebianKernel] {
+        let names = try apt("apt-cache", suite, arch, ["search", "--names-only", "^linux-(image|binary|binary-unsigned)-[0-9]"])
             .split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
-            .filter { DebianKernel.parse(name: $0, flavour: flavour) != nil }
+            .filter { DebianKernel.parse(name: $0, flavour: flavour, architecture: arch) != nil }
         guard !names.isEmpty else { return [] }
-        return Self.kernels(stanzas: try apt("apt-cache", suite, ["show"] + Set(names).sorted()), suite: suite, flavour: flavour)
+        return Self.kernels(stanzas: try apt("apt-cache", suite, arch, ["show"] + Set(names).sorted()), suite: suite, flavour: flavour, architecture: arch)
     }
 
-    /// The kernels in `apt-cache show` output (stanzas of "Field: value" lines).
-    package static func kernels(stanzas text: String, suite: DebianSuite, flavour: KernelFlavour) -> [DebianKernel] {
+    /// The kernels in `apt-cache show` output (stanzas of "Field: value" lines). A package that
+    /// depends on a linux-binary-… package is the modules layout's small dependency package
+    /// (riscv64's linux-image-ABI-riscv64 has the same name form as the old layout's image), not
+    /// an image.
+    package static func kernels(stanzas text: String, suite: DebianSuite, flavour: KernelFlavour, architecture: DebianArchitecture = .amd64) -> [DebianKernel] {
         text.components(separatedBy: "\n\n").compactMap { stanza in
             var f: [String: String] = [:]
             for line in stanza.split(separator: "\n") where !line.hasPrefix(" ") {
                 guard let colon = line.firstIndex(of: ":") else { continue }
                 f[String(line[..<colon])] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }
-            guard let name = f["Package"], let (layout, abi) = DebianKernel.parse(name: name, flavour: flavour),
+            guard let name = f["Package"], let (layout, abi) = DebianKernel.parse(name: name, flavour: flavour, architecture: architecture),
                   let v = f["Version"].flatMap(DebianVersion.init), let sha = f["SHA256"], sha.count == 64 else { return nil }
-            return DebianKernel(suite: suite, flavour: flavour, package: name, version: v, layout: layout, abiName: abi, sha256: sha, size: f["Size"].flatMap { UInt64($0) } ?? 0)
+            let depends = (f["Depends"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if depends.contains(where: { $0.hasPrefix("linux-binary-") }) { return nil }
+            return DebianKernel(suite: suite, flavour: flavour, architecture: architecture, package: name, version: v, layout: layout, abiName: abi, sha256: sha, size: f["Size"].flatMap { UInt64($0) } ?? 0)
         }
     }
 
@@ -200,21 +233,26 @@ public struct DebianArchive: Sendable {
     /// the release is not in them), downloads its .deb into the cache unless a file with the
     /// archive's SHA-256 is there, checks the SHA-256, and extracts only the image into
     /// `output` as vmlinuz-ABI.
-    public func fetch(_ suite: DebianSuite, _ flavour: KernelFlavour, release: String, output: String, refresh: Bool = false,
+    public func fetch(_ suite: DebianSuite, _ flavour: KernelFlavour, _ arch: DebianArchitecture = .amd64, release: String, output: String, refresh: Bool = false,
                       progress: (String) -> Void = { _ in }) throws(DebianArchiveError) -> FetchedKernel {
-        if !FileManager.default.fileExists(atPath: configFile(suite)) || refresh || listsDate(suite) == nil { progress("\(suite.rawValue): fetching package lists") }
-        var refreshed = try updateLists(suite, force: refresh)
-        var all = try kernels(suite, flavour)
+        guard arch.flavours.contains(flavour) else {
+            throw DebianArchiveError("Debian builds no \(flavour.rawValue) kernel for \(arch.rawValue) (flavours there: \(arch.flavours.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let name = suite.rawValue + (arch == .amd64 ? "" : " (\(arch.rawValue))")
+        if !FileManager.default.fileExists(atPath: configFile(suite, arch)) || refresh || listsDate(suite, arch) == nil { progress("\(name): fetching package lists") }
+        var refreshed = try updateLists(suite, arch, force: refresh)
+        var all = try kernels(suite, flavour, arch)
         var found = Self.select(all, release: release)
         if found == nil && !refreshed {
-            progress("\(suite.rawValue): \(release) not in the package lists; fetching them again")
-            refreshed = try updateLists(suite, force: true)
-            all = try kernels(suite, flavour); found = Self.select(all, release: release)
+            progress("\(name): \(release) not in the package lists; fetching them again")
+            refreshed = try updateLists(suite, arch, force: true)
+            all = try kernels(suite, flavour, arch); found = Self.select(all, release: release)
         }
         guard let k = found else {
             var have: [String] = []
             for r in all.sorted(by: { $0.version < $1.version }).map(\.release) where !have.contains(r) { have.append(r) }
-            throw DebianArchiveError("\(suite.rawValue) has no \(flavour.rawValue) kernel \(release) (unsigned image packages: linux-image-…-\(flavour.suffix)-unsigned, linux-binary-unsigned-…-\(flavour.suffix)); it has \(have.isEmpty ? "none" : have.joined(separator: ", "))")
+            let sfx = flavour.suffix(arch), names = arch.signed ? "linux-image-…-\(sfx)-unsigned, linux-binary-unsigned-…-\(sfx)" : "linux-image-…-\(sfx), linux-binary-…-\(sfx)"
+            throw DebianArchiveError("\(name) has no \(flavour.rawValue) kernel \(release) (unsigned image packages: \(names)); it has \(have.isEmpty ? "none" : have.joined(separator: ", "))")
         }
         return try fetch(k, output: output, progress: progress)
     }
@@ -229,7 +267,7 @@ public struct DebianArchive: Sendable {
             progress("\(k.package) \(k.version): downloading \(k.size / 1_000_000) MB")
             do { try FileManager.default.createDirectory(atPath: debs, withIntermediateDirectories: true) } catch { throw DebianArchiveError("cannot create \(debs): \(error.localizedDescription)") }
             try? FileManager.default.removeItem(atPath: deb)
-            _ = try apt("apt-get", suite, ["-qq", "download", "\(k.package)=\(k.version)"], directory: debs)
+            _ = try apt("apt-get", suite, k.architecture, ["-qq", "download", "\(k.package)=\(k.version)"], directory: debs)
             guard FileManager.default.fileExists(atPath: deb) else { throw DebianArchiveError("apt-get download \(k.package)=\(k.version) wrote no \(deb)") }
             let got = try Self.sha256(file: deb)
             guard got == k.sha256 else {
