@@ -97,7 +97,7 @@ extension MatrixReport {
     /// JUnit XML: a testsuite per loader, a testcase per variant; a failure per unexplained
     /// failing rule, a skipped element for a loader that did not run.
     public func junit() -> String {
-        func x(_ s: String) -> String { s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: "\"", with: "&quot;") }
+        let x = xmlEscape
         var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"loader-matrix\">\n"
         for l in loaders {
             let mine = results.filter { $0.loader == l.id }

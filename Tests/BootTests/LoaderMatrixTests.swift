@@ -4,6 +4,9 @@ import Reports
 import Runners
 import ConformanceFixtures
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import HarnessKVM
 import Testing
 
@@ -61,6 +64,24 @@ struct LoaderMatrixTests {
 
     /// Bring your own loader: the command template gets every placeholder quoted for the
     /// shell, `{initrd?TEXT}` only when there is an initrd.
+    /// The matrix's JUnit escapes as every other XML output does (`xmlEscape`): a loader's
+    /// evidence may hold "]]>" (not allowed in XML character data unless `>` is escaped) and
+    /// control characters XML 1.0 cannot carry; the document still parses and says the same.
+    @Test func junitEscapesHostileEvidence() throws {
+        var m = MatrixReport()
+        m.loaders = [MatrixLoader(id: "vmm<x>", version: "1 > 0", package: "p", skipped: nil)]
+        var r = MatrixResult(loader: "vmm<x>", variant: "v]]>1")
+        r.booted = true; r.report = true; r.fail = ["BP-27"]
+        r.failures = [Verdict(rule: "BP-27", outcome: .fail, evidence: "cmdline \"a]]>b\u{1}\" & <script>")]
+        m.results = [r]
+        let x = m.junit()
+        #expect(!x.contains("]]>"), "\(x)")
+        let doc = try XMLDocument(xmlString: x)
+        let failure = try #require(try doc.nodes(forXPath: "//failure").first)
+        #expect(failure.stringValue == "cmdline \"a]]>b?\" & <script>")
+        #expect(try doc.nodes(forXPath: "//testcase/@name").first?.stringValue == "v]]>1")
+    }
+
     @Test func commandTemplateExpands() {
         let t = "vmm --kernel {kernel} {initrd?--initrd} --append {cmdline} --serial {serial}"
         #expect(CommandAdapter.expand(t, kernel: "/k", initrd: "/i", cmdline: "console=ttyS0 a'b", serial: "/s") ==

@@ -12,6 +12,7 @@ public struct Verdict: Sendable, Hashable, CustomStringConvertible {
     public let rule: RuleID
     public let outcome: Outcome
     public let evidence: String
+    public init(rule: RuleID, outcome: Outcome, evidence: String) { self.rule = rule; self.outcome = outcome; self.evidence = evidence }
     public var description: String { "\(rule) \(outcome.rawValue): \(evidence)" }
 }
 
