@@ -44,10 +44,10 @@ struct FetchCommand: ParsableCommand {
         guard let f = KernelFlavour(rawValue: flavour) else { throw fail("flavour '\(flavour)' is not one of \(KernelFlavour.allCases.map(\.rawValue).joined(separator: ", "))") }
         guard let release else { throw fail("a flavour needs a release: a release (7.2.13), a series (6.12) or newest") }
         let r: FetchedKernel
+        let progress = ProgressLine("conform fetch")
         do {
-            r = try archive.fetch(s, f, a, release: release, output: output ?? archive.cache + "/kernels", refresh: refresh) { line in
-                FileHandle.standardError.write(Data("conform fetch: \(line)\n".utf8))
-            }
+            defer { progress.finish() }
+            r = try archive.fetch(s, f, a, release: release, output: output ?? archive.cache + "/kernels", refresh: refresh, progress: progress.step)
         } catch { throw fail("\(error)") }
         let k = r.kernel
         if json {

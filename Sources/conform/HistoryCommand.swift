@@ -40,10 +40,10 @@ struct HistoryCommand: ParsableCommand {
         }
         let start = ContinuousClock.now
         let history: KernelHistory
+        let progress = ProgressLine("conform history")
         do {
-            history = try KernelHistory.run(archive: DebianArchive(cache: cache ?? DebianArchive.defaultCache), options: o) { line in
-                FileHandle.standardError.write(Data("conform history: \(line)\n".utf8))
-            }
+            defer { progress.finish() }
+            history = try KernelHistory.run(archive: DebianArchive(cache: cache ?? DebianArchive.defaultCache), options: o, progress: progress.step)
         } catch { throw fail("\(error)") }
         if let svg {
             do { try FileManager.default.createDirectory(atPath: svg, withIntermediateDirectories: true) } catch { throw fail("cannot create \(svg): \(error.localizedDescription)") }

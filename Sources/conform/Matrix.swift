@@ -74,18 +74,29 @@ struct Matrix: ParsableCommand {
             share = (p[0], p[1])
         }
         // Shards split the sorted cell list, so every machine agrees on who runs what.
-        let cells = adapters.flatMap { a in chosen.filter(a.accepts).map { "\(a.id)/\($0.id)" } }.sorted()
+        let pairs = adapters.flatMap { a in chosen.filter(a.accepts).map { (loader: a.id, variant: $0.id) } }
+        let cells = pairs.map { "\($0.loader)/\($0.variant)" }.sorted()
         let mine: Set<String> = Set(cells.enumerated().filter { share == nil || $0.offset % share!.n == share!.k - 1 }.map(\.element))
         let quick = self.quick
+        let include: @Sendable (String, String) -> Bool = { l, v in mine.contains("\(l)/\(v)") && (!quick || LoaderMatrix.quick.contains("\(l)/\(v)")) }
+        // Loaders that are not installed boot nothing (the report lists them as skipped).
+        let available = Set(adapters.filter { $0.unavailable == nil }.map(\.id))
+        let total = pairs.filter { available.contains($0.loader) && include($0.loader, $0.variant) }.count
         let work: String
         do { work = try Scratch.directory("matrix") } catch { throw fail("no scratch directory: \(error.localizedDescription)") }
         defer { try? FileManager.default.removeItem(atPath: work) }
         let cores = ProcessInfo.processInfo.activeProcessorCount
+        let progress = ProgressLine("conform matrix")
+        defer { progress.finish() }
+        progress.step("\(total) boots, \(parallel ?? cores) at a time")
         return LoaderMatrix.run(adapters: adapters, variants: chosen, parallel: parallel ?? cores, timeout: .milliseconds(Int64(timeout * 1000)), work: work,
-                                include: { l, v in mine.contains("\(l)/\(v)") && (!quick || LoaderMatrix.quick.contains("\(l)/\(v)")) },
+                                include: include,
                                 progress: { r in
                                     let f = r.fail.map { $0 + (r.explained[$0] != nil ? "(known)" : "") }
-                                    FileHandle.standardError.write(Data("  \(r.loader) × \(r.variant): \(r.report ? "entry \(r.entry)" : r.booted ? "no report" : "refused")\(f.isEmpty ? "" : ", fail " + f.joined(separator: " ")) (\(String(format: "%.1f", r.seconds)) s)\n".utf8))
+                                    let text = "\(r.loader) × \(r.variant): \(r.report ? "entry \(r.entry)" : r.booted ? "no report" : "refused")\(f.isEmpty ? "" : ", fail " + f.joined(separator: " ")) (\(String(format: "%.1f", r.seconds)) s)"
+                                    // A change from the recorded deviations stays on screen.
+                                    if !r.unexplained.isEmpty { progress.note(text) }
+                                    progress.finished(text, of: total)
                                 })
     }
 }

@@ -20,12 +20,12 @@ struct Run: ParsableCommand {
     var results = "conform-results.json"
 
     func run() throws {
-        let start = ContinuousClock.now
-        let progress: (String) -> Void = { line in
-            if !json { FileHandle.standardError.write(Data("[\(String(format: "%5.1f", (ContinuousClock.now - start).seconds)) s] \(line)\n".utf8)) }
-        }
+        let progress = ProgressLine("conform")
         let s: SuiteRun
-        do { s = try SuiteRun.run(corpus: corpus, boot: !noBoot, progress: progress) } catch { throw fail(error.description) }
+        do {
+            defer { progress.finish() }
+            s = try SuiteRun.run(corpus: corpus, boot: !noBoot, progress: json ? { _ in } : progress.step)
+        } catch { throw fail(error.description) }
         let document = jsonData(s.json)
         if json {
             FileHandle.standardOutput.write(document)
