@@ -76,6 +76,26 @@ extension KernelHistory {
         return ["format": Self.jsonFormat, "releases": rs, "changes": cs]
     }
 
+    /// Reads a kernel-history/1 document back (`conform report --history`). The releases are
+    /// diffed again, so the changes are today's classification; a release's surface items come
+    /// back in key order (the JSON object keeps no other).
+    public static func read(_ data: Data, name: String) throws(HostToolError) -> KernelHistory {
+        guard let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw HostToolError("\(name): not a JSON object") }
+        guard o["format"] as? String == jsonFormat else { throw HostToolError("\(name): format is \(o["format"].map { "\($0)" } ?? "missing"), expected \(jsonFormat)") }
+        guard let rs = o["releases"] as? [[String: Any]] else { throw HostToolError("\(name): releases: expected an array of objects") }
+        var releases: [HistoryRelease] = []
+        for (i, r) in rs.enumerated() {
+            guard let release = r["release"] as? String, let v = r["version"] as? String, let version = DebianVersion(v),
+                  let surface = r["surface"] as? [String: String] else {
+                throw HostToolError("\(name): releases[\(i)]: expected release, version (a Debian version) and surface (strings by key)")
+            }
+            let size = (r["imageSize"] as? NSNumber)?.uint64Value ?? 0
+            releases.append(HistoryRelease(release: release, version: version, suite: r["suite"] as? String ?? "", package: r["package"] as? String ?? "", imageSize: size,
+                                           surface: surface.keys.sorted().map { SurfaceItem($0, surface[$0]!) }, payloadNote: r["payloadNote"] as? String))
+        }
+        return KernelHistory(releases: releases)
+    }
+
     /// A numeric surface value of a release, read from a bzImage's payload ELF or an ELF vmlinux.
     static func number(_ r: HistoryRelease, _ key: String) -> UInt64? {
         (r.value(key) ?? r.value("payload." + key)).flatMap(parseNumber)

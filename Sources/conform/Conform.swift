@@ -13,7 +13,7 @@ struct Conform: ParsableCommand {
         With no subcommand, runs the conformance suite on the default corpus (Corpus/): every \
         synthetic case and every real kernel built by tools/build-corpus.sh.
         """,
-        subcommands: [Run.self, Inspect.self, Load.self, Rules.self, Boot.self, Judge.self, Bench.self, ProbeBench.self, CorpusCommand.self, BundleCommand.self, BootKernel.self, GateCommand.self, DiffCommand.self, FetchCommand.self, HistoryCommand.self, BootBench.self, SoakCommand.self, Benchmark.self, Matrix.self],
+        subcommands: [Run.self, Inspect.self, Load.self, Rules.self, Boot.self, Judge.self, Bench.self, ProbeBench.self, CorpusCommand.self, BundleCommand.self, BootKernel.self, GateCommand.self, DiffCommand.self, FetchCommand.self, HistoryCommand.self, ReportCommand.self, BootBench.self, SoakCommand.self, Benchmark.self, Matrix.self],
         defaultSubcommand: Run.self
     )
 }

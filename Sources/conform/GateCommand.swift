@@ -21,7 +21,7 @@ struct GateCommand: ParsableCommand {
         collapses build noise; it loads the new kernel with the reference loader for each entry it offers and runs \
         every rule, and boots it to the initramfs's userspace marker by QEMU's loader and by the \
         reference loader's bundle, checking what the kernel observed. \
-        Exit status: 0 pass, 1 regression, 2 bad input.
+        --junit, --markdown, --html and --json-file write the report in each format; the HTML is         `conform report`'s for both kernels (memory layouts, kernel × rule, the surface diff).         Exit status: 0 pass, 1 regression, 2 bad input.
         """)
     @Argument(help: "The new kernel (image or .deb).") var new: String
     @Option(help: "The release to compare with (image or .deb).") var baseline: String?
@@ -31,6 +31,7 @@ struct GateCommand: ParsableCommand {
     @Option(help: "Seconds to wait for the userspace marker on each boot path.") var timeout = 180.0
     @Option(help: "Write JUnit XML here.") var junit: String?
     @Option(help: "Write the Markdown report here.") var markdown: String?
+    @Option(help: "Write the HTML report here (as `conform report`: memory layouts and rules of both kernels, the surface diff).") var html: String?
     @Option(name: .customLong("json-file"), help: "Write the JSON report here.") var jsonFile: String?
     @Flag(help: "Print the JSON report instead of the summary.") var json = false
 
@@ -45,9 +46,17 @@ struct GateCommand: ParsableCommand {
             let b = try baseline.map { try ws.kernel($0) }
             var o = KernelGate.Options()
             o.initrd = initrd; o.boot = !noBoot; o.accel = a; o.timeout = .milliseconds(Int(timeout * 1000))
-            report = try KernelGate.run(new: n, baseline: b, options: o)
+            let progress = ProgressLine("conform gate")
+            defer { progress.finish() }
+            report = try KernelGate.run(new: n, baseline: b, options: o, progress: progress.step)
         } catch { throw fail("\(error)") }
-        for (path, text) in [(junit, report.junitXML), (markdown, report.markdown)] {
+        var htmlText: String? = nil
+        if html != nil {
+            // The same loads the gate judged (same initrd, command line and RNG seed), kept for their memory.
+            let rd = KernelGate.initrdBytes(initrd)
+            htmlText = HTMLReport(gate: report, kernels: ([report.new] + [report.baseline].compactMap { $0 }).map { HTMLReport.Kernel($0, initrd: rd) }).html
+        }
+        for (path, text) in [(junit, report.junitXML), (markdown, report.markdown), (html, htmlText ?? "")] {
             guard let path else { continue }
             guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else { throw fail("cannot write \(path)") }
         }

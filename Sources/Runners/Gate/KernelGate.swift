@@ -18,6 +18,18 @@ public struct GateRuleRun: Sendable {
     }
 }
 
+/// One entry of one kernel as the reference loader loaded it: the load (guest memory, the
+/// placements) and every rule's verdict, or why the loader refused.
+public struct EntryLoad: Sendable {
+    public let entry: EntryPoint
+    public let load: LoadResult?
+    public let verdicts: [Verdict]
+    public let refused: String?
+    public init(entry: EntryPoint, load: LoadResult?, verdicts: [Verdict], refused: String?) {
+        self.entry = entry; self.load = load; self.verdicts = verdicts; self.refused = refused
+    }
+}
+
 public struct GateReport: Sendable {
     public let new: GateKernel
     public let baseline: GateKernel?
@@ -65,7 +77,10 @@ public enum KernelGate {
         }
     }
 
-    static func judgeEntry(_ k: GateKernel, entry: EntryPoint, initrd: [UInt8], commandLine: String) -> ([Verdict], String?) {
+    /// The reference loader's load of `k` at `entry` and every rule's verdict on it; the
+    /// refusal instead when the loader refuses the image for that entry. The gate judges these,
+    /// and the HTML report draws each load's memory.
+    public static func load(_ k: GateKernel, entry: EntryPoint, initrd: [UInt8], commandLine: String = KernelBoot.defaultCommandLine) -> EntryLoad {
         var o = LoadOptions()
         o.entry = entry; o.commandLine = commandLine; o.rngSeed = LoadOptions.corpusSeed
         do {
@@ -73,28 +88,46 @@ public enum KernelGate {
             let rd = MemorySource(name: "initrd", bytes: initrd)
             let r = try ReferenceLoader.load(kernel: src, initrd: rd, options: o)
             let snap = try BootSnapshot.of(r, kernel: src, initrd: rd, commandLine: commandLine)
-            return (judge(snap), nil)
+            return EntryLoad(entry: entry, load: r, verdicts: judge(snap), refused: nil)
         } catch {
-            return ([], "\(error)")
+            return EntryLoad(entry: entry, load: nil, verdicts: [], refused: "\(error)")
         }
     }
 
-    public static func run(new: GateKernel, baseline: GateKernel?, options: Options = Options()) throws -> GateReport {
+    /// `load` for every entry the image offers (`entries`).
+    public static func loads(_ k: GateKernel, initrd: [UInt8], commandLine: String = KernelBoot.defaultCommandLine) -> [EntryLoad] {
+        entries(k.parsed).map { load(k, entry: $0, initrd: initrd, commandLine: commandLine) }
+    }
+
+    /// The initrd the gate loads with: the file at `path`, or the corpus's small test initrd
+    /// when there is none.
+    public static func initrdBytes(_ path: String?) -> [UInt8] {
+        path.flatMap { FileManager.default.contents(atPath: $0) }.map { [UInt8]($0) } ?? RealCorpus.testInitrd()
+    }
+
+    /// Runs the gate; `progress` hears of each step (the rules per entry, each boot) as it starts.
+    public static func run(new: GateKernel, baseline: GateKernel?, options: Options = Options(), progress: (String) -> Void = { _ in }) throws -> GateReport {
         let start = ContinuousClock.now
         let changes = baseline.map { Surface.diff(old: $0.surface, new: new.surface) } ?? []
-        let initrdBytes: [UInt8] = options.initrd.flatMap { FileManager.default.contents(atPath: $0) }.map { [UInt8]($0) } ?? RealCorpus.testInitrd()
+        let initrdBytes = initrdBytes(options.initrd)
         var runs: [GateRuleRun] = []
         let baseEntries = baseline.map { entries($0.parsed) } ?? []
         for e in entries(new.parsed) {
-            let (v, refused) = judgeEntry(new, entry: e, initrd: initrdBytes, commandLine: options.commandLine)
+            progress("rules at the \(e.rawValue) entry")
+            let n = load(new, entry: e, initrd: initrdBytes, commandLine: options.commandLine)
             var bv: [Verdict]? = nil, brefused: String? = nil
-            if let baseline, baseEntries.contains(e) { (bv, brefused) = judgeEntry(baseline, entry: e, initrd: initrdBytes, commandLine: options.commandLine); if brefused != nil { bv = nil } }
-            runs.append(GateRuleRun(entry: e, verdicts: v, refused: refused, baseline: bv, baselineRefused: brefused))
+            if let baseline, baseEntries.contains(e) {
+                let b = load(baseline, entry: e, initrd: initrdBytes, commandLine: options.commandLine)
+                (bv, brefused) = (b.refused == nil ? b.verdicts : nil, b.refused)
+            }
+            runs.append(GateRuleRun(entry: e, verdicts: n.verdicts, refused: n.refused, baseline: bv, baselineRefused: brefused))
         }
         var boots: [KernelBootResult] = []
         var skipped: String? = nil
         if !options.boot { skipped = "skipped (--no-boot)" } else if let rd = options.initrd, FileManager.default.isReadableFile(atPath: rd) {
+            progress("boot 1/2: QEMU's loader to the userspace marker")
             boots.append(try KernelBoot.qemuLoader(kernel: new.image, initrd: rd, commandLine: options.commandLine, accel: options.accel, timeout: options.timeout))
+            progress("boot 2/2: the reference loader's bundle to the userspace marker")
             boots.append(try KernelBoot.referenceBundle(kernel: new.image, initrd: rd, commandLine: options.commandLine, accel: options.accel, timeout: options.timeout))
         } else {
             throw GateError("cannot boot the new kernel: no initramfs at \(options.initrd ?? "-") (run tools/build-corpus.sh, pass --initrd, or --no-boot)")
