@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kernel CI recipe (issue 15): gate a new kernel against the previous release and publish the
-# results as JUnit, Markdown and JSON.
+# results as JUnit, HTML, Markdown and JSON.
 #
 #   tools/kernel-ci.sh [--new SUITE:FLAVOUR:RELEASE | --new-image FILE] [--baseline SUITE:FLAVOUR:RELEASE | --baseline-image FILE]
 #                      [--out DIR] [--no-boot]
@@ -53,6 +53,6 @@ mkdir -p "$out"
 say "gate: $new against $base"
 status=0
 conform gate "$new" --baseline "$base" "${boot[@]}" \
-  --junit "$out/gate.xml" --markdown "$out/gate.md" --json-file "$out/gate.json" || status=$?
-say "results: $out/gate.xml (JUnit), $out/gate.md (Markdown), $out/gate.json; exit $status"
+  --junit "$out/gate.xml" --html "$out/gate.html" --markdown "$out/gate.md" --json-file "$out/gate.json" || status=$?
+say "results: $out/gate.xml (JUnit), $out/gate.html (HTML report), $out/gate.md (Markdown), $out/gate.json; exit $status"
 exit "$status"
