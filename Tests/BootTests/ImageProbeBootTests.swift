@@ -80,6 +80,27 @@ struct ImageProbeBootTests {
         #expect(p.exceptionCount == 0, "\(p.exceptions)")
     }
 
+    /// Started with no loader at all (QEMU's generic loader writes the Image and points the CPU
+    /// at it; x0 is 0, no device tree), the probe still reports: the FDT header as found (magic
+    /// 0), on the platform's PL011 named as a fallback, and exits by PSCI over HVC at EL1.
+    @Test(.hangGuard)
+    func probeWithoutDeviceTreeStillReports() async throws {
+        guard let v = ImageProbeVariants.all(corpus: Repo.corpus).first(where: { $0.architecture == "arm64" }) else { try Test.cancel("no arm64 Image probe built") }
+        if let why = ImageQEMUKernelAdapter.arm64EL1.unavailable { try Test.cancel(Comment(rawValue: why)) }
+        let exe = try #require(["/usr/bin/qemu-system-aarch64", "/usr/local/bin/qemu-system-aarch64"].first { FileManager.default.isExecutableFile(atPath: $0) })
+        var b = QEMUBoot(bios: nil)
+        b.command = [exe, "-M", "virt", "-cpu", "cortex-a57", "-m", "1024", "-nodefaults", "-display", "none", "-no-reboot", "-monitor", "none",
+                     "-serial", "stdio", "-device", "loader,file=\(v.kernel),addr=0x40200000,cpu-num=0"]
+        b.timeout = .seconds(120)
+        let boot = b
+        let run = try await offPool { try QEMURunner.run(boot) }
+        let p = try ImageProbeReport.parse(serial: run.serial)
+        #expect(run.outcome == .exited(status: 0), "PSCI SYSTEM_OFF ended the run: \(run.summary)")
+        #expect(p.loadAddress == 0x4020_0000 && p.entryRegisters == [0, 0, 0, 0])
+        #expect(p.fdt == ImageProbeReport.FDTHeader(address: 0, magic: 0) && p.dtb == nil && p.memory.isEmpty)
+        #expect(p.uart?.source == "platform-default")
+    }
+
     /// The Image rows take only their architecture's variants, and the x86 rows none of them.
     @Test func rowsTakeTheirArchitecture() throws {
         let images = ImageProbeVariants.all(corpus: Repo.corpus)

@@ -80,6 +80,8 @@ public struct ImageProbeReport: Sendable, Equatable {
         public var version: UInt64 = 0, lastCompatibleVersion: UInt64 = 0, bootCPUID: UInt64 = 0
         public var sizeStrings: UInt64 = 0, sizeStruct: UInt64 = 0
         public var valid = false
+        /// A header as the `fdt` line gives it when the magic is wrong (nothing else read).
+        public init(address: UInt64, magic: UInt64) { self.address = address; self.magic = magic }
     }
     /// A reg entry of a /memory node, a /reserved-memory child, or the reservation block.
     public struct Region: Sendable, Equatable {
