@@ -78,6 +78,10 @@ struct ImageProbeBootTests {
             #expect(p.uart?.kind == .ns16550a)
         }
         #expect(p.exceptionCount == 0, "\(p.exceptions)")
+        // The snapshot the A64/RV rules judge: the bytes arrived as the files hold them.
+        let snap = try #require(r.imageSnapshot)
+        #expect(snap.loadedSHA256 == snap.image.sha256 && snap.initrd?.sha256 == snap.inputs.initrdSHA256 && snap.dtb != nil)
+        #expect(snap.ram == ImageProbeVariants.virtPlatform(p.architecture).ram)
     }
 
     /// Started with no loader at all (QEMU's generic loader writes the Image and points the CPU

@@ -1,4 +1,5 @@
 import Conformance
+import Foundation
 import TestSupport
 import Testing
 
@@ -132,5 +133,63 @@ import Testing
         #expect(throws: ProbeReportError.self) { try ProbeReport.parse(serial: image) }
         let x86 = Array("BOOTPROBE 1\nentry 64\nend lines=0x2 hash64=0x0\n".utf8)
         #expect(throws: ImageProbeReportError.self) { try ImageProbeReport.parse(serial: x86) }
+    }
+}
+
+/// `ImageProbeReport.snapshot`: the report with the files, the inputs and the platform, as the
+/// ImageBootSnapshot the A64/RV rules judge.
+@Suite("ImageProbeSnapshot") struct ImageProbeSnapshotTests {
+    /// A 0x4740-byte stand-in for the Image file and the 0x3005-byte initrd.
+    static let image: [UInt8] = (0..<0x4740).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+    static let initrd: [UInt8] = (0..<0x3005).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+    static let platform = ImageProbeReport.Platform(ram: [.init(address: 0x4000_0000, size: 1 << 30)])
+
+    /// The arm64 report with its image and initrd checksums those of the files above (or not).
+    static func report(imageMatches: Bool, initrdMatches: Bool) throws -> ImageProbeReport {
+        let imageHash = imageMatches ? ProbeHash64.of(image) : 0x1234
+        let rdHash = initrdMatches ? ProbeHash64.of(initrd) : 0x5678
+        let body = ImageReportText.arm64
+            .replacingOccurrences(of: "hash64 image 0x40200000 0x4740 0x1cce14d990c43cdd", with: "hash64 image 0x40200000 0x4740 \(hex(imageHash))")
+            .replacingOccurrences(of: "hash64 initrd 0x48000000 0x3005 0xc255139592be7fbd", with: "hash64 initrd 0x48000000 0x3005 \(hex(rdHash))")
+        return try ImageProbeReport.parse(serial: ImageReportText.report(body))
+    }
+
+    @Test func intactBytesGetTheFilesDigests() throws {
+        let s = try Self.report(imageMatches: true, initrdMatches: true).snapshot(image: Self.image, initrd: Self.initrd, commandLine: "x y", platform: Self.platform, producer: "test")
+        #expect(s.architecture == .arm64 && s.producer == "test" && s.loadAddress == 0x4020_0000)
+        #expect(s.image.header == Array(Self.image.prefix(64)) && s.image.fileSize == 0x4740 && s.image.sha256 == sha256Hex(Self.image))
+        #expect(s.loadedSHA256 == sha256Hex(Self.image))
+        #expect(s.initrd == .init(start: 0x4800_0000, end: 0x4800_3005, sha256: sha256Hex(Self.initrd)))
+        #expect(s.inputs == .init(commandLine: "x y", initrdSize: 0x3005, initrdSHA256: sha256Hex(Self.initrd)))
+        #expect(s.registers == [0x4820_0000, 0, 0, 0] && s.dtbAddress == 0x4820_0000)
+        #expect(s.arm64 == .init(exceptionLevel: 2, daif: 0x3C0, sctlr: 0, cntfrq: 62_500_000, iccSreEL2: 0xF, hcrEL2: 0x8000_0000, gicV3: nil))
+        #expect(s.riscv64 == nil && s.ram == Self.platform.ram && s.firmware.isEmpty && s.regions == nil)
+        // The 16-byte stand-in is no FDT the reader accepts, so gicV3 is unknown; the blob is kept.
+        #expect(s.dtb?.count == 16)
+    }
+
+    /// Bytes whose checksum is not the file's get a digest no SHA-256 equals, naming both
+    /// checksums, so a rule comparing digests fails with them as evidence.
+    @Test func changedBytesNameTheirChecksum() throws {
+        let s = try Self.report(imageMatches: false, initrdMatches: false).snapshot(image: Self.image, initrd: Self.initrd, commandLine: "x y", platform: Self.platform, producer: "test")
+        let loaded = try #require(s.loadedSHA256)
+        #expect(loaded.hasPrefix("not the file: hash64 0000000000001234 over 0x4740 bytes at 0x40200000") && loaded != s.image.sha256)
+        #expect(s.initrd?.sha256?.hasPrefix("not the file: hash64 0000000000005678") == true)
+    }
+
+    @Test func riscvStateAndHart() throws {
+        let p = try ImageProbeReport.parse(serial: ImageReportText.report(ImageReportText.riscv64))
+        let platform = ImageProbeReport.Platform(ram: [.init(address: 0x8000_0000, size: 1 << 30)], firmware: [.init(address: 0x8000_0000, size: 0x8_0000)])
+        let s = p.snapshot(image: Self.image, initrd: nil, commandLine: "c", platform: platform, producer: "test")
+        #expect(s.riscv64 == .init(satp: 0, sstatus: 0x8000_0002_0000_6000, sbiImplementation: 1, sbiSpecVersion: 0x100_0000, hartIDFromDeviceTree: 0))
+        #expect(s.firmware == platform.firmware && s.registers == [0, 0x8220_0000, 7, 0x19])
+        // The initrd lay outside /memory: its range is known, its digest is not.
+        #expect(s.initrd == .init(start: 0x1_0000_0000, end: 0x1_0000_3005, sha256: nil) && s.inputs.initrdSize == nil)
+    }
+
+    /// A snapshot from a report survives its JSON form (image-boot-snapshot/1).
+    @Test func jsonRoundTrip() throws {
+        let s = try Self.report(imageMatches: false, initrdMatches: true).snapshot(image: Self.image, initrd: Self.initrd, commandLine: "x y", platform: Self.platform, producer: "test")
+        #expect(try ImageSnapshotJSON.decode(Data(ImageSnapshotJSON.string(s).utf8)) == s)
     }
 }

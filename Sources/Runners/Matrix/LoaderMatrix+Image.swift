@@ -36,6 +36,17 @@ public enum ImageProbeVariants {
         return out
     }
 
+    /// QEMU `virt` as every Image row runs it (`-m 1024`): RAM from 0x40000000 (arm64,
+    /// hw/arm/virt.c VIRT_MEM) or 0x80000000 (riscv64, hw/riscv/virt.c VIRT_DRAM); on riscv64
+    /// OpenSBI 1.1 (fw_dynamic and fw_jump alike) keeps [0x80000000, 0x80080000) to itself
+    /// (its boot banner: "Domain0 Region01 : 0x0000000080000000-0x000000008007ffff ()").
+    public static func virtPlatform(_ arch: ImageProbeReport.Architecture) -> ImageProbeReport.Platform {
+        switch arch {
+        case .arm64: .init(ram: [.init(address: 0x4000_0000, size: 1 << 30)])
+        case .riscv64: .init(ram: [.init(address: 0x8000_0000, size: 1 << 30)], firmware: [.init(address: 0x8000_0000, size: 0x8_0000)])
+        }
+    }
+
     /// Every architecture's variants that are built; the others are left out (their adapters
     /// say why when they list themselves as skipped).
     public static func all(corpus: String = "Corpus") -> [MatrixVariant] {
@@ -44,10 +55,11 @@ public enum ImageProbeVariants {
 }
 
 extension LoaderMatrix {
-    /// One Image-probe run: whether it booted and reported, and the report's facts as notes
+    /// One Image-probe run: whether it booted and reported, the report's facts as notes
     /// (entry registers, CPU state, where the image, the DTB and the initrd were, whether the
-    /// image, the initrd and the command line arrived as given). The A64/RV rules judge the
-    /// report once `ImageProbeReport.snapshot` exists; until then `pass` and `fail` stay empty.
+    /// image, the initrd and the command line arrived as given) and its `ImageBootSnapshot`.
+    /// The A64/RV catalogue is not in this build yet: `pass` and `fail` stay empty until it
+    /// judges `imageSnapshot`.
     public static func judgeImage(_ run: LoaderRun, variant v: MatrixVariant, loader: String) -> MatrixResult {
         var r = result(run, variant: v, loader: loader)
         guard r.booted else { return r }
@@ -58,6 +70,11 @@ extension LoaderMatrix {
         }
         r.report = true
         r.imageReport = report
+        if let image = FileManager.default.contents(atPath: v.kernel) {
+            let initrd = v.initrd.flatMap { FileManager.default.contents(atPath: $0) }.map { [UInt8]($0) }
+            r.imageSnapshot = report.snapshot(image: [UInt8](image), initrd: initrd, commandLine: run.expectedCommandLine,
+                                              platform: ImageProbeVariants.virtPlatform(report.architecture), producer: "\(loader) × \(v.id)")
+        }
         r.notes += facts(report, variant: v, commandLine: run.expectedCommandLine)
         switch report.cpu {
         case .arm64(let s): r.entry = "el\(s.exceptionLevel)"

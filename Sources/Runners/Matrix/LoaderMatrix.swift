@@ -25,6 +25,8 @@ public struct MatrixResult: Sendable {
     /// An Image probe's parsed report (arm64, riscv64 rows), for callers in this process; the
     /// JSON carries what `notes` says of it.
     public var imageReport: ImageProbeReport? = nil
+    /// That report as the snapshot the A64/RV rules judge (`ImageProbeReport.snapshot`).
+    public var imageSnapshot: ImageBootSnapshot? = nil
     public init(loader: String, variant: String) { self.loader = loader; self.variant = variant }
     /// Failures no recorded deviation explains.
     public var unexplained: [String] { fail.filter { explained[$0] == nil } }
