@@ -5,7 +5,10 @@
 #   grub-pc-bin       GRUB 2 for BIOS (linux, linux16)
 #   grub-efi-amd64-bin GRUB 2 for EFI (under OVMF)
 #   xorriso mtools    grub-mkrescue's ISO and EFI system partition
-#   u-boot-qemu       U-Boot for x86 (qemu-x86 u-boot.rom, zboot)
+#   u-boot-qemu       U-Boot for x86 (qemu-x86 u-boot.rom, zboot), arm64 (qemu_arm64) and riscv64
+#                     (qemu-riscv64_smode): booti of the Image probes
+#   qemu-system-arm qemu-system-misc opensbi  QEMU virt for arm64 and riscv64 (-kernel), OpenSBI
+#                     fw_dynamic (QEMU's own) and Debian's fw_jump
 #   systemd-boot-efi  systemd-boot, under OVMF
 #   isolinux syslinux-common ipxe-qemu ISOLINUX 6.04 (its ISO is made with xorriso) and iPXE's e1000 ROM
 #   kexec-tools       kexec, run inside a real kernel under QEMU (kexec-load, kexec-file)
@@ -13,7 +16,7 @@
 # loader is missing.
 set -euo pipefail
 pkgs=(qemu-system-x86 ovmf grub-pc-bin grub-efi-amd64-bin xorriso mtools u-boot-qemu systemd-boot-efi
-      isolinux syslinux-common ipxe-qemu kexec-tools)
+      isolinux syslinux-common ipxe-qemu kexec-tools qemu-system-arm qemu-system-misc opensbi)
 missing=()
 for p in "${pkgs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "install-loaders: all present (${pkgs[*]})"; exit 0; fi

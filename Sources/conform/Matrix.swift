@@ -54,7 +54,8 @@ struct Matrix: ParsableCommand {
     func boot() throws -> MatrixReport {
         let index: ProbeIndex
         do { index = try ProbeIndex.read(probeImages + "/index.json") } catch { throw fail("\(error) (run tools/build-corpus.sh, or give --probe-images)") }
-        let all = LoaderMatrix.variants(index, probe: try? ProbeBuild.load())
+        // The x86 probe's variants, then the arm64 and riscv64 Image probes' (those built).
+        let all = LoaderMatrix.variants(index, probe: try? ProbeBuild.load()) + ImageProbeVariants.all()
         for v in variants where !all.contains(where: { $0.id == v }) { throw fail("--variant \(v): no such variant in \(index.file)") }
         let chosen = variants.isEmpty ? all : all.filter { variants.contains($0.id) }
         var adapters: [any LoaderAdapter]
@@ -74,7 +75,7 @@ struct Matrix: ParsableCommand {
             share = (p[0], p[1])
         }
         // Shards split the sorted cell list, so every machine agrees on who runs what.
-        let pairs = adapters.flatMap { a in chosen.filter(a.accepts).map { (loader: a.id, variant: $0.id) } }
+        let pairs = adapters.flatMap { a in chosen.filter(a.takes).map { (loader: a.id, variant: $0.id) } }
         let cells = pairs.map { "\($0.loader)/\($0.variant)" }.sorted()
         let mine: Set<String> = Set(cells.enumerated().filter { share == nil || $0.offset % share!.n == share!.k - 1 }.map(\.element))
         let quick = self.quick

@@ -74,36 +74,9 @@ extension ProbeReport {
     /// the report or after its end line, is an error; so is a missing required line or a second
     /// line of a kind that appears once.
     public static func parse(serial raw: [UInt8]) throws(ProbeReportError) -> ProbeReport {
-        let serial = withoutCarriageReturns(raw)
-        let head = Array(header.utf8) + [0x0A]
-        guard let start = find(head, in: serial) else { throw ProbeReportError(line: 0, message: "no '\(header)' line in \(serial.count) bytes of serial output") }
-        var lines: [ArraySlice<UInt8>] = []
-        var i = start, lineStart = start
-        var endLine: ArraySlice<UInt8>? = nil, bodyEnd = start
-        while i < serial.count {
-            if serial[i] == 0x0A {
-                let l = serial[lineStart..<i]
-                if l.starts(with: Array("end ".utf8)) { endLine = l; bodyEnd = lineStart; break }
-                if !lines.isEmpty, l.elementsEqual(head.dropLast()) {
-                    throw ProbeReportError(line: lines.count + 1, message: "a second '\(header)' header before this report's 'end' line: two reports, the first cut short")
-                }
-                lines.append(l)
-                guard lines.count <= maximumLines else { throw ProbeReportError(line: lines.count, message: "more than \(maximumLines) lines") }
-                lineStart = i + 1
-            }
-            i += 1
-        }
-        guard let endLine else { throw ProbeReportError(line: lines.count + 1, message: "report ends without its 'end' line after \(lines.count) lines (cut short?)") }
-        let endFields = keyValues(String(decoding: endLine, as: UTF8.self))
-        guard let n = endFields["lines"], let sum = endFields["hash64"] else { throw ProbeReportError(line: lines.count + 1, message: "end line lacks lines= or hash64=: '\(String(decoding: endLine, as: UTF8.self))'") }
-        guard n == UInt64(lines.count) else { throw ProbeReportError(line: lines.count + 1, message: "end line says \(n) lines, received \(lines.count)") }
-        var h = ProbeHash64(); h.update(serial[start..<bodyEnd])
-        let got = h.value
-        guard got == sum else { throw ProbeReportError(line: lines.count + 1, message: "hash64 of the report is \(hex(got)), end line says \(hex(sum)): the report was corrupted in transit") }
-        if let second = find(head, in: serial, from: i + 1) {
-            let between = serial[(i + 1)..<second].reduce(0) { $1 == 0x0A ? $0 + 1 : $0 }
-            throw ProbeReportError(line: lines.count + 2 + between, message: "a second report starts here (the first ended at line \(lines.count + 1)): judge one report per file")
-        }
+        let frame: ProbeFrame
+        do { frame = try ProbeFrame.read(serial: raw, header: header, maximumLines: maximumLines) } catch { throw ProbeReportError(line: error.line, message: error.message) }
+        let lines = frame.lines.map(\.bytes)
         var r = ProbeReport()
         r.lineCount = lines.count + 1
         var first: [String: Int] = [:]

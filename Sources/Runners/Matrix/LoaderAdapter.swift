@@ -14,6 +14,9 @@ public struct MatrixVariant: Sendable, CustomStringConvertible {
     public let entries: [EntryPoint]
     /// "bzImage" or "elf".
     public var isELF: Bool { kernel.hasSuffix(".elf") }
+    /// The architecture the image is for: "x86_64", or "arm64" and "riscv64" for the Image
+    /// probes (`ImageProbeVariants`). An adapter is given only the variants of its own.
+    public var architecture = "x86_64"
     public var description: String { id }
     public init(id: String, kernel: String, initrd: String?, commandLine: String, entries: [EntryPoint]) {
         self.id = id; self.kernel = kernel; self.initrd = initrd; self.commandLine = commandLine; self.entries = entries
@@ -48,6 +51,8 @@ public protocol LoaderAdapter: Sendable {
     var packages: [String] { get }
     /// nil when the loader can run here; else why not, naming what to install.
     var unavailable: String? { get }
+    /// The architecture of the images it boots (default "x86_64"); see `MatrixVariant.architecture`.
+    var architecture: String { get }
     /// The loader's version for the report (default: the first package's Debian version).
     var version: String { get }
     /// Whether this loader boots `variant` at all (an ELF for a PVH loader, a bzImage for a
@@ -61,6 +66,9 @@ public protocol LoaderAdapter: Sendable {
 }
 
 extension LoaderAdapter {
+    public var architecture: String { "x86_64" }
+    /// Whether this adapter boots `v`: its architecture, then `accepts`.
+    public func takes(_ v: MatrixVariant) -> Bool { v.architecture == architecture && accepts(v) }
     public func prepare(_ variants: [MatrixVariant], work: String) throws {}
     /// The installed version of the first package (dpkg-query), or "not installed".
     public var version: String { DebianPackage.version(packages.first ?? "") ?? "not installed" }

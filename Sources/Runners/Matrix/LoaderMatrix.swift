@@ -22,6 +22,11 @@ public struct MatrixResult: Sendable {
     /// The command line judged against (what the loader legitimately passes).
     public var expectedCommandLine = ""
     var _expected: [KnownDeviation] = []
+    /// An Image probe's parsed report (arm64, riscv64 rows), for callers in this process; the
+    /// JSON carries what `notes` says of it.
+    public var imageReport: ImageProbeReport? = nil
+    /// That report as the snapshot the A64/RV rules judge (`ImageProbeReport.snapshot`).
+    public var imageSnapshot: ImageBootSnapshot? = nil
     public init(loader: String, variant: String) { self.loader = loader; self.variant = variant }
     /// Failures no recorded deviation explains.
     public var unexplained: [String] { fail.filter { explained[$0] == nil } }
@@ -44,21 +49,26 @@ public enum LoaderMatrix {
         }
     }
 
-    /// Judges one run: the report's rules, each failure matched against the loader's recorded
-    /// deviations; a run without a report says why (a refusal, a deviation that prevents the
-    /// report, or the outcome and the last serial bytes).
-    public static func judge(_ run: LoaderRun, variant v: MatrixVariant, loader: String) -> MatrixResult {
+    /// A run's cell before its report is read: timing, notes, and a refusal (not booted).
+    static func result(_ run: LoaderRun, variant v: MatrixVariant, loader: String) -> MatrixResult {
         var r = MatrixResult(loader: loader, variant: v.id)
         r.seconds = run.seconds
         r.expectedCommandLine = run.expectedCommandLine
         r.notes = run.notes
-        if let why = run.refused { r.notes.append("refused: \(why)"); return r }
-        r.booted = true
+        if let why = run.refused { r.notes.append("refused: \(why)") } else { r.booted = true }
+        return r
+    }
+
+    /// Judges one run: the report's rules, each failure matched against the loader's recorded
+    /// deviations; a run without a report says why (a refusal, a deviation that prevents the
+    /// report, or the outcome and the last serial bytes).
+    public static func judge(_ run: LoaderRun, variant v: MatrixVariant, loader: String) -> MatrixResult {
+        if v.architecture != "x86_64" { return judgeImage(run, variant: v, loader: loader) }
+        var r = result(run, variant: v, loader: loader)
+        guard r.booted else { return r }
         let report: ProbeReport
         do { report = try ProbeReport.parse(serial: run.serial) } catch {
-            r.notes.append("no report (\(error)); \(run.outcome)")
-            let tail = String(decoding: run.serial.suffix(200), as: UTF8.self).split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
-            if !tail.isEmpty { r.notes.append("last serial line: \(tail)") }
+            r.noteNoReport(error, run: run)
             if let kernel = try? FileSource(path: v.kernel), let image = try? ImageRecord.record(try KernelImage(source: kernel), source: kernel),
                let inputs = try? InputRecord.of(commandLine: run.expectedCommandLine, initrd: nil),
                let d = KnownDeviations.of(loader: loader, image: image, inputs: inputs).first(where: \.preventsReport) {
@@ -125,6 +135,13 @@ public struct MatrixReport: Sendable {
 }
 
 extension MatrixResult {
+    /// A boot whose serial holds no report: why, how the run ended, and its last line.
+    mutating func noteNoReport(_ error: any Error, run: LoaderRun) {
+        notes.append("no report (\(error)); \(run.outcome)")
+        let tail = String(decoding: run.serial.suffix(200), as: UTF8.self).split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+        if !tail.isEmpty { notes.append("last serial line: \(tail)") }
+    }
+
     /// The loader's recorded deviations for this cell's image and inputs (set by the runner).
     public var expectedDeviations: [KnownDeviation] { _expected }
 }
@@ -143,7 +160,7 @@ extension LoaderMatrix {
                 report.loaders.append(MatrixLoader(id: a.id, version: "", package: a.packages.joined(separator: " "), skipped: why)); continue
             }
             let dir = work + "/" + a.id
-            let mine = variants.filter { a.accepts($0) && include(a.id, $0.id) }
+            let mine = variants.filter { a.takes($0) && include(a.id, $0.id) }
             if mine.isEmpty { continue }
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -189,6 +206,8 @@ extension LoaderMatrix {
         a += [ISOLINUXAdapter(), IPXEAdapter(), UBootAdapter(), SystemdBootAdapter(),
               KexecAdapter(mode: .load, corpus: corpus), KexecAdapter(mode: .file, corpus: corpus)]
         a += [ReferenceAdapter(.harness, cases: cases), ReferenceAdapter(.bundle, cases: cases)]
+        // The arm64 and riscv64 Image probes (issue 16): QEMU virt -kernel, then U-Boot booti.
+        a += ImageQEMUKernelAdapter.all + ImageUBootAdapter.all
         return a
     }
 
@@ -199,5 +218,8 @@ extension LoaderMatrix {
         "ovmf-kernel/efi-pe", "ovmf-kernel/efi-handover", "reference-harnesskvm/bz-2.15", "reference-harnesskvm/bz-16bit-entry",
         "reference-bundle/bz-2.15", "isolinux/bz-2.15", "ipxe/bz-2.15", "u-boot/bz-2.15", "systemd-boot/efi-pe",
         "kexec-load/bz-2.15", "kexec-file/bz-2.15",
+        "qemu-virt-arm64-el1/arm64-t0-anywhere", "qemu-virt-arm64-el2/arm64-t80000-base", "qemu-virt-arm64-secure/arm64-t0-base",
+        "qemu-virt-riscv64-fw-dynamic/riscv64-t200000", "qemu-virt-riscv64-fw-jump/riscv64-t200000",
+        "u-boot-arm64/arm64-t0-anywhere", "u-boot-arm64/arm64-big", "u-boot-riscv64/riscv64-t200000",
     ]
 }

@@ -1,0 +1,115 @@
+import Conformance
+import Foundation
+
+/// The arm64 and riscv64 Image probes in the matrix (issue 16): their variants, read from the
+/// manifest each probe's build writes (`Corpus/probe-ARCH/build/variants.json`, format
+/// "image-probe/1"), and each run's report as raw facts until the A64/RV catalogue judges them.
+public enum ImageProbeVariants {
+    public static let architectures = ["arm64", "riscv64"]
+    public static func manifest(_ arch: String, corpus: String = "Corpus") -> String { "\(corpus)/probe-\(arch)/build/variants.json" }
+
+    public struct Missing: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    /// The variants of one architecture as files, or why there are none (the probe is not built:
+    /// its cross compiler is missing, or tools/build-corpus.sh has not run).
+    public static func load(_ arch: String, corpus: String = "Corpus") throws(Missing) -> [MatrixVariant] {
+        let path = manifest(arch, corpus: corpus)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Missing(description: "\(path) is missing: run tools/build-corpus.sh (it needs gcc-\(arch == "arm64" ? "aarch64" : "riscv64")-linux-gnu)")
+        }
+        guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any], top["format"] as? String == "image-probe/1",
+              top["arch"] as? String == arch, let list = top["variants"] as? [[String: Any]] else {
+            throw Missing(description: "\(path): not an image-probe/1 manifest for \(arch)")
+        }
+        let dir = (path as NSString).deletingLastPathComponent
+        var out: [MatrixVariant] = []
+        for v in list {
+            guard let id = v["id"] as? String, let kernel = v["kernel"] as? String, let line = v["commandLine"] as? String else {
+                throw Missing(description: "\(path): a variant lacks id, kernel or commandLine")
+            }
+            var m = MatrixVariant(id: id, kernel: dir + "/" + kernel, initrd: (v["initrd"] as? String).map { dir + "/" + $0 }, commandLine: line, entries: [])
+            m.architecture = arch
+            out.append(m)
+        }
+        return out
+    }
+
+    /// QEMU `virt` as every Image row runs it (`-m 1024`): RAM from 0x40000000 (arm64,
+    /// hw/arm/virt.c VIRT_MEM) or 0x80000000 (riscv64, hw/riscv/virt.c VIRT_DRAM); on riscv64
+    /// OpenSBI 1.1 (fw_dynamic and fw_jump alike) keeps [0x80000000, 0x80080000) to itself
+    /// (its boot banner: "Domain0 Region01 : 0x0000000080000000-0x000000008007ffff ()").
+    public static func virtPlatform(_ arch: ImageProbeReport.Architecture) -> ImageProbeReport.Platform {
+        switch arch {
+        case .arm64: .init(ram: [.init(address: 0x4000_0000, size: 1 << 30)])
+        case .riscv64: .init(ram: [.init(address: 0x8000_0000, size: 1 << 30)], firmware: [.init(address: 0x8000_0000, size: 0x8_0000)])
+        }
+    }
+
+    /// Every architecture's variants that are built; the others are left out (their adapters
+    /// say why when they list themselves as skipped).
+    public static func all(corpus: String = "Corpus") -> [MatrixVariant] {
+        architectures.flatMap { (try? load($0, corpus: corpus)) ?? [] }
+    }
+}
+
+extension LoaderMatrix {
+    /// One Image-probe run: whether it booted and reported, the report's facts as notes
+    /// (entry registers, CPU state, where the image, the DTB and the initrd were, whether the
+    /// image, the initrd and the command line arrived as given) and its `ImageBootSnapshot`.
+    /// The A64/RV catalogue is not in this build yet: `pass` and `fail` stay empty until it
+    /// judges `imageSnapshot`.
+    public static func judgeImage(_ run: LoaderRun, variant v: MatrixVariant, loader: String) -> MatrixResult {
+        var r = result(run, variant: v, loader: loader)
+        guard r.booted else { return r }
+        let report: ImageProbeReport
+        do { report = try ImageProbeReport.parse(serial: run.serial) } catch {
+            r.noteNoReport(error, run: run)
+            return r
+        }
+        r.report = true
+        r.imageReport = report
+        if let image = FileManager.default.contents(atPath: v.kernel) {
+            let initrd = v.initrd.flatMap { FileManager.default.contents(atPath: $0) }.map { [UInt8]($0) }
+            r.imageSnapshot = report.snapshot(image: [UInt8](image), initrd: initrd, commandLine: run.expectedCommandLine,
+                                              platform: ImageProbeVariants.virtPlatform(report.architecture), producer: "\(loader) × \(v.id)")
+        }
+        r.notes += facts(report, variant: v, commandLine: run.expectedCommandLine)
+        switch report.cpu {
+        case .arm64(let s): r.entry = "el\(s.exceptionLevel)"
+        case .riscv64: r.entry = "s-mode"
+        }
+        return r
+    }
+
+    /// The report in words, each comparison against the variant's files.
+    static func facts(_ p: ImageProbeReport, variant v: MatrixVariant, commandLine: String) -> [String] {
+        var n: [String] = []
+        n.append(zip(p.architecture.registerNames, p.entryRegisters).map { "\($0)=\(hex($1))" }.joined(separator: " "))
+        switch p.cpu {
+        case .arm64(let s):
+            var cpu = "EL\(s.exceptionLevel) DAIF=\(hex(s.daif)) SCTLR=\(hex(s.sctlr)) CNTFRQ=\(hex(s.cntfrq))"
+            if let h = s.hcrEL2 { cpu += " HCR_EL2=\(hex(h))" }
+            switch s.iccSreEL2 { case .value(let x)?: cpu += " ICC_SRE_EL2=\(hex(x))"; case .trapped?: cpu += " ICC_SRE_EL2 trapped"; case .absent?: cpu += " no GICv3 system registers"; case nil: break }
+            n.append(cpu)
+        case .riscv64(let s):
+            n.append("satp=\(hex(s.satp)) sstatus=\(hex(s.sstatus)) SBI spec \(s.sbiSpecVersion >> 24).\(s.sbiSpecVersion & 0xFF_FFFF) impl \(hex(s.sbiImplementationID)) v\(hex(s.sbiImplementationVersion))")
+        }
+        n.append("loaded at \(hex(p.loadAddress)); DTB at \(hex(p.fdt?.address ?? 0))\(p.fdt?.valid == true ? "" : " (not a valid FDT)")")
+        if let file = FileManager.default.contents(atPath: v.kernel), let h = p.image {
+            n.append(h.length == UInt64(file.count) && h.hash64 == ProbeHash64.of([UInt8](file)) ? "image intact" : "image differs from the file (\(h.length) bytes read, hash64 \(hex(h.hash64)))")
+        }
+        if let s = p.initrdStart, let e = p.initrdEnd {
+            var line = "initrd [\(hex(s)), \(hex(e)))"
+            if let path = v.initrd, let file = FileManager.default.contents(atPath: path) {
+                if let h = p.initrd { line += h.length == UInt64(file.count) && h.hash64 == ProbeHash64.of([UInt8](file)) ? " intact" : " differs from the file" }
+                else if p.initrdUnreadable { line += " outside /memory: not read" }
+            }
+            n.append(line)
+        } else if v.initrd != nil { n.append("no initrd in /chosen") }
+        if let got = p.commandLine { n.append(got == commandLine ? "bootargs exact" : "bootargs \"\(got)\", expected \"\(commandLine)\"") } else { n.append("no /chosen bootargs") }
+        if p.exceptionCount > 0 { n.append("\(p.exceptionCount) exception(s) in the probe: " + p.exceptions.map { "cause \(hex($0.cause)) at \(hex($0.pc))" }.joined(separator: ", ")) }
+        return n
+    }
+}
