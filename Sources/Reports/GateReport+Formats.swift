@@ -17,6 +17,7 @@ extension GateReport {
             for l in r.changes.lines { out.append("  " + l) }
         }
         out.append("\nrules (reference loader on the new kernel):")
+        if let n = r.rulesNote { out.append("  \(n)") }
         for run in r.ruleRuns {
             if let why = run.refused { out.append("  \(run.entry.rawValue)-bit entry: refused: \(why)"); continue }
             let p = run.verdicts.filter { $0.outcome == .pass }.count, f = run.verdicts.filter { $0.outcome == .fail }.count
@@ -51,11 +52,12 @@ extension GateReport {
             return x
         }
         if let bootSkipped { d["bootSkipped"] = bootSkipped }
+        if let rulesNote { d["rulesNote"] = rulesNote }
         return d
     }
 
     func kernelJSON(_ k: GateKernel) -> [String: Any] {
-        var d: [String: Any] = ["given": k.given, "image": k.image, "label": k.label, "format": k.parsed.formatName, "surface": Dictionary(k.surface.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })]
+        var d: [String: Any] = ["given": k.given, "image": k.image, "label": k.label, "format": k.formatName, "surface": Dictionary(k.surface.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })]
         if let n = k.payloadNote { d["payloadNote"] = n }
         return d
     }
@@ -97,6 +99,7 @@ extension GateReport {
             }
             suites.append(("rules (\(r.entry.rawValue) entry)", cs))
         }
+        if let rulesNote { suites.append(("rules", [Case(name: "rules", classname: "gate.rules", skipped: rulesNote)])) }
         for b in boots {
             let cls = "gate.boot.\(b.path.rawValue)"
             var cs = [Case(name: "userspace marker", classname: cls, out: b.outcome, time: b.elapsed.seconds)]
@@ -133,8 +136,8 @@ extension GateReport {
     public var markdown: String {
         func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
         var m = "# conform gate: \(passed ? "PASS" : "FAIL")\n\n"
-        m += "- New: `\(new.label)` (\(new.parsed.formatName))\n"
-        if let baseline { m += "- Baseline: `\(baseline.label)` (\(baseline.parsed.formatName))\n" }
+        m += "- New: `\(new.label)` (\(new.formatName))\n"
+        if let baseline { m += "- Baseline: `\(baseline.label)` (\(baseline.formatName))\n" }
         if let n = new.payloadNote { m += "- Payload ELF not read: \(n)\n" }
         m += "- Time: \(String(format: "%.1f", elapsed.seconds)) s\n\n"
         if !regressions.isEmpty { m += "## Regressions\n\n" + regressions.map { "- \(cell($0))" }.joined(separator: "\n") + "\n\n" }
@@ -142,7 +145,8 @@ extension GateReport {
             m += "## Protocol-visible surface: \(changes.count) change\(changes.count == 1 ? "" : "s")\n\n\(changes.impactCounts).\n\n"
             m += changes.markdown
         }
-        m += "## Rules (reference loader on the new kernel)\n\n| Entry | Pass | Fail | n/a | Failures |\n|---|---|---|---|---|\n"
+        m += "## Rules (reference loader on the new kernel)\n\n"
+        if let rulesNote { m += "\(cell(rulesNote)).\n" } else { m += "| Entry | Pass | Fail | n/a | Failures |\n|---|---|---|---|---|\n" }
         for r in ruleRuns {
             if let why = r.refused { m += "| \(r.entry.rawValue) | – | – | – | refused: \(cell(why)) |\n"; continue }
             let f = r.failures.map { "\($0.verdict.rule)\($0.new ? " (new)" : "")" }.joined(separator: ", ")
