@@ -17,12 +17,11 @@ extension GateReport {
             for l in r.changes.lines { out.append("  " + l) }
         }
         out.append("\nrules (reference loader on the new kernel):")
-        if let n = r.rulesNote { out.append("  \(n)") }
         for run in r.ruleRuns {
-            if let why = run.refused { out.append("  \(run.entry.rawValue)-bit entry: refused: \(why)"); continue }
+            if let why = run.refused { out.append("  \(run.heading): refused: \(why)"); continue }
             let p = run.verdicts.filter { $0.outcome == .pass }.count, f = run.verdicts.filter { $0.outcome == .fail }.count
             let w = run.verdicts.filter { $0.outcome == .warn }.count
-            out.append("  \(run.entry.rawValue) entry: \(p) pass, \(w) warn, \(f) fail, \(run.verdicts.count - p - w - f) n/a")
+            out.append("  \(run.heading): \(p) pass, \(w) warn, \(f) fail, \(run.verdicts.count - p - w - f) n/a")
         }
         out.append("\nboot to userspace:")
         if let s = r.bootSkipped { out.append("  \(s)") }
@@ -39,7 +38,7 @@ extension GateReport {
         if let baseline { d["baseline"] = kernelJSON(baseline) }
         d["surfaceChanges"] = changes.json
         d["rules"] = ruleRuns.map { r -> [String: Any] in
-            var x: [String: Any] = ["entry": r.entry.rawValue, "verdicts": r.verdicts.map { ["rule": $0.rule.rawValue, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
+            var x: [String: Any] = ["entry": r.name, "verdicts": r.verdicts.map { ["rule": $0.rule.rawValue, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
             if let why = r.refused { x["refused"] = why }
             if let b = r.baseline { x["baselineFailures"] = b.filter { $0.outcome == .fail }.map(\.rule.rawValue) }
             return x
@@ -52,7 +51,6 @@ extension GateReport {
             return x
         }
         if let bootSkipped { d["bootSkipped"] = bootSkipped }
-        if let rulesNote { d["rulesNote"] = rulesNote }
         return d
     }
 
@@ -85,10 +83,10 @@ extension GateReport {
         suites.append(("surface" + (baseline.map { " (\($0.label) → \(new.label))" } ?? ""), surface))
         for r in ruleRuns {
             var cs: [Case] = []
-            let cls = "gate.rules.\(r.entry.rawValue)"
+            let cls = "gate.rules.\(r.name.replacingOccurrences(of: " ", with: "-"))"
             if let why = r.refused { cs.append(Case(name: "load", classname: cls, failure: ("the reference loader refuses the image", why))) }
             for v in r.verdicts {
-                var k = Case(name: "\(v.rule) \(RuleCatalogue.rule(v.rule)?.title ?? "")", classname: cls)
+                var k = Case(name: "\(v.rule) \(RuleCatalogue.rule(v.rule)?.title ?? ImageRuleCatalogue.rule(v.rule)?.title ?? "")", classname: cls)
                 switch v.outcome {
                 case .fail: k.failure = ("\(v.rule) fails", v.evidence)
                 case .notApplicable: k.skipped = v.evidence.isEmpty ? "not applicable" : v.evidence
@@ -97,9 +95,8 @@ extension GateReport {
                 }
                 cs.append(k)
             }
-            suites.append(("rules (\(r.entry.rawValue) entry)", cs))
+            suites.append(("rules (\(r.heading))", cs))
         }
-        if let rulesNote { suites.append(("rules", [Case(name: "rules", classname: "gate.rules", skipped: rulesNote)])) }
         for b in boots {
             let cls = "gate.boot.\(b.path.rawValue)"
             var cs = [Case(name: "userspace marker", classname: cls, out: b.outcome, time: b.elapsed.seconds)]
@@ -145,12 +142,11 @@ extension GateReport {
             m += "## Protocol-visible surface: \(changes.count) change\(changes.count == 1 ? "" : "s")\n\n\(changes.impactCounts).\n\n"
             m += changes.markdown
         }
-        m += "## Rules (reference loader on the new kernel)\n\n"
-        if let rulesNote { m += "\(cell(rulesNote)).\n" } else { m += "| Entry | Pass | Fail | n/a | Failures |\n|---|---|---|---|---|\n" }
+        m += "## Rules (reference loader on the new kernel)\n\n| Entry | Pass | Fail | n/a | Failures |\n|---|---|---|---|---|\n"
         for r in ruleRuns {
-            if let why = r.refused { m += "| \(r.entry.rawValue) | – | – | – | refused: \(cell(why)) |\n"; continue }
+            if let why = r.refused { m += "| \(r.name) | – | – | – | refused: \(cell(why)) |\n"; continue }
             let f = r.failures.map { "\($0.verdict.rule)\($0.new ? " (new)" : "")" }.joined(separator: ", ")
-            m += "| \(r.entry.rawValue) | \(r.verdicts.filter { $0.outcome == .pass }.count) | \(r.verdicts.filter { $0.outcome == .fail }.count) | \(r.verdicts.filter { $0.outcome == .notApplicable }.count) | \(f.isEmpty ? "none" : f) |\n"
+            m += "| \(r.name) | \(r.verdicts.filter { $0.outcome == .pass }.count) | \(r.verdicts.filter { $0.outcome == .fail }.count) | \(r.verdicts.filter { $0.outcome == .notApplicable }.count) | \(f.isEmpty ? "none" : f) |\n"
         }
         m += "\n## Boot to userspace\n\n"
         if let bootSkipped { m += "Boot \(bootSkipped).\n" }

@@ -24,9 +24,10 @@ struct GateCommand: ParsableCommand {
         An arm64 or riscv64 Image (told by its magic at 0x38; a plain Image, an Image.gz or an EFI \
         zboot image, or a .deb of either layout holding one) is gated on its header surface \
         (text_offset, image_size, flags by name, magics, riscv64 header version, PE header \
-        offset and "MZ") and booted by QEMU's own loader on virt under TCG with the initramfs \
-        built for its architecture (Corpus/initramfs/build-ARCH/); no rules run on Images yet, and \
-        the output says so. A baseline of another architecture is refused. \
+        offset and "MZ"), loaded by the reference Image loader on QEMU virt (1 GiB) and judged by \
+        the A64-nn or RV-nn rules, and booted by QEMU's own loader on virt under TCG with the \
+        initramfs built for its architecture (Corpus/initramfs/build-ARCH/). A baseline of \
+        another architecture is refused. \
         --junit, --markdown, --html and --json-file write the report in each format; the HTML is \
         `conform report`'s for both kernels (memory layouts, kernel × rule, the surface diff). \
         Exit status: 0 pass, 1 regression, 2 bad input.

@@ -10,8 +10,8 @@ import TestSupport
 import Testing
 
 /// `conform gate` and `conform diff` on arm64 and riscv64 Images (issue 16, item 5): the file is
-/// told by its magic at 0x38, unpacked when it came compressed, and gated on its header surface
-/// and a boot by QEMU's own loader; no rules run on Images yet, and every output says so.
+/// told by its magic at 0x38, unpacked when it came compressed, and gated on its header surface,
+/// the reference Image loader's load judged by A64-nn or RV-nn, and a boot by QEMU's own loader.
 @Suite("ImageGate")
 struct ImageGateTests {
     /// An arm64 Image file: the booting.rst header (text_offset, image_size, flags 0xA, "ARM\x64"
@@ -77,8 +77,9 @@ struct ImageGateTests {
     }
 
     /// The gate on an Image without a boot: image_size growth passes with a needs-attention
-    /// change, a text_offset change fails, an x86 baseline is refused; every format says that no
-    /// rules ran.
+    /// change and every A64 rule run on the reference Image loader's load, in every format; a
+    /// text_offset change fails; an image_size the loader cannot place fails by its rule; an x86
+    /// baseline is refused.
     @Test func theGateJudgesAnImageSurface() throws {
         let ws = try GateWorkspace()
         defer { ws.cleanup() }
@@ -87,17 +88,24 @@ struct ImageGateTests {
         let grown = try KernelGate.run(new: try ws.kernel(Self.write(Self.arm64Image(imageSize: 0x300_0000), ws, "grown")), baseline: old, options: o)
         #expect(grown.passed, "\(grown.regressions)")
         #expect(grown.needsAttention.map(\.key) == ["image.image_size"])
-        #expect(grown.ruleRuns.isEmpty && grown.rulesNote == KernelGate.imageRulesNote)
-        #expect(grown.summaryLines.contains("  " + KernelGate.imageRulesNote))
-        #expect(grown.markdown.contains("(arm64 Image)") && grown.markdown.contains("no rules run"))
-        #expect(grown.json["rulesNote"] as? String == KernelGate.imageRulesNote)
+        let run = try #require(grown.ruleRuns.first)
+        #expect(grown.ruleRuns.count == 1 && run.entry == nil && run.name == "arm64 Image" && run.refused == nil, "\(run.refused ?? "")")
+        #expect(run.verdicts.map(\.rule) == ImageRuleCatalogue.rules(for: .arm64).map(\.id) && run.baseline?.count == run.verdicts.count)
+        let pass = run.verdicts.filter { $0.outcome == .pass }.count
+        #expect(grown.summaryLines.contains { $0.hasPrefix("  arm64 Image (reference Image loader): \(pass) pass") }, "\(grown.summaryLines)")
+        #expect(grown.markdown.contains("(arm64 Image)") && grown.markdown.contains("| arm64 Image | \(pass) |"))
+        #expect((grown.json["rules"] as? [[String: Any]])?.first?["entry"] as? String == "arm64 Image")
         let x = try JUnit(grown.junitXML)
         #expect(x.failures == 0 && x.tests == x.testcaseElements)
-        #expect(grown.junitXML.contains("<skipped message=\"no rules run"))
+        #expect(grown.junitXML.contains("classname=\"gate.rules.arm64-Image\" name=\"A64-01 "))
 
         let moved = try KernelGate.run(new: try ws.kernel(Self.write(Self.arm64Image(textOffset: 0x8_0000), ws, "moved")), baseline: old, options: o)
         #expect(!moved.passed && moved.regressions.contains { $0.hasPrefix("surface: image.text_offset 0x0 → 0x80000") }, "\(moved.regressions)")
         #expect(try JUnit(moved.junitXML).failures == 1)
+
+        // 2 GiB of image_size in 1 GiB of RAM: the reference Image loader refuses by its rule.
+        let huge = try KernelGate.run(new: try ws.kernel(Self.write(Self.arm64Image(imageSize: 0x8000_0000), ws, "huge")), baseline: old, options: o)
+        #expect(!huge.passed && huge.regressions.contains { $0.hasPrefix("rules (arm64 Image): the reference loader refuses the image: A64-04: image_size") && $0.hasSuffix("(the baseline loaded)") }, "\(huge.regressions)")
 
         let bz = try ws.kernel(Self.write(try syntheticImage("bz-2.15").image, ws, "bz"))
         let mixed = #expect(throws: GateError.self) { try KernelGate.run(new: old, baseline: bz, options: o) }
@@ -127,6 +135,7 @@ struct ImageGateTests {
         #expect(r.passed, "\(r.regressions)")
         #expect(r.changes.isEmpty, "the package's Image is the one in Corpus/real: \(r.changes.map(\.key))")
         #expect(r.new.formatName == "\(arch) Image" && r.new.label.hasPrefix(deb + " → "))
+        #expect(r.ruleRuns.count == 1 && r.ruleRuns[0].refused == nil && r.ruleRuns[0].verdicts.count == ImageRuleCatalogue.rules(for: r.new.imageHeader!.architecture).count)
         if TestTier.full {
             #expect(r.boots.count == 1 && r.boots.allSatisfy(\.passed) && r.boots.first?.checks.isEmpty == false)
         } else {
