@@ -18,10 +18,10 @@ extension GateReport {
         }
         out.append("\nrules (reference loader on the new kernel):")
         for run in r.ruleRuns {
-            if let why = run.refused { out.append("  \(run.entry.rawValue)-bit entry: refused: \(why)"); continue }
+            if let why = run.refused { out.append("  \(run.heading): refused: \(why)"); continue }
             let p = run.verdicts.filter { $0.outcome == .pass }.count, f = run.verdicts.filter { $0.outcome == .fail }.count
             let w = run.verdicts.filter { $0.outcome == .warn }.count
-            out.append("  \(run.entry.rawValue) entry: \(p) pass, \(w) warn, \(f) fail, \(run.verdicts.count - p - w - f) n/a")
+            out.append("  \(run.heading): \(p) pass, \(w) warn, \(f) fail, \(run.verdicts.count - p - w - f) n/a")
         }
         out.append("\nboot to userspace:")
         if let s = r.bootSkipped { out.append("  \(s)") }
@@ -38,7 +38,7 @@ extension GateReport {
         if let baseline { d["baseline"] = kernelJSON(baseline) }
         d["surfaceChanges"] = changes.json
         d["rules"] = ruleRuns.map { r -> [String: Any] in
-            var x: [String: Any] = ["entry": r.entry.rawValue, "verdicts": r.verdicts.map { ["rule": $0.rule.rawValue, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
+            var x: [String: Any] = ["entry": r.name, "verdicts": r.verdicts.map { ["rule": $0.rule.rawValue, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }]
             if let why = r.refused { x["refused"] = why }
             if let b = r.baseline { x["baselineFailures"] = b.filter { $0.outcome == .fail }.map(\.rule.rawValue) }
             return x
@@ -55,7 +55,7 @@ extension GateReport {
     }
 
     func kernelJSON(_ k: GateKernel) -> [String: Any] {
-        var d: [String: Any] = ["given": k.given, "image": k.image, "label": k.label, "format": k.parsed.formatName, "surface": Dictionary(k.surface.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })]
+        var d: [String: Any] = ["given": k.given, "image": k.image, "label": k.label, "format": k.formatName, "surface": Dictionary(k.surface.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })]
         if let n = k.payloadNote { d["payloadNote"] = n }
         return d
     }
@@ -83,10 +83,10 @@ extension GateReport {
         suites.append(("surface" + (baseline.map { " (\($0.label) → \(new.label))" } ?? ""), surface))
         for r in ruleRuns {
             var cs: [Case] = []
-            let cls = "gate.rules.\(r.entry.rawValue)"
+            let cls = "gate.rules.\(r.name.replacingOccurrences(of: " ", with: "-"))"
             if let why = r.refused { cs.append(Case(name: "load", classname: cls, failure: ("the reference loader refuses the image", why))) }
             for v in r.verdicts {
-                var k = Case(name: "\(v.rule) \(RuleCatalogue.rule(v.rule)?.title ?? "")", classname: cls)
+                var k = Case(name: "\(v.rule) \(RuleCatalogue.rule(v.rule)?.title ?? ImageRuleCatalogue.rule(v.rule)?.title ?? "")", classname: cls)
                 switch v.outcome {
                 case .fail: k.failure = ("\(v.rule) fails", v.evidence)
                 case .notApplicable: k.skipped = v.evidence.isEmpty ? "not applicable" : v.evidence
@@ -95,7 +95,7 @@ extension GateReport {
                 }
                 cs.append(k)
             }
-            suites.append(("rules (\(r.entry.rawValue) entry)", cs))
+            suites.append(("rules (\(r.heading))", cs))
         }
         for b in boots {
             let cls = "gate.boot.\(b.path.rawValue)"
@@ -133,8 +133,8 @@ extension GateReport {
     public var markdown: String {
         func cell(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
         var m = "# conform gate: \(passed ? "PASS" : "FAIL")\n\n"
-        m += "- New: `\(new.label)` (\(new.parsed.formatName))\n"
-        if let baseline { m += "- Baseline: `\(baseline.label)` (\(baseline.parsed.formatName))\n" }
+        m += "- New: `\(new.label)` (\(new.formatName))\n"
+        if let baseline { m += "- Baseline: `\(baseline.label)` (\(baseline.formatName))\n" }
         if let n = new.payloadNote { m += "- Payload ELF not read: \(n)\n" }
         m += "- Time: \(String(format: "%.1f", elapsed.seconds)) s\n\n"
         if !regressions.isEmpty { m += "## Regressions\n\n" + regressions.map { "- \(cell($0))" }.joined(separator: "\n") + "\n\n" }
@@ -144,9 +144,9 @@ extension GateReport {
         }
         m += "## Rules (reference loader on the new kernel)\n\n| Entry | Pass | Fail | n/a | Failures |\n|---|---|---|---|---|\n"
         for r in ruleRuns {
-            if let why = r.refused { m += "| \(r.entry.rawValue) | – | – | – | refused: \(cell(why)) |\n"; continue }
+            if let why = r.refused { m += "| \(r.name) | – | – | – | refused: \(cell(why)) |\n"; continue }
             let f = r.failures.map { "\($0.verdict.rule)\($0.new ? " (new)" : "")" }.joined(separator: ", ")
-            m += "| \(r.entry.rawValue) | \(r.verdicts.filter { $0.outcome == .pass }.count) | \(r.verdicts.filter { $0.outcome == .fail }.count) | \(r.verdicts.filter { $0.outcome == .notApplicable }.count) | \(f.isEmpty ? "none" : f) |\n"
+            m += "| \(r.name) | \(r.verdicts.filter { $0.outcome == .pass }.count) | \(r.verdicts.filter { $0.outcome == .fail }.count) | \(r.verdicts.filter { $0.outcome == .notApplicable }.count) | \(f.isEmpty ? "none" : f) |\n"
         }
         m += "\n## Boot to userspace\n\n"
         if let bootSkipped { m += "Boot \(bootSkipped).\n" }

@@ -24,7 +24,7 @@ public struct HTMLReport: Sendable {
         }
         /// A gate kernel with `KernelGate.loads`.
         public init(_ k: GateKernel, initrd: [UInt8], commandLine: String = KernelBoot.defaultCommandLine) {
-            self.init(label: k.label, format: k.parsed.formatName, loads: KernelGate.loads(k, initrd: initrd, commandLine: commandLine), note: k.payloadNote)
+            self.init(label: k.label, format: k.formatName, loads: KernelGate.loads(k, initrd: initrd, commandLine: commandLine), note: k.payloadNote)
         }
     }
 

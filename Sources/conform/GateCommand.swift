@@ -21,11 +21,20 @@ struct GateCommand: ParsableCommand {
         collapses build noise; it loads the new kernel with the reference loader for each entry it offers and runs \
         every rule, and boots it to the initramfs's userspace marker by QEMU's loader and by the \
         reference loader's bundle, checking what the kernel observed. \
-        --junit, --markdown, --html and --json-file write the report in each format; the HTML is         `conform report`'s for both kernels (memory layouts, kernel × rule, the surface diff).         Exit status: 0 pass, 1 regression, 2 bad input.
+        An arm64 or riscv64 Image (told by its magic at 0x38; a plain Image, an Image.gz or an EFI \
+        zboot image, or a .deb of either layout holding one) is gated on its header surface \
+        (text_offset, image_size, flags by name, magics, riscv64 header version, PE header \
+        offset and "MZ"), loaded by the reference Image loader on QEMU virt (1 GiB) and judged by \
+        the A64-nn or RV-nn rules, and booted by QEMU's own loader on virt under TCG with the \
+        initramfs built for its architecture (Corpus/initramfs/build-ARCH/). A baseline of \
+        another architecture is refused. \
+        --junit, --markdown, --html and --json-file write the report in each format; the HTML is \
+        `conform report`'s for both kernels (memory layouts, kernel × rule, the surface diff). \
+        Exit status: 0 pass, 1 regression, 2 bad input.
         """)
     @Argument(help: "The new kernel (image or .deb).") var new: String
     @Option(help: "The release to compare with (image or .deb).") var baseline: String?
-    @Option(help: "The initramfs to boot with.") var initrd = "Corpus/initramfs/build/initramfs.cpio"
+    @Option(help: "The initramfs to boot with (default: Corpus/initramfs/build/initramfs.cpio; for an arm64 or riscv64 Image, build-ARCH/ instead).") var initrd: String?
     @Flag(help: "Skip the boot step.") var noBoot = false
     @Option(help: "QEMU accelerator: auto, kvm or tcg.") var accel = "auto"
     @Option(help: "Seconds to wait for the userspace marker on each boot path.") var timeout = 180.0
@@ -45,7 +54,8 @@ struct GateCommand: ParsableCommand {
             let n = try ws.kernel(new)
             let b = try baseline.map { try ws.kernel($0) }
             var o = KernelGate.Options()
-            o.initrd = initrd; o.boot = !noBoot; o.accel = a; o.timeout = .milliseconds(Int(timeout * 1000))
+            if let initrd { o.initrd = initrd; for a in ImageHandoff.Architecture.allCases { o.imageInitrds[a] = initrd } }
+            o.boot = !noBoot; o.accel = a; o.timeout = .milliseconds(Int(timeout * 1000))
             let progress = ProgressLine("conform gate")
             defer { progress.finish() }
             report = try KernelGate.run(new: n, baseline: b, options: o, progress: progress.step)
@@ -53,7 +63,7 @@ struct GateCommand: ParsableCommand {
         var htmlText: String? = nil
         if html != nil {
             // The same loads the gate judged (same initrd, command line and RNG seed), kept for their memory.
-            let rd = KernelGate.initrdBytes(initrd)
+            let rd = KernelGate.initrdBytes(initrd ?? KernelGate.Options().initrd)
             htmlText = HTMLReport(gate: report, kernels: ([report.new] + [report.baseline].compactMap { $0 }).map { HTMLReport.Kernel($0, initrd: rd) }).html
         }
         for (path, text) in [(junit, report.junitXML), (markdown, report.markdown), (html, htmlText ?? "")] {
@@ -72,7 +82,7 @@ struct GateCommand: ParsableCommand {
 /// The protocol-visible surface diff alone, for triage.
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "diff", abstract: "Print the protocol-visible surface diff between two kernels (images or .deb), or between two snapshot files.",
-        discussion: "Two .json arguments are read as snapshot files (boot-snapshot/1, from `conform load --json` or `--dump`): every field that differs, then every verdict that changed.")
+        discussion: "The kernels are x86 (bzImage, ELF vmlinux) or arm64 or riscv64 Images (told by the magic at 0x38), both of one architecture. Two .json arguments are read as snapshot files (boot-snapshot/1, from `conform load --json` or `--dump`): every field that differs, then every verdict that changed.")
     @Argument(help: "The older kernel (or snapshot file).") var old: String
     @Argument(help: "The newer kernel (or snapshot file).") var new: String
     @Flag(help: "Include items that did not change.") var all = false
@@ -86,7 +96,8 @@ struct DiffCommand: ParsableCommand {
         defer { ws.cleanup() }
         let a: GateKernel, b: GateKernel
         do { a = try ws.kernel(old); b = try ws.kernel(new) } catch { throw fail("\(error)") }
-        let changes = Surface.diff(old: a.surface, new: b.surface)
+        let changes: [SurfaceChange]
+        do { changes = try Surface.diff(old: a.surface, new: b.surface, oldName: a.label, newName: b.label) } catch { throw fail("\(error)") }
         if json {
             writeJSON(["old": a.label, "new": b.label, "changes": changes.json])
             return

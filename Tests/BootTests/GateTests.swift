@@ -54,8 +54,9 @@ struct GateTests {
     @Test(.enabled(if: RealBoot.ready, "needs the real-kernel corpus, the initramfs and QEMU"), .enabled(if: TestTier.full, "\(TestTier.fullOnly)"), .timeLimit(.minutes(10)))
     func newDebianReleasePassesAgainstTheOld() async throws {
         let debs = (try? FileManager.default.contentsOfDirectory(atPath: Repo.corpus + "/real/debs")) ?? []
-        let old = try #require(debs.first { $0.hasPrefix("linux-image-6.1.0-") && $0.contains("-cloud-") })
-        let new = try #require(debs.first { $0.hasPrefix("linux-image-6.12.") && $0.contains("-cloud-") })
+        // amd64 only: Corpus/real/debs also holds the arm64 6.12 cloud package (ImageGate gates it).
+        let old = try #require(debs.first { $0.hasPrefix("linux-image-6.1.0-") && $0.contains("-cloud-") && $0.hasSuffix("_amd64.deb") })
+        let new = try #require(debs.first { $0.hasPrefix("linux-image-6.12.") && $0.contains("-cloud-") && $0.hasSuffix("_amd64.deb") })
         let ws = try GateWorkspace()
         defer { ws.cleanup() }
         var o = KernelGate.Options(); o.initrd = RealBoot.initramfs

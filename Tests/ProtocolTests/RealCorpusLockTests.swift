@@ -19,13 +19,21 @@ struct RealCorpusLockTests {
             #expect(p.package.hasPrefix("linux-image-") && p.package.hasSuffix("-unsigned"), "\(p.package)")
             #expect(p.member.hasSuffix("/" + p.bzImage.path), "\(p.package): member \(p.member), file \(p.bzImage.path)")
         }
+        // The arm64 and riscv64 packages (issue 16): one per architecture, an Image from either layout.
+        #expect(lock.imagePackages.map(\.architecture).sorted() == ["arm64", "riscv64"])
+        for p in lock.imagePackages {
+            #expect(p.version.hasPrefix(p.series + "."), "\(p.package): version \(p.version) is not of series \(p.series)")
+            #expect(p.member.hasPrefix("./boot/vmlinuz-") || p.member.hasPrefix("./usr/lib/modules/"), "\(p.package): member \(p.member)")
+            #expect(p.image.path.hasPrefix("vmlinuz-") && p.image.path.hasSuffix(p.architecture), "\(p.package): file \(p.image.path)")
+        }
     }
 
     @Test("the built manifest names the lock's packages, versions and hashes")
     func manifestAgreesWithLock() throws {
         let lock = try Self.committed()
         let kernels = try RealCorpusManifest.repository.require()
-        let differences = lock.differences(from: kernels)
+        let images = try #require(try RealCorpus.imageKernels(directory: Repo.corpus))
+        let differences = lock.differences(from: kernels, images: images)
         #expect(differences.isEmpty, "Corpus/real was not built from the committed lock (run tools/build-corpus.sh):\n\(differences.joined(separator: "\n"))")
     }
 
@@ -38,7 +46,11 @@ struct RealCorpusLockTests {
                  "series": p.series, "flavour": p.flavour]
             }
         }
-        return ["about": "test", "images": images]
+        let imageKernels: [[String: Any]] = lock.imagePackages.map { p in
+            ["name": "debian-\(p.image.path.replacingOccurrences(of: "vmlinuz-", with: "")) Image", "path": p.image.path, "architecture": p.architecture,
+             "package": p.package, "version": p.version, "sha256": p.image.sha256, "debSha256": p.debSha256, "series": p.series, "flavour": p.flavour]
+        }
+        return ["about": "test", "images": images, "imageKernels": imageKernels]
     }
 
     static func withManifest(_ json: [String: Any], _ body: (String) throws -> Void) throws {
@@ -55,8 +67,9 @@ struct RealCorpusLockTests {
         let agreeing = Self.manifest(of: lock)
         try Self.withManifest(agreeing) { dir in
             let kernels = try #require(try RealCorpus.load(directory: dir))
-            #expect(kernels.count == 2 * lock.packages.count)
-            #expect(lock.differences(from: kernels) == [])
+            let images = try #require(try RealCorpus.imageKernels(directory: dir))
+            #expect(kernels.count == 2 * lock.packages.count && images.count == lock.imagePackages.count)
+            #expect(lock.differences(from: kernels, images: images) == [])
         }
         var images = try #require(agreeing["images"] as? [[String: Any]])
         let p0 = lock.packages[0], p1 = lock.packages[1]
@@ -65,14 +78,29 @@ struct RealCorpusLockTests {
         images[2]["debSha256"] = String(repeating: "1", count: 64) // p1's bzImage
         images.remove(at: 3)                                 // p1's vmlinux
         images.append(["name": "extra", "path": "vmlinuz-extra", "format": "bzImage", "sha256": String(repeating: "2", count: 64)])
-        try Self.withManifest(["images": images]) { dir in
-            let kernels = try #require(try RealCorpus.load(directory: dir))
-            #expect(lock.differences(from: kernels) == [
+        try Self.withManifest(["images": images, "imageKernels": agreeing["imageKernels"] ?? []]) { dir in
+            let kernels = try #require(try RealCorpus.load(directory: dir)), images = try #require(try RealCorpus.imageKernels(directory: dir))
+            #expect(lock.differences(from: kernels, images: images) == [
                 "\(p0.bzImage.path): version: the lock says \(p0.version), the manifest 0.0-1",
                 "\(p0.vmlinux.path): sha256: the lock says \(p0.vmlinux.sha256), the manifest \(String(repeating: "0", count: 64))",
                 "\(p1.bzImage.path): debSha256: the lock says \(p1.debSha256), the manifest \(String(repeating: "1", count: 64))",
                 "\(p1.vmlinux.path): in the lock (\(p1.package) \(p1.version)), not in the manifest",
                 "vmlinuz-extra: in the manifest, not in the lock",
+            ])
+        }
+        // The Images, as for amd64: a changed hash, another architecture, a missing entry.
+        var imageKernels = try #require(agreeing["imageKernels"] as? [[String: Any]])
+        try #require(lock.imagePackages.count == 2)
+        let i0 = lock.imagePackages[0], i1 = lock.imagePackages[1]
+        imageKernels[0]["sha256"] = String(repeating: "3", count: 64)
+        imageKernels[0]["architecture"] = i1.architecture
+        imageKernels.remove(at: 1)
+        try Self.withManifest(["images": agreeing["images"] ?? [], "imageKernels": imageKernels]) { dir in
+            let kernels = try #require(try RealCorpus.load(directory: dir)), images = try #require(try RealCorpus.imageKernels(directory: dir))
+            #expect(lock.differences(from: kernels, images: images) == [
+                "\(i0.image.path): sha256: the lock says \(i0.image.sha256), the manifest \(String(repeating: "3", count: 64))",
+                "\(i0.image.path): format: the lock says \(i0.architecture), the manifest \(i1.architecture)",
+                "\(i1.image.path): in the lock (\(i1.package) \(i1.version)), not in the manifest",
             ])
         }
     }
@@ -82,13 +110,15 @@ struct RealCorpusLockTests {
         let text = try String(contentsOfFile: RealCorpusLock.committed(corpus: Repo.corpus), encoding: .utf8)
         let root = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         let first = try Self.committed().packages[0]
-        func edited(_ edit: (inout [[String: Any]]) -> Void) throws -> String {
+        func edited(_ list: String = "packages", _ edit: (inout [[String: Any]]) -> Void) throws -> String {
             var r = root
-            var packages = r["packages"] as? [[String: Any]] ?? []
+            var packages = r[list] as? [[String: Any]] ?? []
             edit(&packages)
-            r["packages"] = packages
+            r[list] = packages
             return String(decoding: try JSONSerialization.data(withJSONObject: r), as: UTF8.self)
         }
+        var notAList = root
+        notAList["imagePackages"] = "arm64"
         let cases: [(String, String)] = [
             (String(text.prefix(40)), "not a readable lock: "),
             ("[]", "expected a JSON object, found "),
@@ -100,6 +130,12 @@ struct RealCorpusLockTests {
             (try edited { p in p[0]["version"] = 7 }, "packages[0].version: expected a string, found 7"),
             (try edited { p in p[1]["series"] = p[0]["series"]; p[1]["flavour"] = p[0]["flavour"] },
              "packages[1]: expected one package per series and flavour, found \(first.series) \(first.flavour) again"),
+            (String(decoding: try JSONSerialization.data(withJSONObject: notAList), as: UTF8.self), "imagePackages: expected a list of objects, found arm64"),
+            (try edited("imagePackages") { p in var v = p[0]["image"] as? [String: Any] ?? [:]; v["sha256"] = nil; p[0]["image"] = v },
+             "imagePackages[0].image.sha256: expected a string, found nothing"),
+            (try edited("imagePackages") { p in p[1]["architecture"] = "amd64" }, "imagePackages[1].architecture: expected arm64 or riscv64, found amd64"),
+            (try edited("imagePackages") { p in p[1] = p[0] },
+             "imagePackages[1]: expected one package per architecture, series and flavour, found \(try Self.committed().imagePackages[0].architecture) "),
         ]
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lock-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -41,6 +41,7 @@ extension Surface {
         let e = k.hasPrefix("payload.") && k != "payload.format" ? String(k.dropFirst("payload.".count)) : k
         let gone = a != nil && b == nil, appeared = a == nil && b != nil
         let was = a ?? "—", now = b ?? "—"
+        if e == "architecture" || e.hasPrefix("image.") || e.hasPrefix("pe.") { return judgeImage(key: e, old: a, new: b) }
         switch e {
         case "format": return .breaking("the image format changed from \(was) to \(now); a loader for one cannot load the other")
         case "protocol":
