@@ -1,4 +1,5 @@
 import Conformance
+import ConformanceFixtures
 import Foundation
 import Testing
 
@@ -72,5 +73,26 @@ struct DeviceTreeTests {
         let blob = DeviceTree(root: .init("", children: [n])).blob()
         #expect(throws: FDTError.self) { try DeviceTree(blob: blob) }
         #expect((try? DeviceTree(blob: DeviceTree(root: .init("", children: [.init("a", children: [.init("b")])])).blob())) != nil)
+    }
+
+    /// A64-18 / RV-13 count only enabled /memory nodes (Devicetree Specification v0.4 §2.3.4;
+    /// Linux early_init_dt_scan_memory skips the others): QEMU virt with secure=on lists its
+    /// secure RAM as a memory node with status "disabled", which describes no RAM for the OS.
+    @Test(arguments: ImageBootSnapshot.Architecture.allCases)
+    func disabledMemoryNodeDescribesNoRAM(_ arch: ImageBootSnapshot.Architecture) throws {
+        let image = ImageCorpus.synthesize(id: "secram", arch, fields: [:], fileSize: 0x1_0000)
+        let base = try ReferenceImageLoader.load(image, ImageLoadOptions(platform: .qemuVirt(arch), commandLine: "console=ttyS0")).snapshot
+        let rule: RuleID = arch == .arm64 ? "A64-18" : "RV-13"
+        func verdict(status: String) throws -> Verdict {
+            var tree = try DeviceTree(blob: try #require(base.dtb))
+            tree.root.children.append(.init("secram@e000000", [.init("device_type", string: "memory"), .init("status", string: status), .init("secure-status", string: "okay"),
+                                                                .init("reg", cells: [0, 0x0E00_0000, 0, 0x0100_0000])]))
+            var s = base
+            s.dtb = tree.blob()
+            return try #require(judge(s).first { $0.rule == rule })
+        }
+        #expect(try verdict(status: "disabled").outcome == .pass)
+        let enabled = try verdict(status: "okay")
+        #expect(enabled.outcome == .fail && enabled.evidence.contains("0xE000000"), "\(enabled.evidence)")
     }
 }

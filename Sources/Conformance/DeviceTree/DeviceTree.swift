@@ -109,15 +109,21 @@ public struct DeviceTree: Sendable, Equatable {
         return n
     }
 
-    /// The RAM the tree describes: the `reg` of every child of the root whose device_type is
-    /// "memory" (§3.4), in the root's cells, sorted by address. Nodes whose reg does not
-    /// decode are left out and named in `memoryProblems`.
+    /// The RAM the tree describes: the `reg` of every enabled child of the root whose
+    /// device_type is "memory" (§3.4), in the root's cells, sorted by address. A node whose
+    /// status is not "okay" describes no RAM for the OS (§2.3.4: "disabled" is "not presently
+    /// operational"; Linux's early_init_dt_scan_memory skips it): QEMU `virt` with
+    /// `secure=on` lists its secure RAM as `secram@e000000`, status "disabled",
+    /// secure-status "okay". Nodes whose reg does not decode are left out and named in
+    /// `memoryProblems`.
     public var memory: [(address: UInt64, size: UInt64)] {
-        root.children.filter { $0.property("device_type")?.string == "memory" }.compactMap { $0.reg(in: root) }.flatMap { $0 }.sorted { $0.address < $1.address }
+        memoryNodes.compactMap { $0.reg(in: root) }.flatMap { $0 }.sorted { $0.address < $1.address }
     }
-    /// Memory nodes whose reg does not decode (wrong length, cell counts over 2).
+    /// The enabled memory nodes (device_type "memory", status absent or "okay").
+    public var memoryNodes: [Node] { root.children.filter { $0.property("device_type")?.string == "memory" && $0.isEnabled } }
+    /// Enabled memory nodes whose reg does not decode (wrong length, cell counts over 2).
     public var memoryProblems: [String] {
-        root.children.filter { $0.property("device_type")?.string == "memory" && $0.reg(in: root) == nil }.map { "/\($0.name): reg does not decode as (address, size) pairs in the root's cells" }
+        memoryNodes.filter { $0.reg(in: root) == nil }.map { "/\($0.name): reg does not decode as (address, size) pairs in the root's cells" }
     }
     /// The ranges `/reserved-memory` describes (§3.5): each child's reg in the cells of
     /// /reserved-memory; children with only a size (dynamically placed) have no range.

@@ -93,8 +93,8 @@ extension ImageRuleCatalogue {
         },
         ImageRule("A64-17", "bootargs exact", reference: "\(bootingRst) §2; Devicetree Specification v0.4 §3.6 (/chosen bootargs)",
                   statement: "/chosen/bootargs is the command line asked for, byte for byte (absent only when none was).") { c in c.bootargsExact() },
-        ImageRule("A64-18", "memory nodes agree with RAM", reference: "\(bootingRst) §1, §4 (\"Any memory described to the kernel … will be considered as available\"); Devicetree Specification v0.4 §3.4",
-                  statement: "The /memory nodes' reg ranges, merged, are exactly the platform's RAM.") { c in c.memoryAgrees() },
+        ImageRule("A64-18", "memory nodes agree with RAM", reference: "\(bootingRst) §1, §4 (\"Any memory described to the kernel … will be considered as available\"); Devicetree Specification v0.4 §3.4, §2.3.4 (status)",
+                  statement: "The enabled /memory nodes' reg ranges (status absent or \"okay\"), merged, are exactly the platform's RAM.") { c in c.memoryAgrees() },
         ImageRule("A64-19", "Image intact at the load address", reference: "\(bootingRst) §3, §4 (the decompressed Image is called at its load address)",
                   statement: "The file's bytes are at the load address unchanged.") { c in c.imageIntact() },
     ]

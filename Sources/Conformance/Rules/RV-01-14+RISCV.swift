@@ -62,8 +62,8 @@ extension ImageRuleCatalogue {
                   statement: "With an initrd, /chosen's linux,initrd-start and -end describe a range of its size in RAM holding its bytes; without one, /chosen names none.") { c in c.initrdDescribed() },
         ImageRule("RV-12", "bootargs exact", reference: "Devicetree Specification v0.4 §3.6 (/chosen bootargs)",
                   statement: "/chosen/bootargs is the command line asked for, byte for byte (absent only when none was).") { c in c.bootargsExact() },
-        ImageRule("RV-13", "memory nodes agree with RAM", reference: "\(bootRst) \"Hardware description\"; Devicetree Specification v0.4 §3.4",
-                  statement: "The /memory nodes' reg ranges, merged, are exactly the platform's RAM.") { c in c.memoryAgrees() },
+        ImageRule("RV-13", "memory nodes agree with RAM", reference: "\(bootRst) \"Hardware description\"; Devicetree Specification v0.4 §3.4, §2.3.4 (status)",
+                  statement: "The enabled /memory nodes' reg ranges (status absent or \"okay\"), merged, are exactly the platform's RAM.") { c in c.memoryAgrees() },
         ImageRule("RV-14", "Image intact at the load address", reference: "\(headerRst) (the Image is loaded as a whole; image_size counts from its start)",
                   statement: "The file's bytes are at the load address unchanged.") { c in c.imageIntact() },
     ]
