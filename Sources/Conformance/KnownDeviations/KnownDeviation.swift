@@ -12,9 +12,16 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     public let what: String
     /// Where in the loader's source it happens, and what the spec says instead.
     public let evidence: String
-    /// Whether it shows with this image and these inputs (the header a variant carries decides
-    /// most of them).
-    public let applies: @Sendable (ImageRecord, InputRecord) -> Bool
+    /// What decides whether it shows: an x86 kernel's record and inputs, or an arm64/riscv64
+    /// Image's header and inputs (`ImageDeviationSubject`).
+    public enum Match: Sendable {
+        case x86(@Sendable (ImageRecord, InputRecord) -> Bool)
+        case image(ImageBootSnapshot.Architecture, @Sendable (ImageDeviationSubject) -> Bool)
+    }
+    public let match: Match
+    /// For an Image record: the loader's source file and function, the document's clause and
+    /// what was observed, each on its own (`evidence` is them in one line).
+    public let citation: Citation?
     /// The boot produces no probe report at all (the deviation breaks the kernel itself).
     public let preventsReport: Bool
     /// It shows every time it applies. False for what depends on what memory held before the
@@ -28,7 +35,14 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     public init(loader: String, rule: RuleID, what: String, evidence: String, preventsReport: Bool = false, certain: Bool = true, harmless: Bool? = nil,
                 applies: @escaping @Sendable (ImageRecord, InputRecord) -> Bool) {
         self.loader = loader; self.rule = rule; self.what = what; self.evidence = evidence
-        self.preventsReport = preventsReport; self.certain = certain; self.harmless = harmless; self.applies = applies
+        self.preventsReport = preventsReport; self.certain = certain; self.harmless = harmless; self.match = .x86(applies); self.citation = nil
+    }
+
+    /// Whether it shows with this x86 image and these inputs (the header a variant carries
+    /// decides most of them); false for an Image record.
+    public func applies(_ image: ImageRecord, _ inputs: InputRecord) -> Bool {
+        if case .x86(let f) = match { return f(image, inputs) }
+        return false
     }
 
     /// The loader versions the record was made against (KnownDeviations.versions).
@@ -66,7 +80,7 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
 }
 
 public enum KnownDeviations {
-    public static let all: [KnownDeviation] = qemu + qemuPVH + grubBIOS + qboot + efi + uboot + systemdBoot + syslinux + ipxe + kexec
+    public static let all: [KnownDeviation] = qemu + qemuPVH + grubBIOS + qboot + efi + uboot + systemdBoot + syslinux + ipxe + kexec + imageLoaders
 
     /// The versions the records were made against: Debian 12's packages on 2026-12-01. A
     /// record that stops showing on a newer version is a change the matrix reports.
@@ -77,7 +91,10 @@ public enum KnownDeviations {
         "ovmf-kernel": "OVMF 2022.11-6+deb12u2",
         "isolinux": "ISOLINUX 6.04 (3:6.04~git20190206.bf6db5b4+dfsg1-3)", "ipxe": "iPXE 1.0.0+git-20190125.36a4c85-5.1 (ipxe-qemu)",
         "kexec-load": "kexec-tools 1:2.0.25-3+deb12u3 on Linux 6.12.117+deb12-cloud-amd64", "kexec-file": "Linux 6.12.117+deb12-cloud-amd64 kexec_file_load",
-        "u-boot": "U-Boot 2023.01+dfsg-2+deb12u3 (qemu-x86)", "systemd-boot": "systemd-boot 252.39-1~deb12u2, OVMF 2022.11-6+deb12u2",
+        "u-boot": "U-Boot 2023.01+dfsg-2+deb12u3 (qemu-x86)",
+        "u-boot-arm64": "U-Boot 2023.01+dfsg-2+deb12u3 (qemu_arm64)", "u-boot-riscv64": "U-Boot 2023.01+dfsg-2+deb12u3 (qemu-riscv64_smode), QEMU's OpenSBI 1.1",
+        "qemu-virt-riscv64-fw-dynamic": "QEMU 1:7.2+dfsg-7+deb12u18 (its OpenSBI 1.1 fw_dynamic)", "qemu-virt-riscv64-fw-jump": "QEMU 1:7.2+dfsg-7+deb12u18, opensbi 1.1-2 fw_jump",
+        "systemd-boot": "systemd-boot 252.39-1~deb12u2, OVMF 2022.11-6+deb12u2",
     ]
 
     // QEMU 7.2, pc-bios/optionrom/linuxboot_dma.c, load_kernel(): "if (readw_addr32(setup_addr +

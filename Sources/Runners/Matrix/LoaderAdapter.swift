@@ -36,6 +36,14 @@ public struct LoaderRun: Sendable {
     /// The loader refused the image on purpose (a protocol it does not support), with its words.
     public var refused: String? = nil
     public var notes: [String] = []
+    /// An Image row's platform as its adapter knows it: the RAM QEMU was given and the memory
+    /// its firmware keeps (nil: `ImageProbeVariants.virtPlatform`). The rules judge the probe's
+    /// report against it.
+    public var imagePlatform: ImageProbeReport.Platform? = nil
+    /// QEMU exited on its own: the guest powered off or, under `-no-reboot`, reset. Without a
+    /// probe report that is a reset (or power-off) before the kernel reported, a named outcome,
+    /// not a time-out.
+    public var guestStopped = false
     public init(serial: [UInt8], outcome: String, seconds: Double, expectedCommandLine: String, refused: String? = nil, notes: [String] = []) {
         self.serial = serial; self.outcome = outcome; self.seconds = seconds; self.expectedCommandLine = expectedCommandLine; self.refused = refused; self.notes = notes
     }
@@ -95,5 +103,6 @@ public enum DebianPackage {
 extension LoaderRun {
     public init(_ r: QEMUReport, expectedCommandLine: String, refused: String? = nil, notes: [String] = []) {
         self.init(serial: r.serial, outcome: r.summary, seconds: r.elapsed.seconds, expectedCommandLine: expectedCommandLine, refused: refused, notes: notes)
+        if case .exited = r.outcome { guestStopped = true }
     }
 }

@@ -55,31 +55,39 @@ public enum ImageProbeVariants {
 }
 
 extension LoaderMatrix {
-    /// One Image-probe run: whether it booted and reported, the report's facts as notes
-    /// (entry registers, CPU state, where the image, the DTB and the initrd were, whether the
-    /// image, the initrd and the command line arrived as given) and its `ImageBootSnapshot`.
-    /// The A64/RV catalogue is not in this build yet: `pass` and `fail` stay empty until it
-    /// judges `imageSnapshot`.
+    /// One Image-probe run judged by the A64/RV catalogue: whether it booted and reported, the
+    /// report's facts as notes (entry registers, CPU state, where the image, the DTB and the
+    /// initrd were, whether they arrived as given), its `ImageBootSnapshot` on the platform the
+    /// adapter knows (`LoaderRun.imagePlatform`), and every rule's verdict, each failure matched
+    /// against the loader's recorded deviations (`KnownDeviations.of(loader:subject:)`). A run
+    /// with no report says why: a refusal, a reset (QEMU exited before any report), a recorded
+    /// deviation that prevents the report, or the outcome and the last serial line.
     public static func judgeImage(_ run: LoaderRun, variant v: MatrixVariant, loader: String) -> MatrixResult {
         var r = result(run, variant: v, loader: loader)
         guard r.booted else { return r }
+        let image = FileManager.default.contents(atPath: v.kernel).map { [UInt8]($0) }
+        let initrd = v.initrd.flatMap { FileManager.default.contents(atPath: $0) }.map { [UInt8]($0) }
+        let arch: ImageBootSnapshot.Architecture = v.architecture == "riscv64" ? .riscv64 : .arm64
+        let known = image.map { KnownDeviations.of(loader: loader, subject: ImageDeviationSubject(architecture: arch, image: $0, initrdSize: initrd.map { UInt64($0.count) }, commandLine: run.expectedCommandLine)) } ?? []
         let report: ImageProbeReport
         do { report = try ImageProbeReport.parse(serial: run.serial) } catch {
+            if run.guestStopped { r.notes.append("reset with no report: the machine stopped before the probe reported (\(run.outcome))") }
             r.noteNoReport(error, run: run)
+            if let d = known.first(where: \.preventsReport) { r.notes.append("\(d)"); r.explained[d.rule.rawValue] = d }
             return r
         }
         r.report = true
         r.imageReport = report
-        if let image = FileManager.default.contents(atPath: v.kernel) {
-            let initrd = v.initrd.flatMap { FileManager.default.contents(atPath: $0) }.map { [UInt8]($0) }
-            r.imageSnapshot = report.snapshot(image: [UInt8](image), initrd: initrd, commandLine: run.expectedCommandLine,
-                                              platform: ImageProbeVariants.virtPlatform(report.architecture), producer: "\(loader) × \(v.id)")
-        }
         r.notes += facts(report, variant: v, commandLine: run.expectedCommandLine)
         switch report.cpu {
         case .arm64(let s): r.entry = "el\(s.exceptionLevel)"
         case .riscv64: r.entry = "s-mode"
         }
+        guard let image else { r.notes.append("cannot judge: \(v.kernel) is not readable"); return r }
+        let snapshot = report.snapshot(image: image, initrd: initrd, commandLine: run.expectedCommandLine,
+                                       platform: run.imagePlatform ?? ImageProbeVariants.virtPlatform(report.architecture), producer: "\(loader) × \(v.id)")
+        r.imageSnapshot = snapshot
+        r.record(Conformance.judge(snapshot), known: known)
         return r
     }
 

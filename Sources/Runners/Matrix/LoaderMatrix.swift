@@ -135,6 +135,21 @@ public struct MatrixReport: Sendable {
 }
 
 extension MatrixResult {
+    /// Files each verdict under its outcome; a failure that one of `known` (the loader's
+    /// records for this image and inputs) names is explained by it.
+    mutating func record(_ verdicts: [Verdict], known: [KnownDeviation]) {
+        for v in verdicts {
+            switch v.outcome {
+            case .fail:
+                fail.append(v.rule.rawValue); failures.append(v)
+                if let d = known.first(where: { $0.rule == v.rule && !$0.preventsReport }) { explained[v.rule.rawValue] = d }
+            case .pass: pass.append(v.rule.rawValue)
+            case .warn: warn.append(v.rule.rawValue)
+            case .notApplicable: na.append(v.rule.rawValue)
+            }
+        }
+    }
+
     /// A boot whose serial holds no report: why, how the run ended, and its last line.
     mutating func noteNoReport(_ error: any Error, run: LoaderRun) {
         notes.append("no report (\(error)); \(run.outcome)")
@@ -190,7 +205,15 @@ extension LoaderMatrix {
         return report
     }
 
-    static func expected(loader: String, variant v: MatrixVariant, commandLine: String) -> [KnownDeviation] {
+    /// The loader's recorded deviations that apply to `v` with `commandLine` (x86 records by the
+    /// image's `ImageRecord`, Image records by its header).
+    public static func expected(loader: String, variant v: MatrixVariant, commandLine: String) -> [KnownDeviation] {
+        if v.architecture != "x86_64" {
+            guard let image = FileManager.default.contents(atPath: v.kernel) else { return [] }
+            let initrdSize = v.initrd.flatMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }.map(UInt64.init)
+            let subject = ImageDeviationSubject(architecture: v.architecture == "riscv64" ? .riscv64 : .arm64, image: [UInt8](image), initrdSize: initrdSize, commandLine: commandLine)
+            return KnownDeviations.of(loader: loader, subject: subject)
+        }
         guard let k = try? FileSource(path: v.kernel), let image = try? ImageRecord.record(try KernelImage(source: k), source: k),
               let inputs = try? InputRecord.of(commandLine: commandLine, initrd: v.initrd.flatMap { try? FileSource(path: $0) }) else { return [] }
         return KnownDeviations.of(loader: loader, image: image, inputs: inputs)
@@ -206,8 +229,9 @@ extension LoaderMatrix {
         a += [ISOLINUXAdapter(), IPXEAdapter(), UBootAdapter(), SystemdBootAdapter(),
               KexecAdapter(mode: .load, corpus: corpus), KexecAdapter(mode: .file, corpus: corpus)]
         a += [ReferenceAdapter(.harness, cases: cases), ReferenceAdapter(.bundle, cases: cases)]
-        // The arm64 and riscv64 Image probes (issue 16): QEMU virt -kernel, then U-Boot booti.
-        a += ImageQEMUKernelAdapter.all + ImageUBootAdapter.all
+        // The arm64 and riscv64 Image probes (issue 16): QEMU virt -kernel, U-Boot booti, and
+        // the reference Image loader's control rows.
+        a += ImageQEMUKernelAdapter.all + ImageUBootAdapter.all + ReferenceImageAdapter.all
         return a
     }
 
@@ -221,5 +245,6 @@ extension LoaderMatrix {
         "qemu-virt-arm64-el1/arm64-t0-anywhere", "qemu-virt-arm64-el2/arm64-t80000-base", "qemu-virt-arm64-secure/arm64-t0-base",
         "qemu-virt-riscv64-fw-dynamic/riscv64-t200000", "qemu-virt-riscv64-fw-jump/riscv64-t200000",
         "u-boot-arm64/arm64-t0-anywhere", "u-boot-arm64/arm64-big", "u-boot-riscv64/riscv64-t200000",
+        "reference-image-arm64/arm64-big", "reference-image-riscv64/riscv64-t0",
     ]
 }

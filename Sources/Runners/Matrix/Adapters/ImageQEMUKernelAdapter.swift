@@ -36,6 +36,10 @@ public struct ImageQEMUKernelAdapter: LoaderAdapter {
     public var executable: String { architecture == "arm64" ? "qemu-system-aarch64" : "qemu-system-riscv64" }
     public var unavailable: String? { Self.unavailable(executable: executable, packages: packages, needs: needs, architecture: architecture) }
     public func accepts(_ v: MatrixVariant) -> Bool { true }
+    /// The RAM and firmware-resident memory the probe's report is judged against: `-m 1024`
+    /// from the architecture's RAM base; OpenSBI's region on riscv64 (both builds); none on
+    /// arm64, where PSCI is QEMU's own and its boot stub and DTB are not resident memory.
+    public var platform: ImageProbeReport.Platform { ImageProbeVariants.virtPlatform(architecture == "arm64" ? .arm64 : .riscv64) }
 
     /// Why a `virt` row cannot run here: QEMU for the architecture, a firmware file, the probe build.
     static func unavailable(executable: String, packages: [String], needs: String?, architecture: String) -> String? {
@@ -63,6 +67,8 @@ public struct ImageQEMUKernelAdapter: LoaderAdapter {
         // ends here rather than at the limit.
         b.marker = "\nend lines="
         b.grace = .seconds(2)
-        return LoaderRun(try QEMURunner.run(b), expectedCommandLine: v.commandLine)
+        var run = LoaderRun(try QEMURunner.run(b), expectedCommandLine: v.commandLine)
+        run.imagePlatform = platform
+        return run
     }
 }

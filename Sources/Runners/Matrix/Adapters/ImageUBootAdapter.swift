@@ -36,6 +36,10 @@ public struct ImageUBootAdapter: LoaderAdapter {
         ImageQEMUKernelAdapter.unavailable(executable: executable, packages: [packages[1], "u-boot-qemu"], needs: binary, architecture: architecture)
     }
     public func accepts(_ v: MatrixVariant) -> Bool { true }
+    /// The RAM and firmware-resident memory the report is judged against: as QEMU's own rows
+    /// (U-Boot relocates itself to the top of RAM but is gone once the kernel runs; on riscv64
+    /// OpenSBI stays resident below it).
+    public var platform: ImageProbeReport.Platform { ImageProbeVariants.virtPlatform(architecture == "arm64" ? .arm64 : .riscv64) }
 
     /// What is typed: a key at the autoboot prompt, the command line, then booti; each after the
     /// prompt of the one before, each followed by the failure echo (`UBootAdapter.failureEcho`).
@@ -63,7 +67,11 @@ public struct ImageUBootAdapter: LoaderAdapter {
         b.grace = .milliseconds(300)
         let r = try QEMURunner.run(b)
         let notes = Self.notes(r.serialText)
-        guard r.markerSeen else { return LoaderRun(r, expectedCommandLine: v.commandLine, notes: notes) }
+        guard r.markerSeen else {
+            var run = LoaderRun(r, expectedCommandLine: v.commandLine, notes: notes)
+            run.imagePlatform = platform
+            return run
+        }
         let (command, output) = UBootAdapter.failedCommand(r.serialText)
         if command.hasPrefix("booti") { return LoaderRun(r, expectedCommandLine: v.commandLine, refused: "U-Boot booti: " + output, notes: notes) }
         throw HostToolError("\(v.id): U-Boot command `\(command)` failed: \(output) (\(r.summary))")
