@@ -99,12 +99,19 @@ public struct HTMLReport: Sendable {
 
     static let legend = "<p class=\"legend\"><span class=\"pass\">✓ pass</span><span class=\"fail\">✗ fail</span><span class=\"warn\">! warn</span><span class=\"na\">n/a</span><span class=\"none\">— not judged</span> Hover over a cell for the evidence.</p>\n"
 
-    /// The rules in catalogue order, with any others the verdicts name.
+    /// The rules of every family the verdicts name (BP when they name none), in catalogue
+    /// order: the x86 catalogue, then the A64 and RV rules of the Image rows; then any others
+    /// the verdicts name.
     static func ruleIDs(_ seen: [RuleID]) -> [RuleID] {
-        var ids = RuleCatalogue.all.map(\.id)
+        var families = Set(seen.compactMap(\.family))
+        if families.isEmpty { families = [.x86] }
+        var ids = (RuleCatalogue.all.map(\.id) + ImageRuleCatalogue.all.map(\.id)).filter { $0.family.map(families.contains) ?? false }
         for r in Set(seen).subtracting(ids).sorted() { ids.append(r) }
         return ids
     }
+
+    /// A rule's title from whichever catalogue holds it.
+    static func title(_ id: RuleID) -> String { RuleCatalogue.rule(id)?.title ?? ImageRuleCatalogue.rule(id)?.title ?? "" }
 
     // MARK: memory
 
@@ -172,7 +179,7 @@ public struct HTMLReport: Sendable {
         let seen = m.results.flatMap { $0.fail + $0.pass + $0.warn + $0.na }.map { RuleID($0) }
         for id in ruleIDs(seen) {
             let r = id.rawValue
-            b += "<tr data-rule=\"\(r)\"><td class=\"mono\" title=\"\(xmlEscape(RuleCatalogue.rule(id)?.title ?? ""))\">\(r)</td>"
+            b += "<tr data-rule=\"\(r)\"><td class=\"mono\" title=\"\(xmlEscape(Self.title(id)))\">\(r)</td>"
             for l in m.loaders {
                 let mine = m.results.filter { $0.loader == l.id }
                 let fails = mine.filter { $0.fail.contains(r) }, warns = mine.filter { $0.warn.contains(r) }

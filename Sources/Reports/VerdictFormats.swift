@@ -11,9 +11,9 @@ public func verdictLines(_ verdicts: [Verdict], indent: String = "  ", showAll: 
         if !ids.isEmpty { out.append("\(indent)\(o.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(String(ids.count).leftPad(2)): \(ids.joined(separator: " "))") }
     }
     for v in verdicts where v.outcome == .fail || v.outcome == .warn || showAll {
-        let rule = RuleCatalogue.rule(v.rule)
+        let title = RuleCatalogue.rule(v.rule)?.title ?? ImageRuleCatalogue.rule(v.rule)?.title
         let mark = v.outcome == .fail ? (expectedFailures.contains(v.rule) ? "✗ (expected)" : "✗") : v.outcome == .pass ? "✓" : v.outcome == .warn ? "!" : "-"
-        out.append("\(indent)  \(mark) \(v.rule) \(rule?.title ?? ""): \(v.evidence)")
+        out.append("\(indent)  \(mark) \(v.rule) \(title ?? ""): \(v.evidence)")
     }
     return out
 }

@@ -41,18 +41,23 @@ enum HTMLFixture {
         return r
     }
 
-    /// Two loaders: one fails BP-27 on one variant (with hostile evidence) and passes it on
-    /// another; the other is skipped.
+    /// Three loaders: one fails BP-27 on one variant (with hostile evidence) and passes it on
+    /// another; one is skipped; an arm64 Image row fails A64-11, explained by a record.
     static var matrix: MatrixReport {
         var m = MatrixReport()
         m.loaders = [MatrixLoader(id: "vmm", version: "1.0", package: "vmm", skipped: nil),
-                     MatrixLoader(id: "absent", version: "", package: "absent-pkg", skipped: "not installed (apt-get install absent-pkg)")]
+                     MatrixLoader(id: "absent", version: "", package: "absent-pkg", skipped: "not installed (apt-get install absent-pkg)"),
+                     MatrixLoader(id: "u-boot-arm64", version: "2023.01", package: "u-boot-qemu", skipped: nil)]
         var a = MatrixResult(loader: "vmm", variant: "v1")
         a.booted = true; a.report = true; a.fail = ["BP-27"]; a.pass = ["BP-01"]; a.na = ["BP-60"]
         a.failures = [Verdict(rule: "BP-27", outcome: .fail, evidence: "command line <b>cut</b> at 0x10")]
         var b = MatrixResult(loader: "vmm", variant: "v2")
         b.booted = true; b.report = true; b.pass = ["BP-27", "BP-01"]; b.warn = ["BP-35"]
-        m.results = [a, b]
+        var c = MatrixResult(loader: "u-boot-arm64", variant: "arm64-t0-base")
+        c.booted = true; c.report = true; c.fail = ["A64-11"]; c.pass = ["A64-01"]; c.na = ["A64-14"]
+        c.failures = [Verdict(rule: "A64-11", outcome: .fail, evidence: "DAIF = 0x2C0: A unmasked")]
+        c.explained["A64-11"] = KnownDeviations.imageLoaders.first { $0.loader == "u-boot-arm64" && $0.rule == "A64-11" }
+        m.results = [a, b, c]
         return m
     }
 }
@@ -122,6 +127,16 @@ struct HTMLReportTests {
         #expect(try cell("BP-01", 1).stringValue == "✓ 2")
         #expect(try cell("BP-60", 1).stringValue == "n/a")
         #expect(try cell("BP-02", 1).class == "v none")
+        // The Image row's column lists the A64 rules (catalogue order after the BP rules, with
+        // their titles); no RV row, since no verdict names one.
+        #expect(try cell("A64-11", 3).class == "v known")
+        #expect(try cell("A64-01", 3).stringValue == "✓ 1")
+        #expect(try cell("A64-02", 3).class == "v none")
+        let title = try doc.nodes(forXPath: "//*[local-name()='tr'][@data-rule='A64-01']/*[local-name()='td'][1]/@title").first?.stringValue
+        #expect(title == "Image header valid")
+        #expect(try doc.nodes(forXPath: "//*[local-name()='tr'][@data-rule='RV-01']").isEmpty)
+        let rows = try doc.nodes(forXPath: "//*[local-name()='table'][@id='loader-rules']/*[local-name()='tr']/@data-rule").compactMap(\.stringValue)
+        #expect(rows.firstIndex(of: "BP-92").map { $0 < rows.firstIndex(of: "A64-01") ?? -1 } == true, "BP rules first, then A64")
     }
 
     /// The memory picture: in each lane the rectangles go up the page as addresses rise (a log
