@@ -40,3 +40,14 @@ func size(_ text: String, option: String) throws -> UInt64 {
     guard let v = parseSize(text), v > 0 else { throw fail("\(option) '\(text)' is not a size (examples: 512M, 4G, 0x40000000)") }
     return v
 }
+
+/// The architecture of an arm64 or riscv64 Image, told by the magic at 0x38 ("ARM\x64",
+/// booting.rst §4; "RSC\x05", boot-image-header.rst); nil for anything else (a bzImage or ELF
+/// is left to the x86 path, a file too short to hold the magic as well).
+func imageArchitecture(_ path: String) -> ImageBootSnapshot.Architecture? {
+    guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? h.close() }
+    guard let d = try? h.read(upToCount: ImageHeader.size), d.count >= 0x3C else { return nil }
+    let m = UInt32(d[0x38]) | UInt32(d[0x39]) << 8 | UInt32(d[0x3A]) << 16 | UInt32(d[0x3B]) << 24
+    return m == ImageHeader.arm64Magic ? .arm64 : m == ImageHeader.riscvMagic2 ? .riscv64 : nil
+}

@@ -1,12 +1,13 @@
 import ArgumentParser
 import Conformance
 import Reports
+import Runners
 import Foundation
 
 /// Judges a probe's serial output: the same rules the suite applies to the reference loader.
 struct Judge: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Judge a probe kernel's serial output (from any loader or VMM) with the rule catalogue.",
-        discussion: "The report names its variant; the image and the inputs it was booted with are looked up in the variants' index.json (under --probe-images, else next to the report or above it, else ./Corpus/probe/images) unless --kernel, --initrd and --cmdline say otherwise. A variant name the index lacks is checked against the variants' images: a probe image that is no variant's means the loader corrupted the kernel (BP-19).")
+        discussion: "An arm64 or riscv64 Image probe's report (Corpus/probe-arm64, probe-riscv64) is judged by the A64/RV rules: its Image, initrd and command line are its variant's in Corpus/probe-ARCH/build/variants.json unless --kernel, --initrd and --cmdline say otherwise, on QEMU virt's RAM and firmware ranges as the matrix rows know them (the reference loader's with --loader reference-image-ARCH). The report names its variant; the image and the inputs it was booted with are looked up in the variants' index.json (under --probe-images, else next to the report or above it, else ./Corpus/probe/images) unless --kernel, --initrd and --cmdline say otherwise. A variant name the index lacks is checked against the variants' images: a probe image that is no variant's means the loader corrupted the kernel (BP-19).")
     @Argument(help: "A file with the probe's serial output, or - for standard input.") var file = "-"
     @Option(help: "Directory holding the probe variants' index.json anywhere below it (from `conform corpus --probe`). Default: next to the report or in its parent directories, then ./Corpus/probe/images.") var probeImages: String?
     @Option(help: "The kernel image that was booted (default: the report's variant).") var kernel: String?
@@ -23,7 +24,11 @@ struct Judge: ParsableCommand {
             data = d
         }
         let report: ProbeReport
-        do { report = try ProbeReport.parse(serial: [UInt8](data)) } catch { throw fail("\(file): \(error)") }
+        do { report = try ProbeReport.parse(serial: [UInt8](data)) } catch {
+            // Not the x86 probe's report: an arm64 or riscv64 Image probe's, or neither.
+            guard let image = try? ImageProbeReport.parse(serial: [UInt8](data)) else { throw fail("\(file): \(error)") }
+            return try judgeImage(image)
+        }
         var variant: ProbeIndex.Variant? = nil, index: ProbeIndex? = nil
         var notes: [String] = []
         if kernel == nil || cmdline == nil {
@@ -84,6 +89,45 @@ struct Judge: ParsableCommand {
             }
             let f = verdicts.filter { $0.outcome == .fail }.count, explained = verdicts.filter { deviation($0) != nil }.count
             print("\(verdicts.filter { $0.outcome == .pass }.count) pass, \(verdicts.filter { $0.outcome == .warn }.count) warn, \(f) fail\(loader == nil || f == 0 ? "" : " (\(explained) of them known \(loader!) deviations)"), \(verdicts.filter { $0.outcome == .notApplicable }.count) n/a")
+        }
+        if verdicts.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
+    }
+
+    /// An Image probe's report: its snapshot on the row's platform, the A64/RV verdicts, and
+    /// `--loader`'s recorded deviations for that Image (exit 1 on a failure).
+    func judgeImage(_ report: ImageProbeReport) throws {
+        let arch = report.architecture.rawValue
+        var variant: MatrixVariant? = nil
+        if kernel == nil || cmdline == nil {
+            let all: [MatrixVariant]
+            do { all = try ImageProbeVariants.load(arch) } catch { throw fail("\(error) (or give --kernel and --cmdline)") }
+            guard let v = all.first(where: { $0.id == report.variant }) else {
+                throw fail("the report's variant '\(report.variant)' is not in \(ImageProbeVariants.manifest(arch)) (give --kernel and --cmdline)")
+            }
+            variant = v
+        }
+        let kpath = kernel ?? variant!.kernel
+        guard let image = FileManager.default.contents(atPath: kpath) else { throw fail("\(kpath): cannot read") }
+        let rd = try (initrd ?? variant?.initrd).map { p -> [UInt8] in
+            guard let d = FileManager.default.contents(atPath: p) else { throw fail("\(p): cannot read") }
+            return [UInt8](d)
+        }
+        let line = cmdline ?? variant!.commandLine
+        let platform: ImageProbeReport.Platform
+        if let loader, let r = ReferenceImageAdapter.all.first(where: { $0.id == loader }) { platform = .init(ram: r.platform.ram, firmware: r.platform.firmware) } else { platform = ImageProbeVariants.virtPlatform(report.architecture) }
+        let snap = report.snapshot(image: [UInt8](image), initrd: rd, commandLine: line, platform: platform, producer: "probe(\(report.variant))")
+        let verdicts = Conformance.judge(snap)
+        let known = loader.map { KnownDeviations.of(loader: $0, subject: ImageDeviationSubject(snap)) } ?? []
+        if json {
+            var o = ImageSnapshotJSON.object(snap, verdicts: verdicts)
+            o["evidence"] = verdictJSON(verdicts)
+            if let loader {
+                o["loader"] = loader
+                o["knownDeviations"] = verdicts.compactMap { v in ImageVerdictText.explanation(v, known).map { ["rule": v.rule.rawValue, "what": $0.what, "evidence": $0.evidence] } }
+            }
+            FileHandle.standardOutput.write(jsonData(o))
+        } else {
+            for l in ImageVerdictText.judged(snap, variant: report.variant, verdicts: verdicts, loader: loader, known: known, showAll: verbose) { print(l) }
         }
         if verdicts.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
     }

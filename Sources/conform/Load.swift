@@ -6,13 +6,14 @@ import Foundation
 /// Loads a kernel with the reference loader and shows the memory map and every verdict.
 struct Load: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Load a kernel with the reference loader; show where everything went and which rules hold.")
-    @Argument(help: "A bzImage or ELF vmlinux.") var kernel: String
+    @Argument(help: "A bzImage, an ELF vmlinux, or an arm64 or riscv64 Image (told apart by the magic at 0x38; an Image is placed for QEMU virt with --memory of RAM and judged by the A64/RV rules).") var kernel: String
     @OptionGroup var loader: LoaderArguments
     @Option(help: "Write every region's bytes and snapshot.json to this (new or empty) directory.") var dump: String?
     @Flag(help: "Print the snapshot JSON with verdicts.") var json = false
     @Flag(help: "Show the evidence for every rule, not only failures.") var verbose = false
 
     func run() throws {
+        if let arch = imageArchitecture(kernel) { return try loadImage(arch) }
         let o = try loader.options()
         let src = try openSource(kernel, what: "kernel")
         let rd = try loader.initrd.map { try openSource($0, what: "initrd") }
@@ -41,6 +42,37 @@ struct Load: ParsableCommand {
             print("\nverdicts:")
             printVerdicts(verdicts, showAll: verbose)
             if let dump { print("\nregions and snapshot.json written to \(dump)") }
+        }
+        if verdicts.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
+    }
+
+    /// An arm64/riscv64 Image by the reference Image loader on QEMU `virt` with --memory of
+    /// RAM: where each block goes, the entry registers, the A64/RV verdicts (exit 1 on a
+    /// failure, 2 on a refusal). --dump writes the blocks as QEMU's `-device loader` files and
+    /// snapshot.json; --json prints the snapshot with its verdicts.
+    func loadImage(_ arch: ImageBootSnapshot.Architecture) throws {
+        guard let data = FileManager.default.contents(atPath: kernel) else { throw fail("\(kernel): cannot read") }
+        let initrd = try loader.initrd.map { p -> [UInt8] in
+            guard let d = FileManager.default.contents(atPath: p) else { throw fail("--initrd \(p): cannot read") }
+            return [UInt8](d)
+        }
+        let ram = try size(loader.memory, option: "--memory")
+        if let dump { try checkDumpDirectory(dump) }
+        let r: ImageLoadResult
+        do { r = try ReferenceImageLoader.load([UInt8](data), ImageLoadOptions(platform: .qemuVirt(arch, ramSize: ram), commandLine: loader.cmdline, initrd: initrd)) } catch {
+            if json { writeJSON(["kernel": kernel, "rejected": ["rule": error.rule.rawValue, "field": error.field, "message": error.description]]) }
+            throw fail("\(kernel): rejected: \(error)")
+        }
+        let verdicts = judge(r.snapshot)
+        if let dump {
+            do {
+                _ = try r.writeFiles(to: dump)
+                try Data(ImageSnapshotJSON.string(r.snapshot, verdicts: verdicts).utf8).write(to: URL(fileURLWithPath: dump + "/snapshot.json"))
+            } catch { throw fail("--dump \(dump): \(error.localizedDescription)") }
+        }
+        if json { FileHandle.standardOutput.write(Data(ImageSnapshotJSON.string(r.snapshot, verdicts: verdicts).utf8)) } else {
+            for line in ImageVerdictText.load(kernel, r, verdicts: verdicts, showAll: verbose) { print(line) }
+            if let dump { print("\nblocks and snapshot.json written to \(dump)") }
         }
         if verdicts.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
     }
