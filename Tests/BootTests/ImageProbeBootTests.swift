@@ -1,4 +1,6 @@
 import Conformance
+import ConformanceFixtures
+import Reports
 import TestSupport
 import Runners
 import Foundation
@@ -193,5 +195,23 @@ struct ImageProbeBootTests {
         #expect(r.notes.contains("no /chosen bootargs"))
         #expect(r.notes.contains("initrd [0x100000000, 0x100003005) outside /memory: not read"))
         #expect(!r.notes.contains { $0.contains("(not a valid FDT)") })
+    }
+
+    /// `conform load IMAGE` and `conform judge` print through `ImageVerdictText`: the blocks
+    /// the reference loader writes and the verdicts; a failure a record explains is marked
+    /// expected and followed by the record's source.
+    @Test func imageVerdictTextNamesBlocksAndRecords() throws {
+        let image = ImageCorpus.synthesize(id: "text", .arm64, fields: [:], fileSize: 0x1000)
+        let r = try ReferenceImageLoader.load(image, ImageLoadOptions(platform: .qemuVirt(.arm64), commandLine: "console=ttyAMA0"))
+        let lines = ImageVerdictText.load("x.Image", r, verdicts: judge(r.snapshot), showAll: false)
+        for b in r.blocks { #expect(lines.contains { $0.contains(hex(b.address)) && $0.hasSuffix(b.name) }, "\(b.name) not listed: \(lines)") }
+        #expect(lines.contains { $0.contains("pass 17:") } && lines.contains { $0.contains("n/a   2: A64-14 A64-16") } && !lines.contains { $0.contains("fail") }, "\(lines)")
+        var s = r.snapshot
+        s.arm64!.daif = 0x2C0
+        let known = KnownDeviations.of(loader: "u-boot-arm64", subject: ImageDeviationSubject(s))
+        let judged = ImageVerdictText.judged(s, variant: "text", verdicts: judge(s), loader: "u-boot-arm64", known: known, showAll: false)
+        #expect(judged.contains { $0.contains("✗ (expected) A64-11") }, "\(judged)")
+        #expect(judged.contains { $0.contains("source: u-boot 2023.01 arch/arm/cpu/armv8/start.S") })
+        #expect(judged.last == "16 pass, 0 warn, 1 fail (1 of them known u-boot-arm64 deviations), 2 n/a")
     }
 }
