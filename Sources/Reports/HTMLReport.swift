@@ -110,8 +110,6 @@ public struct HTMLReport: Sendable {
         return ids
     }
 
-    /// A rule's title from whichever catalogue holds it.
-    static func title(_ id: RuleID) -> String { RuleCatalogue.rule(id)?.title ?? ImageRuleCatalogue.rule(id)?.title ?? "" }
 
     // MARK: memory
 
@@ -179,7 +177,7 @@ public struct HTMLReport: Sendable {
         let seen = m.results.flatMap { $0.fail + $0.pass + $0.warn + $0.na }.map { RuleID($0) }
         for id in ruleIDs(seen) {
             let r = id.rawValue
-            b += "<tr data-rule=\"\(r)\"><td class=\"mono\" title=\"\(xmlEscape(Self.title(id)))\">\(r)</td>"
+            b += "<tr data-rule=\"\(r)\"><td class=\"mono\" title=\"\(xmlEscape(ruleTitle(id)))\">\(r)</td>"
             for l in m.loaders {
                 let mine = m.results.filter { $0.loader == l.id }
                 let fails = mine.filter { $0.fail.contains(r) }, warns = mine.filter { $0.warn.contains(r) }

@@ -11,12 +11,16 @@ public func verdictLines(_ verdicts: [Verdict], indent: String = "  ", showAll: 
         if !ids.isEmpty { out.append("\(indent)\(o.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(String(ids.count).leftPad(2)): \(ids.joined(separator: " "))") }
     }
     for v in verdicts where v.outcome == .fail || v.outcome == .warn || showAll {
-        let title = RuleCatalogue.rule(v.rule)?.title ?? ImageRuleCatalogue.rule(v.rule)?.title
+        let title = ruleTitle(v.rule)
         let mark = v.outcome == .fail ? (expectedFailures.contains(v.rule) ? "✗ (expected)" : "✗") : v.outcome == .pass ? "✓" : v.outcome == .warn ? "!" : "-"
-        out.append("\(indent)  \(mark) \(v.rule) \(title ?? ""): \(v.evidence)")
+        out.append("\(indent)  \(mark) \(v.rule) \(title): \(v.evidence)")
     }
     return out
 }
+
+/// A rule's title from whichever catalogue holds it (BP-nn: `RuleCatalogue`; A64-nn, RV-nn:
+/// `ImageRuleCatalogue`), or "" for an id neither knows.
+public func ruleTitle(_ id: RuleID) -> String { RuleCatalogue.rule(id)?.title ?? ImageRuleCatalogue.rule(id)?.title ?? "" }
 
 /// Verdicts as JSON: [{rule, outcome, evidence}].
 public func verdictJSON(_ v: [Verdict]) -> [[String: String]] { v.map { ["rule": $0.rule.rawValue, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] } }

@@ -41,13 +41,10 @@ func size(_ text: String, option: String) throws -> UInt64 {
     return v
 }
 
-/// The architecture of an arm64 or riscv64 Image, told by the magic at 0x38 ("ARM\x64",
-/// booting.rst §4; "RSC\x05", boot-image-header.rst); nil for anything else (a bzImage or ELF
-/// is left to the x86 path, a file too short to hold the magic as well).
+/// The architecture of an arm64 or riscv64 Image (`ImageHeader.architecture(of:)`, the magic
+/// at 0x38); nil for anything else or a file that does not open (the x86 path reports it).
 func imageArchitecture(_ path: String) -> ImageBootSnapshot.Architecture? {
     guard let h = FileHandle(forReadingAtPath: path) else { return nil }
     defer { try? h.close() }
-    guard let d = try? h.read(upToCount: ImageHeader.size), d.count >= 0x3C else { return nil }
-    let m = UInt32(d[0x38]) | UInt32(d[0x39]) << 8 | UInt32(d[0x3A]) << 16 | UInt32(d[0x3B]) << 24
-    return m == ImageHeader.arm64Magic ? .arm64 : m == ImageHeader.riscvMagic2 ? .riscv64 : nil
+    return (try? h.read(upToCount: ImageHeader.size)).flatMap { ImageHeader.architecture(of: [UInt8]($0)) }
 }
