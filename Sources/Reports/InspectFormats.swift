@@ -71,7 +71,7 @@ public enum InspectReport {
     /// boot-image-header.rst; spec digest §6): offset, size, name, value and what it means.
     public static func imageFields(_ h: ImageHeader) -> [(offset: Int, size: Int, name: String, value: UInt64, note: String)] {
         var f: [(Int, Int, String, UInt64, String)] = [
-            (0x00, 4, "code0", UInt64(h.code0), h.code0 & 0xFFFF == 0x5A4D ? "\"MZ\": an EFI stub (PE image)" : ""),
+            (0x00, 4, "code0", UInt64(h.code0), h.code0 & 0xFFFF == UInt32(PECOFF.dosMagic) ? "\"MZ\": an EFI stub (PE image)" : ""),
             (0x04, 4, "code1", UInt64(h.code1), ""),
             (0x08, 8, "text_offset", h.textOffsetField, h.isPre317 ? "image_size 0: taken as \(hex(h.textOffset)) (pre-3.17)" : ""),
             (0x10, 8, "image_size", h.imageSize, h.imageSize == 0 ? "0: unknown (pre-3.17 arm64)" : "\(h.imageSize >> 20) MiB claimed from the load address"),

@@ -73,3 +73,28 @@ struct ImageDeviationsTests {
         for d in KnownDeviations.all where d.citation == nil { for (_, s) in Self.variants { #expect(!d.applies(to: s), "\(d.loader) \(d.rule) matches an Image") } }
     }
 }
+
+/// The x86 records read the image's own header: a hostile one gives no match, never a trap.
+@Suite("DeviationHostileHeaders")
+struct DeviationHostileHeaderTests {
+    /// A 2.10 relocatable header with pref_address, kernel_alignment and init_size as given.
+    static func record(pref: UInt64, align: UInt64, initSize: UInt64) -> ImageRecord {
+        var h = [UInt8](repeating: 0, count: SetupHeaderLayout.areaEnd)
+        h.put(0x020A, .version); h.put(UInt64(BzImage.headerMagic), .header); h.put(1, .relocatableKernel)
+        h.put(pref, .prefAddress); h.put(align, .kernelAlignment); h.put(initSize, .initSize); h.put(0x37FF_FFFF, .initrdAddrMax)
+        var r = ImageRecord(format: .bzImage, fileSize: 0x10000, sha256: "x")
+        r.headerBytes = h
+        return r
+    }
+
+    @Test func prefAddressNearTheTopNeverTraps() {
+        let inputs = InputRecord(commandLine: [], initrdSize: 0x1000)
+        // Rounding pref_address up to the alignment would pass 2^64: no window, no overlap.
+        #expect(!KnownDeviation.topInitrdSpotOverlapsWindow(Self.record(pref: .max - 0x10, align: 0x20_0000, initSize: 0x1000), inputs))
+        // A window that wraps past 2^64 covers the top initrd spot only if it starts below it.
+        #expect(!KnownDeviation.topInitrdSpotOverlapsWindow(Self.record(pref: 0xFFFF_FFFF_FFE0_0000, align: 0x20_0000, initSize: 0xFFFF_FFFF), inputs))
+        // A window over the top spot (below initrd_addr_max 0x37FFFFFF) is found, as before.
+        #expect(KnownDeviation.topInitrdSpotOverlapsWindow(Self.record(pref: 0x3700_0000, align: 0x20_0000, initSize: 0x0200_0000), inputs))
+        #expect(!KnownDeviation.topInitrdSpotOverlapsWindow(Self.record(pref: 0x100_0000, align: 0x20_0000, initSize: 0x0100_0000), inputs))
+    }
+}

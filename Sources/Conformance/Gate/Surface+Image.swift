@@ -2,9 +2,6 @@
 /// reads from the 64-byte header, and how a change to each item matters to it. The items sit
 /// beside the x86 ones (`Surface.of(bzImage:)`), and the same diff and impact classes judge them.
 extension Surface {
-    /// The PE/COFF signature a loader sees at offset 0 when the kernel has an EFI stub (spec §6.3).
-    static let mz: UInt32 = 0x5A4D   // "MZ", little-endian
-
     /// The surface of an Image whose header `h` was read from `bytes` (at least the 64 header
     /// bytes; the magics are read from them because the header keeps only what a loader uses).
     ///
@@ -48,7 +45,7 @@ extension Surface {
             out.append(.init("image.magic", bytes.u64(0x30) == ImageHeader.riscvMagic ? "\"RISCV\\0\\0\\0\" at 0x30 (deprecated from header 0.2)" : "absent"))
             out.append(.init("image.magic2", bytes.u32(0x38) == ImageHeader.riscvMagic2 ? "\"RSC\\x05\" at 0x38" : "absent"))
         }
-        out.append(.init("pe.mz", h.code0 & 0xFFFF == mz ? "present (\"MZ\" at 0: an EFI stub)" : "absent"))
+        out.append(.init("pe.mz", h.code0 & 0xFFFF == UInt32(PECOFF.dosMagic) ? "present (\"MZ\" at 0: an EFI stub)" : "absent"))
         out.append(.init("pe.header_offset", hex(h.peHeaderOffset)))
         out.append(.init("size.file", hex(h.fileSize)))
         return out

@@ -90,7 +90,7 @@ public enum ReferenceImageLoader {
         let h: ImageHeader
         do { h = try ImageHeader(image, architecture: arch) } catch { throw .header(error) }
         let ramRanges = p.ram.compactMap(\.range)
-        let fixed = (p.firmware + p.avoid).compactMap(\.range)
+        let firmware = p.firmware.compactMap(\.range), fixed = (p.firmware + p.avoid).compactMap(\.range)
         func inRAM(_ r: AddressRange) -> Bool { ramRanges.contains { $0.contains(r) } }
         func free(_ r: AddressRange, _ taken: [AddressRange]) -> Bool { inRAM(r) && !taken.contains { $0.overlaps(r) } }
         func refuse(_ rule: RuleID, _ field: String, _ expected: String, _ found: String) -> ImageLoadError {
@@ -105,7 +105,7 @@ public enum ReferenceImageLoader {
             var base = arch == .arm64 ? ram.start.alignedUp(twoMiB) : (ram.start &+ h.textOffset).alignedUp(twoMiB)
             while let b = base, b < ram.end {
                 let at = arch == .arm64 ? b &+ h.textOffset : b
-                if let r = AddressRange.make(at, length: footprint), free(r, p.firmware.compactMap(\.range)) { kernel = r; break }
+                if let r = AddressRange.make(at, length: footprint), free(r, firmware) { kernel = r; break }
                 base = b.addingReportingOverflow(twoMiB).overflow ? nil : b + twoMiB
             }
             if kernel != nil { break }

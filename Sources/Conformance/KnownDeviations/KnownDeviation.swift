@@ -69,13 +69,16 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     /// An initrd is given and the highest page-aligned spot ending at or below initrd_addr_max
     /// (below the guest's RAM top) overlaps W = [RT, RT + init_size) (spec §4.3 BP-22, 2.10+):
     /// where a loader that minds only the kernel's file bytes at 1 MiB puts it.
-    static func topInitrdSpotOverlapsWindow(_ i: ImageRecord, _ inputs: InputRecord) -> Bool {
+    public static func topInitrdSpotOverlapsWindow(_ i: ImageRecord, _ inputs: InputRecord) -> Bool {
         let h = i.headerBytes
         guard let size = inputs.initrdSize, size > 0, version(i) >= 0x020A, let pref = h.field(.prefAddress), let initSize = h.field(.initSize),
               let align = h.field(.kernelAlignment), align > 0, case let top = min(initrdCap(i), guestRAMTop - 1) &+ 1, top >= size else { return false }
-        let rt = relocatable(i) ? (max(0x10_0000, pref) + align - 1) / align * align : pref
+        // The header is the image's: a pref_address near 2^64 rounds up past it (no run
+        // address, so no window), and a window that wraps reaches the top of the address space.
+        guard let rt = relocatable(i) ? max(0x10_0000, pref).alignedUp(align) : pref else { return false }
+        let (end, wraps) = rt.addingReportingOverflow(initSize)
         let at = (top - size) & ~0xFFF
-        return at < rt + initSize && at + size > rt
+        return at < (wraps ? .max : end) && at + size > rt
     }
 }
 

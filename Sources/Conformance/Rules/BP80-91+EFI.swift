@@ -180,7 +180,7 @@ extension RuleCatalogue {
                 conds.append((false, "footprint L \(hex(c.L)) + \(hex(footprint)) wraps past 2^64"))
             } else if let efi = c.s.efi, efi.memoryMapStatus == .success, efi.memoryMapSize <= 65536, let raw = c.memory.bytes(at: efi.memoryMap, count: Int(efi.memoryMapSize)),
                let ds = EFIFacts.descriptors(raw, descriptorSize: efi.descriptorSize), let want = AddressRange.make(c.L, length: footprint) {
-                let allocated = RuleContext.merge(ds.filter { $0.type == EFIFacts.MemoryDescriptor.loaderCode || $0.type == EFIFacts.MemoryDescriptor.loaderData }.compactMap(\.range))
+                let allocated = AddressRange.union(ds.filter { $0.type == EFIFacts.MemoryDescriptor.loaderCode || $0.type == EFIFacts.MemoryDescriptor.loaderData }.compactMap(\.range))
                 conds.append((allocated.contains { $0.contains(want) }, "footprint \(want) is not inside EfiLoaderCode/EfiLoaderData memory of the EFI memory map"))
             } else {
                 conds.append((false, "no EFI memory map to check the footprint [L, L+\(hex(footprint))) against"))

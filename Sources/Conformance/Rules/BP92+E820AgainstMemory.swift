@@ -19,7 +19,7 @@ extension RuleCatalogue {
             guard let backed = c.memory.backedRanges else {
                 return .na("the guest's memory layout is not in this view (a probe's report or a snapshot file holds what was read, not what was backed)")
             }
-            let have = RuleContext.merge(backed), mapped = RuleContext.merge(c.e820.compactMap(\.range))
+            let have = AddressRange.union(backed), mapped = AddressRange.union(c.e820.compactMap(\.range))
             var conds: [(Bool, String)] = []
             for r in c.ram { for gap in r.uncovered(by: have) { conds.append((false, "e820 RAM \(gap) is not guest memory (the guest has \(have.map(\.description).joined(separator: ", ")))")) } }
             for m in have where m.end > 0x10_0000 {

@@ -74,15 +74,6 @@ public struct ImageRuleContext: Sendable {
         (s.regions ?? []).filter { !["kernel", "dtb", "initrd"].contains($0.name) }.compactMap { r in r.memoryRange.range.map { (r.name, $0) } }
     }
 
-    /// The union of ranges as sorted, merged ranges.
-    static func merged(_ rs: [AddressRange]) -> [AddressRange] {
-        var out: [AddressRange] = []
-        for r in rs.sorted() where !r.isEmpty {
-            if let last = out.last, r.start <= last.end { out[out.count - 1] = last.spanning(r) } else { out.append(r) }
-        }
-        return out
-    }
-
     // MARK: checks shared by both architectures (each rule file names its ids).
 
     /// image_size bytes from the load address: in RAM, clear of firmware, the DTB, the initrd
@@ -150,7 +141,7 @@ public struct ImageRuleContext: Sendable {
         if let p = t.memoryProblems.first { return .fail(p) }
         let described = t.memory.map { AddressRange.make($0.address, length: $0.size) }
         guard !described.contains(where: { $0 == nil }) else { return .fail("a /memory range wraps past 2^64") }
-        let dt = Self.merged(described.compactMap { $0 }), platform = Self.merged(ram)
+        let dt = AddressRange.union(described.compactMap { $0 }), platform = AddressRange.union(ram)
         return dt == platform ? .pass("/memory \(dt.map(\.description).joined(separator: ", ")) = RAM")
             : .fail("/memory describes \(dt.isEmpty ? "nothing" : dt.map(\.description).joined(separator: ", ")); RAM is \(platform.map(\.description).joined(separator: ", "))")
     } }

@@ -150,7 +150,7 @@ public struct RuleContext: Sendable {
         e820 = map; e820Count = count
         if mapUnseen == nil, zpBytes == nil, e.entryPoint != .pvh { mapUnseen = "no memory map to judge against: " + (zpProblem ?? "no zero page") }
         memoryMapUnseen = mapUnseen
-        ram = Self.merge(map.filter { $0.type == .ram }.compactMap(\.range))
+        ram = AddressRange.union(map.filter { $0.type == .ram }.compactMap(\.range))
 
         // Header values as the loader left them in the zero page.
         func z(_ f: ZeroPage.Field) -> UInt64 { zpBytes?.field(f) ?? 0 }
@@ -275,14 +275,6 @@ public struct RuleContext: Sendable {
         setupNodes = nodes.map { (address: $0.0, type: $0.1, length: $0.2) }
         setupWalkProblem = problem
         setupDataUnseen = sdUnseen
-    }
-
-    static func merge(_ ranges: [AddressRange]) -> [AddressRange] {
-        var out: [AddressRange] = []
-        for r in ranges.sorted() where !r.isEmpty {
-            if let last = out.last, r.start <= last.end { out[out.count - 1] = last.spanning(r) } else { out.append(r) }
-        }
-        return out
     }
 
     // MARK: helpers for rules

@@ -182,3 +182,15 @@ public extension UInt64 {
 }
 
 import Foundation
+
+public extension AddressRange {
+    /// The union of `ranges` as sorted ranges, touching and overlapping ones merged, empty ones
+    /// dropped.
+    static func union(_ ranges: [AddressRange]) -> [AddressRange] {
+        var out: [AddressRange] = []
+        for r in ranges.sorted() where !r.isEmpty {
+            if let last = out.last, r.start <= last.end { out[out.count - 1] = last.spanning(r) } else { out.append(r) }
+        }
+        return out
+    }
+}
