@@ -12,6 +12,11 @@ public struct ImageBootSnapshot: Sendable, Equatable, Codable {
     public enum Architecture: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
         case arm64, riscv64
         public var description: String { rawValue }
+        /// The entry registers' names, in order (booting.rst: x0 = DTB, x1–x3 = 0; boot.rst:
+        /// a0 = hart id, a1 = DTB).
+        public var registerNames: [String] { self == .arm64 ? ["x0", "x1", "x2", "x3"] : ["a0", "a1", "a2", "a3"] }
+        /// The names of an exception record's three words (cause, pc, faulting address).
+        public var exceptionNames: [String] { self == .arm64 ? ["esr", "elr", "far"] : ["scause", "sepc", "stval"] }
     }
 
     /// [address, address + size) of guest-physical memory.

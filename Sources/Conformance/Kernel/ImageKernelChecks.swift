@@ -4,9 +4,8 @@
 /// other, so a loader that writes a wrong /memory or a short initrd range is caught.
 public struct ImageHandoff: Sendable {
     /// The two Image architectures; the value is Debian's architecture name.
-    public enum Architecture: String, Sendable, CaseIterable {
-        case arm64, riscv64
-    }
+    /// arm64 or riscv64: the one enum of the Image code (`ImageBootSnapshot.Architecture`).
+    public typealias Architecture = ImageBootSnapshot.Architecture
 
     public var architecture: Architecture
     /// The command line asked for, without a NUL.

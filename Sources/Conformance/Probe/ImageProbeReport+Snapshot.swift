@@ -26,7 +26,7 @@ extension ImageProbeReport {
     /// × arm64-t0-anywhere"). Fields the probe could not read stay nil (the DTB when the FDT
     /// header was not valid, the initrd's digest when it lay outside /memory).
     public func snapshot(image: [UInt8], initrd: [UInt8]?, commandLine: String, platform: Platform, producer: String) -> ImageBootSnapshot {
-        let arch: ImageBootSnapshot.Architecture = architecture == .arm64 ? .arm64 : .riscv64
+        let arch = architecture
         let file = ImageBootSnapshot.ImageFile(header: Array(image.prefix(64)), fileSize: UInt64(image.count), sha256: sha256Hex(image))
         var arm64: ImageBootSnapshot.Arm64State? = nil, riscv64: ImageBootSnapshot.RISCVState? = nil
         let tree = dtb.flatMap { try? DeviceTree(blob: $0.bytes) }

@@ -10,14 +10,8 @@ public struct ImageProbeReport: Sendable, Equatable {
     /// booting.rst caps the DTB at 2 MiB; the probe lists at most 64 ranges per property.
     public static let maximumLines = 20_000, maximumPieceBytes = 2 << 20
 
-    public enum Architecture: String, Sendable, Codable, CaseIterable {
-        case arm64, riscv64
-        /// The entry registers' names, in order (booting.rst: x0 = DTB, x1–x3 = 0; boot.rst:
-        /// a0 = hart id, a1 = DTB).
-        public var registerNames: [String] { self == .arm64 ? ["x0", "x1", "x2", "x3"] : ["a0", "a1", "a2", "a3"] }
-        /// The names of an exception record's three words (cause, pc, faulting address).
-        public var exceptionNames: [String] { self == .arm64 ? ["esr", "elr", "far"] : ["scause", "sepc", "stval"] }
-    }
+    /// arm64 or riscv64: the one enum of the Image code (`ImageBootSnapshot.Architecture`).
+    public typealias Architecture = ImageBootSnapshot.Architecture
 
     /// A register read that may trap; the probe reads ICC_SRE_EL2 only where ID_AA64PFR0_EL1.GIC
     /// says the GICv3 system registers exist ("absent" otherwise) and reports a trap as "trap".

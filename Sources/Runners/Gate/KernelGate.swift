@@ -94,7 +94,7 @@ public enum KernelGate {
     public static func imageLoad(_ k: GateKernel, initrd: [UInt8]) -> (verdicts: [Verdict], refused: String?) {
         guard let h = k.imageHeader else { return ([], "not an arm64 or riscv64 Image") }
         guard let bytes = FileManager.default.contents(atPath: k.image) else { return ([], "\(k.image): cannot read") }
-        let cmd = ImageHandoff.Architecture(rawValue: h.architecture.rawValue).map { ImageKernelMachine.of($0).defaultCommandLine } ?? ""
+        let cmd = ImageKernelMachine.of(h.architecture).defaultCommandLine
         do {
             let r = try ReferenceImageLoader.load([UInt8](bytes), ImageLoadOptions(platform: imagePlatform(h.architecture), commandLine: cmd, initrd: initrd))
             return (judge(r.snapshot), nil)
@@ -179,9 +179,7 @@ public enum KernelGate {
     /// the initramfs built for the architecture and the machine's command line (its console).
     static func runImage(new: GateKernel, header h: ImageHeader, baseline: GateKernel?, changes: [SurfaceChange], options: Options,
                          start: ContinuousClock.Instant, progress: (String) -> Void) throws -> GateReport {
-        guard let arch = ImageHandoff.Architecture(rawValue: h.architecture.rawValue) else {
-            throw GateError("\(new.label): no QEMU machine for a \(h.architecture.rawValue) Image")
-        }
+        let arch = h.architecture
         let initrd = initrdBytes(options.imageInitrds[arch])
         progress("rules on the reference Image loader's load")
         let n = imageLoad(new, initrd: initrd)

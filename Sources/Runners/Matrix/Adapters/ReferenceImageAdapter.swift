@@ -26,7 +26,7 @@ public struct ReferenceImageAdapter: LoaderAdapter {
     public func accepts(_ v: MatrixVariant) -> Bool { true }
 
     /// The `virt` machine the loader places for: the matrix's `-m 1024`.
-    public var platform: ImagePlatform { .qemuVirt(architecture == "arm64" ? .arm64 : .riscv64, ramSize: 1 << 30) }
+    public var platform: ImagePlatform { .qemuVirt(ImageBootSnapshot.Architecture(rawValue: architecture) ?? .riscv64, ramSize: 1 << 30) }
 
     public func boot(_ v: MatrixVariant, work: String, timeout: Duration) throws -> LoaderRun {
         guard let exe = HostTools.find(executable) else { throw HostToolError("\(executable) not installed (apt-get install \(packages[0]))") }
