@@ -32,11 +32,6 @@ public struct ImageHandoff: Sendable {
 /// and Documentation/arch/riscv/boot.rst (Linux 6.12), and the Devicetree Specification v0.4;
 /// the A64-/RV- rule catalogue judges the handover itself, these judge what the kernel made of it.
 public enum ImageKernelChecks {
-    /// "OF_DT_HEADER": the first big-endian word of a flattened device tree (Devicetree
-    /// Specification v0.4, 5.2 "Header").
-    public static let fdtMagic: UInt32 = 0xD00D_FEED
-    /// booting.rst, "2. Setup the device tree": the dtb "must not exceed 2 megabytes in size".
-    public static let maximumDeviceTree = 2 << 20
 
     public static func compare(_ k: KernelReport, with h: ImageHandoff) -> [ObservedCheck] {
         var out: [ObservedCheck] = []
@@ -176,9 +171,12 @@ public enum ImageKernelChecks {
         guard dt.count >= 8 else {
             return ObservedCheck(kind: .memoryMap, field: field, expected: "a 40-byte FDT header", found: "\(dt.count) bytes", outcome: .fail, note: "Devicetree Specification v0.4, 5.2", rule: nil)
         }
+        // The magic and totalsize words only (the blob as the kernel kept it), against
+        // booting.rst's 2 MiB limit (KernelReport's).
         let magic = dt[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }, total = dt[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-        let ok = magic == fdtMagic && Int(total) <= maximumDeviceTree && Int(total) <= dt.count
-        return ObservedCheck(kind: .memoryMap, field: field, expected: "magic \(hex(fdtMagic)), totalsize ≤ \(hex(UInt64(maximumDeviceTree)))",
+        let limit = KernelReport.maximumDeviceTree
+        let ok = magic == DeviceTree.magic && Int(total) <= limit && Int(total) <= dt.count
+        return ObservedCheck(kind: .memoryMap, field: field, expected: "magic \(hex(DeviceTree.magic)), totalsize ≤ \(hex(UInt64(limit)))",
                              found: "magic \(hex(magic)), totalsize \(hex(total)), \(dt.count) bytes, hash64 \(hash64Text(ProbeHash64.of(dt)))",
                              outcome: ok ? .pass : .fail, note: "Devicetree Specification v0.4, 5.2; booting.rst 2.", rule: nil)
     }
