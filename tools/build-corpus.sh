@@ -325,26 +325,42 @@ else
   mapfile -t wanted <<<"$out"
 fi
 
-# --add: conform fetch resolves the release in its suite; the entry replaces the one of the same
-# series and flavour, its file hashes are taken on this run.
-for spec in "${adds[@]}"; do
-  read -r a_suite a_flavour a_release <<<"$spec"
-  say "--add $a_suite $a_flavour $a_release: resolving with conform fetch"
-  fetched=$(swift run -q conform fetch "$a_suite" "$a_flavour" "$a_release" --cache "$CACHE" --output "$CACHE/kernels" --json) || die "conform fetch $a_suite $a_flavour $a_release failed"
-  line=$(printf '%s' "$fetched" | python3 -c '
-import json, re, sys
+# --add / --add-image: conform fetch resolves the release in its suite (for ARCH, or amd64 when
+# it is "-") and prints its package as a lock line (TAB-separated): series flavour suite package
+# version debSha256 member bzImage - vmlinux - for amd64; architecture series flavour suite
+# package version debSha256 member Image - for an Image. The files' hashes ("-") are taken on
+# this run.
+fetch_line() {  # ARCH|- SUITE FLAVOUR RELEASE
+  local arch=$1 suite=$2 flavour=$3 release=$4 fetched archarg=()
+  [ "$arch" = - ] || archarg=(--arch "$arch")
+  fetched=$(swift run -q conform fetch "$suite" "$flavour" "$release" "${archarg[@]}" --cache "$CACHE" --output "$CACHE/kernels" --json) ||
+    die "conform fetch $suite $flavour $release ${archarg[*]} failed"
+  printf '%s' "$fetched" | ARCH=$arch python3 -c '
+import json, os, re, sys
 f = json.load(sys.stdin)
 m = re.match(r"\d+\.\d+", f["release"])
 abi = f["image"].rsplit("/vmlinuz-", 1)[1]
-print("\t".join([m.group(0), f["flavour"], f["suite"], f["package"], f["version"], f["debSha256"], f["member"], "vmlinuz-" + abi, "-", "vmlinux-" + abi + ".elf", "-"]))') || die "conform fetch printed no usable JSON"
-  IFS=$'\t' read -r a_series _ _ a_pkg a_version _ <<<"$line"
-  kept=()
-  for w in "${wanted[@]}"; do
-    IFS=$'\t' read -r w_series w_flavour _ w_pkg w_version _ <<<"$w"
-    if [ "$w_series $w_flavour" = "$a_series $a_flavour" ]; then moves+=("$a_series $a_flavour: $w_pkg $w_version → $a_pkg $a_version (--add)"); else kept+=("$w"); fi
+pkg = [m.group(0), f["flavour"], f["suite"], f["package"], f["version"], f["debSha256"], f["member"], "vmlinuz-" + abi, "-"]
+print("\t".join(pkg + ["vmlinux-" + abi + ".elf", "-"] if os.environ["ARCH"] == "-" else [f["architecture"]] + pkg))' || die "conform fetch printed no usable JSON"
+}
+# Puts LINE into the array named LIST in place of the entry whose first KEYS fields (series and
+# flavour; with the architecture first for an Image) are the same, and says so in `moves`.
+pin_line() {  # LIST KEYS LINE OPTION
+  local -n list=$1
+  local keys=$2 line=$3 opt=$4 w found="" rest=()
+  local key; key=$(cut -f1-"$keys" <<<"$line")
+  pkg_of() { cut -f$((keys + 2))-$((keys + 3)) <<<"$1" | tr '\t' ' '; }  # package version
+  for w in "${list[@]}"; do
+    if [ "$(cut -f1-"$keys" <<<"$w")" = "$key" ]; then moves+=("${key//$'\t'/ }: $(pkg_of "$w") → $(pkg_of "$line") ($opt)"); found=1; else rest+=("$w"); fi
   done
-  [ "${#kept[@]}" != "${#wanted[@]}" ] || moves+=("$a_series $a_flavour: $a_pkg $a_version added (--add)")
-  wanted=("${kept[@]}" "$line")
+  [ -n "$found" ] || moves+=("${key//$'\t'/ }: $(pkg_of "$line") added ($opt)")
+  list=("${rest[@]}" "$line")
+}
+for spec in "${adds[@]}"; do
+  read -r a_suite a_flavour a_release <<<"$spec"
+  say "--add $a_suite $a_flavour $a_release: resolving with conform fetch"
+  line=$(fetch_line - "$a_suite" "$a_flavour" "$a_release") || exit 1
+  pin_line wanted 2 "$line" --add
 done
 
 entries=() locked=()
@@ -371,21 +387,8 @@ images=(); [ -z "$out" ] || mapfile -t images <<<"$out"
 for spec in "${image_adds[@]}"; do
   read -r a_arch a_suite a_flavour a_release <<<"$spec"
   say "--add-image $a_arch $a_suite $a_flavour $a_release: resolving with conform fetch"
-  fetched=$(swift run -q conform fetch "$a_suite" "$a_flavour" "$a_release" --arch "$a_arch" --cache "$CACHE" --output "$CACHE/kernels" --json) || die "conform fetch $a_suite $a_flavour $a_release --arch $a_arch failed"
-  line=$(printf '%s' "$fetched" | python3 -c '
-import json, re, sys
-f = json.load(sys.stdin)
-m = re.match(r"\d+\.\d+", f["release"])
-abi = f["image"].rsplit("/vmlinuz-", 1)[1]
-print("\t".join([f["architecture"], m.group(0), f["flavour"], f["suite"], f["package"], f["version"], f["debSha256"], f["member"], "vmlinuz-" + abi, "-"]))') || die "conform fetch printed no usable JSON"
-  IFS=$'\t' read -r _ a_series _ _ a_pkg a_version _ <<<"$line"
-  kept=()
-  for w in "${images[@]}"; do
-    IFS=$'\t' read -r w_arch w_series w_flavour _ w_pkg w_version _ <<<"$w"
-    if [ "$w_arch $w_series $w_flavour" = "$a_arch $a_series $a_flavour" ]; then moves+=("$a_arch $a_series $a_flavour: $w_pkg $w_version → $a_pkg $a_version (--add-image)"); else kept+=("$w"); fi
-  done
-  [ "${#kept[@]}" != "${#images[@]}" ] || moves+=("$a_arch $a_series $a_flavour: $a_pkg $a_version added (--add-image)")
-  images=("${kept[@]}" "$line")
+  line=$(fetch_line "$a_arch" "$a_suite" "$a_flavour" "$a_release") || exit 1
+  pin_line images 3 "$line" --add-image
 done
 
 # Writes the Image DEST from the package member's file RAW: as it is when it is an Image ("ARM\x64"

@@ -10,23 +10,22 @@ public struct ImageKernelMachine: Sendable {
     public let emulator: String
     /// Everything between the accelerator and the memory size.
     public let machineArguments: [String]
-    /// Where `virt` puts RAM (hw/arm/virt.c VIRT_MEM: 0x4000_0000; hw/riscv/virt.c
-    /// VIRT_DRAM: 0x8000_0000).
-    public let ramBase: UInt64
+    /// Where `virt` puts RAM (`ImagePlatform.virtRAMBase`).
+    public var ramBase: UInt64 { platform.ram[0].address }
     /// The console the kernel writes to (PL011 on arm64, the NS16550A on riscv64).
     public let console: String
     /// Resident firmware that must be reserved in the device tree: OpenSBI, which `-bios
     /// default` loads at the start of RAM (riscv64 only; arm64 `virt` runs no firmware here).
-    public let firmwareAt: UInt64?
+    public var firmwareAt: UInt64? { platform.firmware.first?.address }
+    /// The machine as QEMU's own loader reaches it (`ImagePlatform.VirtBoot.firmwareLoader`).
+    var platform: ImagePlatform { .qemuVirt(architecture, boot: .firmwareLoader) }
 
     public static func of(_ a: ImageHandoff.Architecture) -> ImageKernelMachine {
         switch a {
         case .arm64:
-            ImageKernelMachine(architecture: a, emulator: "qemu-system-aarch64", machineArguments: ["-M", "virt", "-cpu", "cortex-a57"],
-                               ramBase: 0x4000_0000, console: "ttyAMA0", firmwareAt: nil)
+            ImageKernelMachine(architecture: a, emulator: "qemu-system-aarch64", machineArguments: ["-M", "virt", "-cpu", "cortex-a57"], console: "ttyAMA0")
         case .riscv64:
-            ImageKernelMachine(architecture: a, emulator: "qemu-system-riscv64", machineArguments: ["-M", "virt", "-bios", "default"],
-                               ramBase: 0x8000_0000, console: "ttyS0", firmwareAt: 0x8000_0000)
+            ImageKernelMachine(architecture: a, emulator: "qemu-system-riscv64", machineArguments: ["-M", "virt", "-bios", "default"], console: "ttyS0")
         }
     }
 

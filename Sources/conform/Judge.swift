@@ -113,8 +113,7 @@ struct Judge: ParsableCommand {
             return [UInt8](d)
         }
         let line = cmdline ?? variant!.commandLine
-        let platform: ImageProbeReport.Platform
-        if let loader, let r = ReferenceImageAdapter.all.first(where: { $0.id == loader }) { platform = .init(ram: r.platform.ram, firmware: r.platform.firmware) } else { platform = ImageProbeVariants.virtPlatform(report.architecture) }
+        let platform = loader.flatMap { l in ReferenceImageAdapter.all.first { $0.id == l }?.platform } ?? ImageProbeVariants.virtPlatform(report.architecture)
         let snap = report.snapshot(image: [UInt8](image), initrd: rd, commandLine: line, platform: platform, producer: "probe(\(report.variant))")
         let verdicts = Conformance.judge(snap)
         let known = loader.map { KnownDeviations.of(loader: $0, subject: ImageDeviationSubject(snap)) } ?? []

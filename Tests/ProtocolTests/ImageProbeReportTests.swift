@@ -142,7 +142,7 @@ import Testing
     /// A 0x4740-byte stand-in for the Image file and the 0x3005-byte initrd.
     static let image: [UInt8] = (0..<0x4740).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
     static let initrd: [UInt8] = (0..<0x3005).map { UInt8(truncatingIfNeeded: $0 &* 13) }
-    static let platform = ImageProbeReport.Platform(ram: [.init(address: 0x4000_0000, size: 1 << 30)])
+    static let platform = ImagePlatform(architecture: .arm64, ram: [.init(address: 0x4000_0000, size: 1 << 30)])
 
     /// The arm64 report with its image and initrd checksums those of the files above (or not).
     static func report(imageMatches: Bool, initrdMatches: Bool) throws -> ImageProbeReport {
@@ -179,7 +179,7 @@ import Testing
 
     @Test func riscvStateAndHart() throws {
         let p = try ImageProbeReport.parse(serial: ImageReportText.report(ImageReportText.riscv64))
-        let platform = ImageProbeReport.Platform(ram: [.init(address: 0x8000_0000, size: 1 << 30)], firmware: [.init(address: 0x8000_0000, size: 0x8_0000)])
+        let platform = ImagePlatform(architecture: .riscv64, ram: [.init(address: 0x8000_0000, size: 1 << 30)], firmware: [.init(address: 0x8000_0000, size: 0x8_0000)])
         let s = p.snapshot(image: Self.image, initrd: nil, commandLine: "c", platform: platform, producer: "test")
         #expect(s.riscv64 == .init(satp: 0, sstatus: 0x8000_0002_0000_6000, sbiImplementation: 1, sbiSpecVersion: 0x100_0000, hartIDFromDeviceTree: 0))
         #expect(s.firmware == platform.firmware && s.registers == [0, 0x8220_0000, 7, 0x19])

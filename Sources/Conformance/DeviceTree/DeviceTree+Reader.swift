@@ -34,7 +34,7 @@ extension DeviceTree {
     /// totalsize and aligned (reservation block 8, structure block 4).
     public static func header(_ blob: [UInt8]) throws(FDTError) -> Header {
         func field(_ o: Int, _ name: String) throws(FDTError) -> UInt32 {
-            guard let v = beValue(blob, o, 4) else { throw FDTError(offset: o, field: name, expected: "4 bytes", found: "the blob ends at \(hex(blob.count))") }
+            guard let v = blob.be(o, 4) else { throw FDTError(offset: o, field: name, expected: "4 bytes", found: "the blob ends at \(hex(blob.count))") }
             return UInt32(v)
         }
         let m = try field(0x00, "magic")
@@ -73,7 +73,7 @@ extension DeviceTree {
         var reservations: [Reservation] = []
         var o = Int(h.reservationOffset)
         while true {
-            guard o + 16 <= total, let a = Self.beValue(blob, o, 8), let s = Self.beValue(blob, o + 8, 8) else {
+            guard o + 16 <= total, let a = blob.be(o, 8), let s = blob.be(o + 8, 8) else {
                 throw FDTError(offset: o, field: "memory reservation block", expected: "a (0, 0) entry before totalsize \(hex(total))", found: "no terminator")
             }
             if a == 0 && s == 0 { break }
@@ -84,7 +84,7 @@ extension DeviceTree {
         let sStart = Int(h.structOffset), sEnd = sStart + Int(h.structSize)
         let strStart = Int(h.stringsOffset), strEnd = strStart + Int(h.stringsSize)
         func word(_ at: Int, _ what: String) throws(FDTError) -> UInt32 {
-            guard at + 4 <= sEnd, let v = Self.beValue(blob, at, 4) else {
+            guard at + 4 <= sEnd, let v = blob.be(at, 4) else {
                 throw FDTError(offset: at, field: what, expected: "4 bytes inside the structure block (ends at \(hex(sEnd)))", found: "the block's end")
             }
             return UInt32(v)

@@ -83,9 +83,9 @@ public struct DeviceTree: Sendable, Equatable {
             return value.dropLast().split(separator: 0, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         }
         /// A 4-byte value.
-        public var u32: UInt32? { value.count == 4 ? UInt32(DeviceTree.beValue(value, 0, 4)!) : nil }
+        public var u32: UInt32? { value.count == 4 ? UInt32(value.be(0, 4)!) : nil }
         /// A 4- or 8-byte value (linux,initrd-start may be either).
-        public var u64: UInt64? { value.count == 4 || value.count == 8 ? DeviceTree.beValue(value, 0, value.count) : nil }
+        public var u64: UInt64? { value.count == 4 || value.count == 8 ? value.be(0, value.count) : nil }
         /// The value as (address, size) pairs of the given cell counts; nil unless it is a
         /// whole number of pairs and both counts are 1 or 2 (a size of 0 cells reads as 0).
         public func pairs(addressCells a: Int, sizeCells s: Int) -> [(address: UInt64, size: UInt64)]? {
@@ -93,7 +93,7 @@ public struct DeviceTree: Sendable, Equatable {
             let width = 4 * (a + s)
             guard !value.isEmpty, value.count % width == 0 else { return nil }
             return stride(from: 0, to: value.count, by: width).map { o in
-                (DeviceTree.beValue(value, o, 4 * a)!, s == 0 ? 0 : DeviceTree.beValue(value, o + 4 * a, 4 * s)!)
+                (value.be(o, 4 * a)!, s == 0 ? 0 : value.be(o + 4 * a, 4 * s)!)
             }
         }
     }
@@ -132,15 +132,6 @@ public struct DeviceTree: Sendable, Equatable {
         return rm.children.flatMap { c in (c.reg(in: rm) ?? []).map { (c.name, $0.address, $0.size, c.property("no-map") != nil) } }
     }
 
-    // Big-endian access (the blob is big-endian throughout, §5).
-    static func be(_ v: some FixedWidthInteger, _ width: Int) -> [UInt8] {
-        let u = UInt64(truncatingIfNeeded: v)
-        return (0..<width).map { UInt8(truncatingIfNeeded: u >> (8 * UInt64(width - 1 - $0))) }
-    }
-    static func beValue(_ b: [UInt8], _ offset: Int, _ width: Int) -> UInt64? {
-        guard offset >= 0, width > 0, width <= 8, offset <= b.count - width else { return nil }
-        var v: UInt64 = 0
-        for i in 0..<width { v = v << 8 | UInt64(b[offset + i]) }
-        return v
-    }
+    /// `width` big-endian bytes of `v` (the blob is big-endian throughout, §5).
+    static func be(_ v: some FixedWidthInteger, _ width: Int) -> [UInt8] { [UInt8](bigEndian: v, width: width) }
 }

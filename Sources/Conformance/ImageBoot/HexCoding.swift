@@ -6,7 +6,7 @@ import Foundation
 enum HexText {
     static func number(_ v: UInt64) -> String { hex(v) }
     static func number(_ s: String, _ d: Decoder) throws -> UInt64 {
-        guard s.hasPrefix("0x"), s.count > 2, s.count <= 18, let v = UInt64(s.dropFirst(2), radix: 16) else {
+        guard let v = parseHexLiteral(s) else {
             throw DecodingError.dataCorrupted(.init(codingPath: d.codingPath, debugDescription: "expected a hex string of 1 to 16 digits (\"0x1F\"), found \"\(s.prefix(40))\""))
         }
         return v

@@ -62,7 +62,12 @@ public struct ImageHeader: Sendable, Equatable {
 
     /// The offset the loader must honour: text_offset, except on an arm64 header with
     /// image_size 0 (before v3.17), where booting.rst says to assume 0x80000.
-    public var textOffset: UInt64 { architecture == .arm64 && imageSize == 0 ? Self.legacyArm64TextOffset : textOffsetField }
+    public var textOffset: UInt64 { Self.textOffset(field: textOffsetField, imageSize: imageSize, architecture: architecture) }
+    /// `textOffset` from the raw fields, for a reader (the A64/RV rules) that judges a header
+    /// this type would refuse.
+    public static func textOffset(field: UInt64, imageSize: UInt64, architecture: Architecture) -> UInt64 {
+        architecture == .arm64 && imageSize == 0 ? legacyArm64TextOffset : field
+    }
     /// flags bit 0: a big-endian kernel.
     public var isBigEndian: Bool { flags & 1 != 0 }
     /// arm64 flags bits 1–2: 0 unspecified, 1 = 4K, 2 = 16K, 3 = 64K.
@@ -75,7 +80,9 @@ public struct ImageHeader: Sendable, Equatable {
     /// The bytes from the Image's start the loader keeps free: image_size, or the file when
     /// image_size is 0 (arm64 before v3.17; booting.rst asks to keep as much as possible
     /// free after it, which no number bounds).
-    public var footprint: UInt64 { max(imageSize, fileSize) }
+    public var footprint: UInt64 { Self.footprint(imageSize: imageSize, fileSize: fileSize) }
+    /// `footprint` from the raw fields.
+    public static func footprint(imageSize: UInt64, fileSize: UInt64) -> UInt64 { max(imageSize, fileSize) }
 
     /// The architecture whose magic the header holds at 0x38, or nil.
     public static func architecture(of bytes: [UInt8]) -> Architecture? {

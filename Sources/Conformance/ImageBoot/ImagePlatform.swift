@@ -26,24 +26,50 @@ public struct ImagePlatform: Sendable, Equatable {
         self.exceptionLevel = exceptionLevel; self.bootHart = bootHart; self.iccSreEL2 = iccSreEL2
     }
 
-    /// arm64 `virt`: RAM at 1 GiB (hw/arm/virt.c VIRT_MEM). Booted through `-device loader`
-    /// without `-kernel`, QEMU writes its own DTB at the start of RAM, 1 MiB (measured with
-    /// `info roms`: "dtb" at 0x40000000, size 0x100000), and refuses a blob that overlaps it;
-    /// it is platform-resident at reset, so it is listed as firmware.
-    /// riscv64 `virt`: RAM at 2 GiB; OpenSBI (fw_dynamic, QEMU's default `-bios`) is loaded at
-    /// the start of RAM (measured: 0x1C280 bytes at 0x80000000) and the first 2 MiB, below
-    /// the kernel's text_offset, is taken as its resident region; QEMU's own FDT copy sits
-    /// 2 MiB below the top of RAM (measured: "fdt" at 0x9FE00000, 1 MiB, for 512 MiB), which
-    /// the loader avoids.
-    public static func qemuVirt(_ architecture: ImageBootSnapshot.Architecture, ramSize: UInt64 = 512 << 20, exceptionLevel: UInt64 = 1) -> ImagePlatform {
-        switch architecture {
-        case .arm64:
-            return ImagePlatform(architecture: .arm64, ram: [Range(address: 0x4000_0000, size: ramSize)], firmware: [Range(address: 0x4000_0000, size: 1 << 20)], exceptionLevel: exceptionLevel)
-        case .riscv64:
-            let base: UInt64 = 0x8000_0000
+    /// Where `virt` puts RAM: 1 GiB on arm64 (hw/arm/virt.c VIRT_MEM), 2 GiB on riscv64
+    /// (hw/riscv/virt.c VIRT_DRAM).
+    public static func virtRAMBase(_ architecture: ImageBootSnapshot.Architecture) -> UInt64 {
+        architecture == .arm64 ? 0x4000_0000 : 0x8000_0000
+    }
+
+    /// What OpenSBI 1.1 (fw_dynamic, QEMU's default riscv64 `-bios`, and fw_jump alike) keeps to
+    /// itself at the start of RAM, measured from its boot banner: "Domain0 Region01 :
+    /// 0x0000000080000000-0x000000008007ffff ()".
+    public static let openSBIRegionSize: UInt64 = 0x8_0000
+
+    /// How the Image reached a `virt` machine, which decides what the platform holds resident.
+    public enum VirtBoot: Sendable, Equatable {
+        /// Placed by our reference loader as `-device loader` blobs, with no `-kernel`.
+        /// arm64: QEMU writes its own DTB at the start of RAM, 1 MiB (measured with `info
+        /// roms`: "dtb" at 0x40000000, size 0x100000), and refuses a blob that overlaps it; it is
+        /// platform-resident at reset, so it is listed as firmware. riscv64: OpenSBI is loaded
+        /// at the start of RAM (measured: 0x1C280 bytes at 0x80000000) and the loader takes the
+        /// whole first 2 MiB, below the kernel's text_offset, as resident; QEMU's own FDT copy
+        /// sits 2 MiB below the top of RAM (measured: "fdt" at 0x9FE00000, 1 MiB, for 512 MiB),
+        /// which the loader avoids.
+        case referenceLoader
+        /// Loaded by a loader running under QEMU's firmware (`-kernel`, U-Boot as `-bios`): the
+        /// platform facts a probe's report is judged against. arm64 has no resident firmware;
+        /// riscv64 has OpenSBI's region (`openSBIRegionSize`).
+        case firmwareLoader
+    }
+
+    /// QEMU's `virt` machine with `ramSize` bytes of RAM, as `boot` reaches it.
+    public static func qemuVirt(_ architecture: ImageBootSnapshot.Architecture, ramSize: UInt64 = 512 << 20, exceptionLevel: UInt64 = 1,
+                                boot: VirtBoot = .referenceLoader) -> ImagePlatform {
+        let base = virtRAMBase(architecture)
+        let ram = [Range(address: base, size: ramSize)]
+        switch (architecture, boot) {
+        case (.arm64, .referenceLoader):
+            return ImagePlatform(architecture: .arm64, ram: ram, firmware: [Range(address: base, size: 1 << 20)], exceptionLevel: exceptionLevel)
+        case (.riscv64, .referenceLoader):
             let fdtTop = base + min(ramSize, 3 << 30)
-            return ImagePlatform(architecture: .riscv64, ram: [Range(address: base, size: ramSize)], firmware: [Range(address: base, size: 2 << 20)],
+            return ImagePlatform(architecture: .riscv64, ram: ram, firmware: [Range(address: base, size: 2 << 20)],
                                  avoid: [Range(address: (fdtTop - (1 << 20)).alignedDown(2 << 20), size: 2 << 20)])
+        case (.arm64, .firmwareLoader):
+            return ImagePlatform(architecture: .arm64, ram: ram, exceptionLevel: exceptionLevel)
+        case (.riscv64, .firmwareLoader):
+            return ImagePlatform(architecture: .riscv64, ram: ram, firmware: [Range(address: base, size: openSBIRegionSize)])
         }
     }
 

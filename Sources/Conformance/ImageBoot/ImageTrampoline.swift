@@ -80,8 +80,5 @@ public enum ImageTrampoline {
         return f + code
     }
 
-    static func le(_ v: some FixedWidthInteger, _ width: Int) -> [UInt8] {
-        let u = UInt64(truncatingIfNeeded: v)
-        return (0..<width).map { UInt8(truncatingIfNeeded: u >> (8 * UInt64($0))) }
-    }
+    static func le(_ v: some FixedWidthInteger, _ width: Int) -> [UInt8] { [UInt8](littleEndian: v, width: width) }
 }

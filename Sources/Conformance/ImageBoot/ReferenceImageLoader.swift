@@ -171,7 +171,9 @@ public enum ReferenceImageLoader {
         if let r = initrdRange, let bytes = o.initrd { blocks.append(.init(name: "initrd", address: r.start, bytes: bytes)) }
         blocks.sort { $0.address < $1.address }
 
-        let fileSHA = sha256Hex(image)
+        // Each block hashed once: the kernel block's bytes are the file's, the initrd's the input's.
+        let digests = Dictionary(blocks.map { ($0.name, sha256Hex($0.bytes)) }, uniquingKeysWith: { a, _ in a })
+        let fileSHA = digests["kernel"] ?? sha256Hex(image), initrdSHA = digests["initrd"] ?? o.initrd.map(sha256Hex)
         let snapshot = ImageBootSnapshot(
             architecture: arch, producer: producer,
             image: .init(header: Array(image.prefix(ImageHeader.size)), fileSize: UInt64(image.count), sha256: fileSHA),
@@ -180,9 +182,9 @@ public enum ReferenceImageLoader {
             arm64: arch == .arm64 ? .init(exceptionLevel: p.exceptionLevel, daif: 0x3C0, sctlr: 0, cntfrq: ImagePlatform.arm64TimerHz, iccSreEL2: p.iccSreEL2, gicV3: true) : nil,
             riscv64: arch == .riscv64 ? .init(satp: 0, sstatus: 0) : nil,
             dtbAddress: dtbRange.start, dtb: dtb,
-            initrd: initrdRange.map { .init(start: $0.start, end: $0.end, sha256: o.initrd.map(sha256Hex)) },
-            inputs: .init(commandLine: o.commandLine, initrdSize: initrdSize, initrdSHA256: o.initrd.map(sha256Hex)),
-            regions: blocks.map { .init(name: $0.name, address: $0.address, size: UInt64($0.bytes.count), sha256: sha256Hex($0.bytes)) },
+            initrd: initrdRange.map { .init(start: $0.start, end: $0.end, sha256: initrdSHA) },
+            inputs: .init(commandLine: o.commandLine, initrdSize: initrdSize, initrdSHA256: initrdSHA),
+            regions: blocks.map { .init(name: $0.name, address: $0.address, size: UInt64($0.bytes.count), sha256: digests[$0.name] ?? sha256Hex($0.bytes)) },
             warnings: h.warnings)
         return ImageLoadResult(header: h, deviceTree: tree, blocks: blocks, trampoline: tramp.start, snapshot: snapshot)
     }

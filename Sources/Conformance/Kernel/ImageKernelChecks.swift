@@ -61,10 +61,7 @@ public enum ImageKernelChecks {
 
     /// A property holding one number of 1 or 2 big-endian cells (32 or 64 bits), as QEMU and
     /// U-Boot write linux,initrd-start/-end; nil for any other size.
-    static func cellNumber(_ b: [UInt8]) -> UInt64? {
-        guard b.count == 4 || b.count == 8 else { return nil }
-        return b.reduce(0) { $0 << 8 | UInt64($1) }
-    }
+    static func cellNumber(_ b: [UInt8]) -> UInt64? { DeviceTree.Property("", bytes: b).u64 }
 
     /// `reg` decoded by the root's #address-cells and #size-cells (Devicetree Specification
     /// v0.4, 2.3.5, 2.3.6: defaults 2 and 1), or the reason it cannot be.
@@ -72,12 +69,12 @@ public enum ImageKernelChecks {
         guard (1...2).contains(addressCells), (0...2).contains(sizeCells) else {
             return .failure(ReasonError("#address-cells \(addressCells) / #size-cells \(sizeCells): expected 1 or 2 / 0…2"))
         }
-        let step = 4 * (addressCells + sizeCells)
-        guard reg.count % step == 0, !reg.isEmpty else { return .failure(ReasonError("reg is \(reg.count) bytes, not a multiple of \(step) (\(addressCells)+\(sizeCells) cells)")) }
+        guard let pairs = DeviceTree.Property("reg", bytes: reg).pairs(addressCells: addressCells, sizeCells: sizeCells) else {
+            let step = 4 * (addressCells + sizeCells)
+            return .failure(ReasonError("reg is \(reg.count) bytes, not a multiple of \(step) (\(addressCells)+\(sizeCells) cells)"))
+        }
         var out: [AddressRange] = []
-        for at in stride(from: 0, to: reg.count, by: step) {
-            let a = reg[at..<at + 4 * addressCells].reduce(0) { $0 << 8 | UInt64($1) }
-            let s = reg[at + 4 * addressCells..<at + step].reduce(0) { $0 << 8 | UInt64($1) }
+        for (a, s) in pairs {
             guard let r = AddressRange.make(a, length: s) else { return .failure(ReasonError("reg entry \(hex(a)) + \(hex(s)) wraps past 2^64")) }
             out.append(r)
         }

@@ -8,9 +8,6 @@
 extension KnownDeviations {
     public static let imageLoaders: [KnownDeviation] = ubootArm64 + ubootRISCV + qemuRISCV
 
-    /// OpenSBI's resident region on QEMU `virt` as every riscv64 row measured it (its banner:
-    /// "Domain0 Region01 : 0x0000000080000000-0x000000008007ffff"); `ImageProbeVariants.virtPlatform`.
-    static let openSBIRegionSize: UInt64 = 0x8_0000
     /// QEMU 7.2 hw/riscv/boot.c riscv_load_initrd: "start = kernel_entry + MIN(mem_size / 2, 128 * MiB)";
     /// the rows run 1 GiB, so the initrd starts 128 MiB after the Image.
     static let qemuRISCVInitrdOffset: UInt64 = 128 << 20
@@ -43,7 +40,7 @@ extension KnownDeviations {
                                        clause: "boot.rst \"Reserved memory for resident firmware\" (the kernel must not use the firmware's memory); boot-image-header.rst image_size",
                                        observed: "U-Boot prints \"Moving Image from 0x84000000 to 0x80000000\", then the machine resets (QEMU -no-reboot exits) before the probe's first line, with riscv64-t0"),
                        preventsReport: true, harmless: false) { s in
-            (s.textOffset ?? 0) < openSBIRegionSize
+            (s.textOffset ?? 0) < ImagePlatform.openSBIRegionSize
         },
     ]
 

@@ -60,6 +60,8 @@ public struct ImageProbeReport: Sendable, Equatable {
     public struct Hash: Sendable, Equatable {
         public var address: UInt64, length: UInt64, hash64: UInt64
         public init(address: UInt64, length: UInt64, hash64: UInt64) { self.address = address; self.length = length; self.hash64 = hash64 }
+        /// Whether the bytes the probe checksummed are `file`'s: the same length and ProbeHash64.
+        public func matches(_ file: [UInt8]) -> Bool { length == UInt64(file.count) && hash64 == ProbeHash64.of(file) }
     }
     /// Bytes the probe copied out.
     public struct Piece: Sendable, Equatable {

@@ -9,6 +9,8 @@ public struct ImageRuleContext: Sendable {
     public let textOffsetField: UInt64?, imageSize: UInt64?, flags: UInt64?
     /// The device tree read from the snapshot's DTB bytes; nil when they are not in it.
     public let tree: Result<DeviceTree, FDTError>?
+    /// The DTB's totalsize from its header (the blob's length when the header does not read).
+    public let dtbSize: UInt64?
     public let ram: [AddressRange]
 
     public init(_ s: ImageBootSnapshot) {
@@ -16,6 +18,7 @@ public struct ImageRuleContext: Sendable {
         let hb = s.image.header
         textOffsetField = hb.u64(0x08); imageSize = hb.u64(0x10); flags = hb.u64(0x18)
         tree = s.dtb.map { b in Result { () throws(FDTError) in try DeviceTree(blob: b) } }
+        dtbSize = s.dtb.map { b in (try? DeviceTree.header(b)).map { UInt64($0.totalSize) } ?? UInt64(b.count) }
         ram = s.ram.compactMap(\.range)
     }
 
@@ -26,16 +29,14 @@ public struct ImageRuleContext: Sendable {
     /// The text_offset the loader must honour (0x80000 for an arm64 header with image_size 0).
     var textOffset: UInt64? {
         guard let t = textOffsetField, let size = imageSize else { return nil }
-        return isArm && size == 0 ? ImageHeader.legacyArm64TextOffset : t
+        return ImageHeader.textOffset(field: t, imageSize: size, architecture: s.architecture)
     }
     /// image_size, or the file's size when image_size is 0 or smaller.
-    var footprint: UInt64 { max(imageSize ?? 0, s.image.fileSize) }
+    var footprint: UInt64 { ImageHeader.footprint(imageSize: imageSize ?? 0, fileSize: s.image.fileSize) }
     /// [load address, + footprint); nil when it wraps (`kernelProblem` says so).
     var kernel: AddressRange? { AddressRange.make(s.loadAddress, length: footprint) }
     var kernelProblem: String { "the kernel \(hex(s.loadAddress)) + \(hex(footprint)) wraps past 2^64" }
 
-    /// The DTB's totalsize from its header (the blob's length when the header does not read).
-    var dtbSize: UInt64? { s.dtb.map { b in (try? DeviceTree.header(b)).map { UInt64($0.totalSize) } ?? UInt64(b.count) } }
     var dtbRange: AddressRange? { dtbSize.flatMap { AddressRange.make(s.dtbAddress, length: $0) } }
     /// The tree, or why there is none to judge.
     var treeProblem: String? {

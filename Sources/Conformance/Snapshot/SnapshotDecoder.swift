@@ -275,8 +275,7 @@ enum Field {
     /// "0x…" with 1–16 hex digits, at most `max`.
     static func hex(_ o: [String: Any], _ key: String, _ prefix: String, max: UInt64 = .max) throws(SnapshotDecodeError) -> UInt64 {
         guard let s = o[key] as? String else { throw SnapshotDecodeError(path: prefix + key, expected: "a hex string \"0x…\"", found: kind(o[key])) }
-        let digits = s.utf8.dropFirst(2)
-        guard s.hasPrefix("0x"), (1...16).contains(digits.count), let v = UInt64(Substring(digits), radix: 16), v <= max else {
+        guard let v = parseHexLiteral(s), v <= max else {
             throw SnapshotDecodeError(path: prefix + key, expected: "a hex string \"0x…\" of at most \(hexText(max))", found: "\"\(s.prefix(64))\"")
         }
         return v

@@ -10,6 +10,24 @@ public extension Array where Element == UInt8 {
         for i in 0..<width { value |= UInt64(self[offset + i]) << (8 * UInt64(i)) }
         return value
     }
+    /// Reads an unsigned big-endian integer of `width` bytes at `offset` (a device tree's cells
+    /// and header); nil when out of range.
+    func be(_ offset: Int, _ width: Int) -> UInt64? {
+        guard offset >= 0, width > 0, width <= 8, offset <= count - width else { return nil }
+        var value: UInt64 = 0
+        for i in 0..<width { value = value << 8 | UInt64(self[offset + i]) }
+        return value
+    }
+    /// The low `width` bytes of `value`, least significant first.
+    init(littleEndian value: some FixedWidthInteger, width: Int) {
+        let u = UInt64(truncatingIfNeeded: value)
+        self = (0..<width).map { UInt8(truncatingIfNeeded: u >> (8 * UInt64($0))) }
+    }
+    /// The low `width` bytes of `value`, most significant first.
+    init(bigEndian value: some FixedWidthInteger, width: Int) {
+        let u = UInt64(truncatingIfNeeded: value)
+        self = (0..<width).map { UInt8(truncatingIfNeeded: u >> (8 * UInt64(width - 1 - $0))) }
+    }
     func u8(_ offset: Int) -> UInt8? { offset >= 0 && offset < count ? self[offset] : nil }
     func u16(_ offset: Int) -> UInt16? { le(offset, 2).map { UInt16($0) } }
     func u32(_ offset: Int) -> UInt32? { le(offset, 4).map { UInt32($0) } }
@@ -75,6 +93,15 @@ public extension Array where Element == UInt8 {
 
 /// A 64-bit hash as 16 lowercase hex digits, zero-padded (`hash64` values in reports).
 public func hash64Text(_ v: UInt64) -> String { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) }.hexString }
+
+/// "0x" and 1 to 16 hex digits of either case, the form snapshot files write numbers in; nil
+/// for anything else (no sign, no spaces, no more digits than a UInt64 holds).
+public func parseHexLiteral(_ s: String) -> UInt64? {
+    let digits = s.utf8.dropFirst(2)
+    guard s.utf8.starts(with: "0x".utf8), (1...16).contains(digits.count),
+          digits.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) }) else { return nil }
+    return UInt64(Substring(digits), radix: 16)
+}
 
 /// Parses `0x…`, decimal, or a size with a K/M/G/T suffix (binary units).
 public func parseNumber(_ text: String) -> UInt64? {

@@ -230,6 +230,6 @@ public struct PVHBundle: Sendable {
     }
 }
 
-private func le16(_ v: UInt16) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8)] }
-private func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
-private func le64(_ v: UInt64) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+private func le16(_ v: UInt16) -> [UInt8] { [UInt8](littleEndian: v, width: 2) }
+private func le32(_ v: UInt32) -> [UInt8] { [UInt8](littleEndian: v, width: 4) }
+private func le64(_ v: UInt64) -> [UInt8] { [UInt8](littleEndian: v, width: 8) }

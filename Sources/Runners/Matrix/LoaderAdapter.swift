@@ -39,7 +39,7 @@ public struct LoaderRun: Sendable {
     /// An Image row's platform as its adapter knows it: the RAM QEMU was given and the memory
     /// its firmware keeps (nil: `ImageProbeVariants.virtPlatform`). The rules judge the probe's
     /// report against it.
-    public var imagePlatform: ImageProbeReport.Platform? = nil
+    public var imagePlatform: ImagePlatform? = nil
     /// QEMU exited on its own: the guest powered off or, under `-no-reboot`, reset. Without a
     /// probe report that is a reset (or power-off) before the kernel reported, a named outcome,
     /// not a time-out.

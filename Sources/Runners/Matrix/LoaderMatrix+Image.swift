@@ -36,15 +36,10 @@ public enum ImageProbeVariants {
         return out
     }
 
-    /// QEMU `virt` as every Image row runs it (`-m 1024`): RAM from 0x40000000 (arm64,
-    /// hw/arm/virt.c VIRT_MEM) or 0x80000000 (riscv64, hw/riscv/virt.c VIRT_DRAM); on riscv64
-    /// OpenSBI 1.1 (fw_dynamic and fw_jump alike) keeps [0x80000000, 0x80080000) to itself
-    /// (its boot banner: "Domain0 Region01 : 0x0000000080000000-0x000000008007ffff ()").
-    public static func virtPlatform(_ arch: ImageProbeReport.Architecture) -> ImageProbeReport.Platform {
-        switch arch {
-        case .arm64: .init(ram: [.init(address: 0x4000_0000, size: 1 << 30)])
-        case .riscv64: .init(ram: [.init(address: 0x8000_0000, size: 1 << 30)], firmware: [.init(address: 0x8000_0000, size: 0x8_0000)])
-        }
+    /// QEMU `virt` as every Image row runs it (`-m 1024`) under a loader of its own firmware
+    /// (`ImagePlatform.VirtBoot.firmwareLoader`).
+    public static func virtPlatform(_ arch: ImageProbeReport.Architecture) -> ImagePlatform {
+        .qemuVirt(arch, ramSize: 1 << 30, boot: .firmwareLoader)
     }
 
     /// Every architecture's variants that are built; the others are left out (their adapters
@@ -78,7 +73,7 @@ extension LoaderMatrix {
         }
         r.report = true
         r.imageReport = report
-        r.notes += facts(report, variant: v, commandLine: run.expectedCommandLine)
+        r.notes += facts(report, image: image, initrd: initrd, expectsInitrd: v.initrd != nil, commandLine: run.expectedCommandLine)
         switch report.cpu {
         case .arm64(let s): r.entry = "el\(s.exceptionLevel)"
         case .riscv64: r.entry = "s-mode"
@@ -91,8 +86,9 @@ extension LoaderMatrix {
         return r
     }
 
-    /// The report in words, each comparison against the variant's files.
-    static func facts(_ p: ImageProbeReport, variant v: MatrixVariant, commandLine: String) -> [String] {
+    /// The report in words, each comparison against the variant's files (`image`, `initrd`:
+    /// their bytes, nil where they could not be read).
+    static func facts(_ p: ImageProbeReport, image: [UInt8]?, initrd: [UInt8]?, expectsInitrd: Bool, commandLine: String) -> [String] {
         var n: [String] = []
         n.append(zip(p.architecture.registerNames, p.entryRegisters).map { "\($0)=\(hex($1))" }.joined(separator: " "))
         switch p.cpu {
@@ -105,17 +101,17 @@ extension LoaderMatrix {
             n.append("satp=\(hex(s.satp)) sstatus=\(hex(s.sstatus)) SBI spec \(s.sbiSpecVersion >> 24).\(s.sbiSpecVersion & 0xFF_FFFF) impl \(hex(s.sbiImplementationID)) v\(hex(s.sbiImplementationVersion))")
         }
         n.append("loaded at \(hex(p.loadAddress)); DTB at \(hex(p.fdt?.address ?? 0))\(p.fdt?.valid == true ? "" : " (not a valid FDT)")")
-        if let file = FileManager.default.contents(atPath: v.kernel), let h = p.image {
-            n.append(h.length == UInt64(file.count) && h.hash64 == ProbeHash64.of([UInt8](file)) ? "image intact" : "image differs from the file (\(h.length) bytes read, hash64 \(hex(h.hash64)))")
+        if let image, let h = p.image {
+            n.append(h.matches(image) ? "image intact" : "image differs from the file (\(h.length) bytes read, hash64 \(hex(h.hash64)))")
         }
         if let s = p.initrdStart, let e = p.initrdEnd {
             var line = "initrd [\(hex(s)), \(hex(e)))"
-            if let path = v.initrd, let file = FileManager.default.contents(atPath: path) {
-                if let h = p.initrd { line += h.length == UInt64(file.count) && h.hash64 == ProbeHash64.of([UInt8](file)) ? " intact" : " differs from the file" }
+            if let initrd {
+                if let h = p.initrd { line += h.matches(initrd) ? " intact" : " differs from the file" }
                 else if p.initrdUnreadable { line += " outside /memory: not read" }
             }
             n.append(line)
-        } else if v.initrd != nil { n.append("no initrd in /chosen") }
+        } else if expectsInitrd { n.append("no initrd in /chosen") }
         if let got = p.commandLine { n.append(got == commandLine ? "bootargs exact" : "bootargs \"\(got)\", expected \"\(commandLine)\"") } else { n.append("no /chosen bootargs") }
         if p.exceptionCount > 0 { n.append("\(p.exceptionCount) exception(s) in the probe: " + p.exceptions.map { "cause \(hex($0.cause)) at \(hex($0.pc))" }.joined(separator: ", ")) }
         return n

@@ -20,7 +20,7 @@ enum HostTools {
     static func run(_ tool: String, package: String, _ args: [String], stdin: String? = nil, stdout: String? = nil) throws(HostToolError) {
         let out: FileHandle
         if let stdout {
-            FileManager.default.createFile(atPath: stdout, contents: nil)
+            _ = FileManager.default.createFile(atPath: stdout, contents: nil)
             guard let h = FileHandle(forWritingAtPath: stdout) else { throw HostToolError("cannot write \(stdout)") }
             out = h
         } else { out = FileHandle.nullDevice }

@@ -39,7 +39,7 @@ public struct ImageQEMUKernelAdapter: LoaderAdapter {
     /// The RAM and firmware-resident memory the probe's report is judged against: `-m 1024`
     /// from the architecture's RAM base; OpenSBI's region on riscv64 (both builds); none on
     /// arm64, where PSCI is QEMU's own and its boot stub and DTB are not resident memory.
-    public var platform: ImageProbeReport.Platform { ImageProbeVariants.virtPlatform(ImageBootSnapshot.Architecture(rawValue: architecture) ?? .riscv64) }
+    public var platform: ImagePlatform { ImageProbeVariants.virtPlatform(ImageBootSnapshot.Architecture(rawValue: architecture) ?? .riscv64) }
 
     /// Why a `virt` row cannot run here: QEMU for the architecture, a firmware file, the probe build.
     static func unavailable(executable: String, packages: [String], needs: String?, architecture: String) -> String? {

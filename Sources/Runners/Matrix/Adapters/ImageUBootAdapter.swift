@@ -39,7 +39,7 @@ public struct ImageUBootAdapter: LoaderAdapter {
     /// The RAM and firmware-resident memory the report is judged against: as QEMU's own rows
     /// (U-Boot relocates itself to the top of RAM but is gone once the kernel runs; on riscv64
     /// OpenSBI stays resident below it).
-    public var platform: ImageProbeReport.Platform { ImageProbeVariants.virtPlatform(ImageBootSnapshot.Architecture(rawValue: architecture) ?? .riscv64) }
+    public var platform: ImagePlatform { ImageProbeVariants.virtPlatform(ImageBootSnapshot.Architecture(rawValue: architecture) ?? .riscv64) }
 
     /// What is typed: a key at the autoboot prompt, the command line, then booti; each after the
     /// prompt of the one before, each followed by the failure echo (`UBootAdapter.failureEcho`).

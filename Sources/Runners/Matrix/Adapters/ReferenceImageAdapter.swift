@@ -36,11 +36,10 @@ public struct ReferenceImageAdapter: LoaderAdapter {
             return [UInt8](d)
         }
         let p = platform
-        let judged = ImageProbeReport.Platform(ram: p.ram, firmware: p.firmware)
         let loaded: ImageLoadResult
         do { loaded = try ReferenceImageLoader.load([UInt8](image), ImageLoadOptions(platform: p, commandLine: v.commandLine, initrd: initrd)) } catch {
             var run = LoaderRun(serial: [], outcome: "not run: the reference loader refused", seconds: 0, expectedCommandLine: v.commandLine, refused: "reference Image loader: \(error)")
-            run.imagePlatform = judged
+            run.imagePlatform = p
             return run
         }
         let dir = work + "/" + v.id
@@ -54,7 +53,7 @@ public struct ReferenceImageAdapter: LoaderAdapter {
         b.grace = .seconds(2)
         var run = LoaderRun(try QEMURunner.run(b), expectedCommandLine: v.commandLine,
                             notes: ["reference loader: " + loaded.blocks.map { "\($0.name) \($0.range)" }.joined(separator: ", ")])
-        run.imagePlatform = judged
+        run.imagePlatform = p
         return run
     }
 }
