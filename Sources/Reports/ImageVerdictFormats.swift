@@ -26,20 +26,9 @@ public enum ImageVerdictText {
         var out = ["\(s.architecture) Image probe report: variant \(variant.isEmpty ? "(none)" : variant), loaded at \(hex(s.loadAddress)), DTB at \(hex(s.dtbAddress)), "
                    + zip(registerNames(s.architecture), s.registers).map { "\($0) = \(hex($1))" }.joined(separator: " ")]
         if let loader, !KnownDeviations.all.contains(where: { $0.loader == loader }) { out.append("  note: no deviations are recorded for loader '\(loader)'") }
-        out += verdictLines(verdicts, showAll: showAll, expectedFailures: Set(verdicts.filter { v in explanation(v, known) != nil }.map(\.rule)))
-        for v in verdicts { if let d = explanation(v, known) { out.append("    \(v.rule): known \(d.loader) deviation: \(d.what)\n      source: \(d.evidence)") } }
-        return out + [summary(verdicts, loader: loader, explained: verdicts.filter { explanation($0, known) != nil }.count)]
-    }
-
-    /// The record that explains a failure, if one does.
-    public static func explanation(_ v: Verdict, _ known: [KnownDeviation]) -> KnownDeviation? {
-        v.outcome == .fail ? known.first { $0.rule == v.rule && !$0.preventsReport } : nil
-    }
-
-    /// "N pass, N warn, N fail (K of them known LOADER deviations), N n/a".
-    public static func summary(_ v: [Verdict], loader: String?, explained: Int) -> String {
-        let f = v.filter { $0.outcome == .fail }.count
-        return "\(v.filter { $0.outcome == .pass }.count) pass, \(v.filter { $0.outcome == .warn }.count) warn, \(f) fail\(loader == nil || f == 0 ? "" : " (\(explained) of them known \(loader!) deviations)"), \(v.filter { $0.outcome == .notApplicable }.count) n/a"
+        out += verdictLines(verdicts, showAll: showAll, expectedFailures: Set(verdicts.filter { v in explainingDeviation(v, known) != nil }.map(\.rule)))
+        for v in verdicts { if let d = explainingDeviation(v, known) { out.append("    \(v.rule): known \(d.loader) deviation: \(d.what)\n      source: \(d.evidence)") } }
+        return out + [verdictSummary(verdicts, loader: loader, explained: verdicts.filter { explainingDeviation($0, known) != nil }.count)]
     }
 
     static func registerNames(_ a: ImageBootSnapshot.Architecture) -> [String] { a == .arm64 ? ["x0", "x1", "x2", "x3"] : ["a0", "a1", "a2", "a3"] }

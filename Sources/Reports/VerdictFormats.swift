@@ -2,6 +2,18 @@ import Conformance
 import Foundation
 import Runners
 
+/// The recorded deviation that explains a failure, if one does (a record that prevents the
+/// report explains no verdict).
+public func explainingDeviation(_ v: Verdict, _ known: [KnownDeviation]) -> KnownDeviation? {
+    v.outcome == .fail ? known.first { $0.rule == v.rule && !$0.preventsReport } : nil
+}
+
+/// "N pass, N warn, N fail (K of them known LOADER deviations), N n/a".
+public func verdictSummary(_ v: [Verdict], loader: String?, explained: Int) -> String {
+    let f = v.filter { $0.outcome == .fail }.count
+    return "\(v.filter { $0.outcome == .pass }.count) pass, \(v.filter { $0.outcome == .warn }.count) warn, \(f) fail\(loader == nil || f == 0 ? "" : " (\(explained) of them known \(loader!) deviations)"), \(v.filter { $0.outcome == .notApplicable }.count) n/a"
+}
+
 /// "pass 45: BP-01 BP-02 …" lines, one per outcome, then each failure and warning with its
 /// evidence (every verdict with `showAll`). A failure in `expectedFailures` is marked expected.
 public func verdictLines(_ verdicts: [Verdict], indent: String = "  ", showAll: Bool = false, expectedFailures: Set<RuleID> = []) -> [String] {

@@ -62,21 +62,7 @@ struct Benchmark: ParsableCommand {
             guard FileManager.default.createFile(atPath: jsonFile, contents: d) else { throw fail("cannot write \(jsonFile)") }
         }
         if json { writeJSON(doc); return }
-        func n(_ d: [String: Any], _ k: String) -> Double { (d[k] as? Double) ?? (d[k] as? Int).map(Double.init) ?? .nan }
-        print("machine: \(doc["machine"] as? String ?? "")")
-        print("| Measure | Subject | Reference | Ratio |")
-        print("|---|---|---|---|")
-        print(String(format: "| Load 6.12 bzImage + 16 MiB initrd (median of %d) | %.2f ms | read floor %.2f ms | %.2f (goal ≤ 1.5) |", Int(n(load, "runs")), n(load, "loadMedianMs"), n(load, "readFloorMedianMs"), n(load, "ratio")))
-        print(String(format: "| Probe boot (pvh-desc8) | HarnessKVM %.1f ms (%.1f–%.1f, %d boots) | QEMU -accel %@ %.1f ms (%d boots) | %.1f× (goal ≥ 20×) |",
-                     n(probe, "harnessMedianMs"), n(probe, "harnessMinMs"), n(probe, "harnessMaxMs"), Int(n(probe, "harnessRuns")), probeAccel, n(probe, "qemuMedianMs"), Int(n(probe, "qemuRuns")), n(probe, "ratio")))
-        if let paths = boot["paths"] as? [[String: Any]], paths.count == 4, let ratios = boot["ratios"] as? [String: Double] {
-            for (i, kind) in ["bzImage", "ELF"].enumerated() {
-                let q = paths[2 * i], r = paths[2 * i + 1]
-                print(String(format: "| %@ to userspace (%d rounds) | reference bundle %.0f ms (%.0f–%.0f) | QEMU's loader %.0f ms (%.0f–%.0f) | %.2f× |", kind, rounds,
-                             n(r, "medianMs"), n(r, "minMs"), n(r, "maxMs"), n(q, "medianMs"), n(q, "minMs"), n(q, "maxMs"), ratios[kind] ?? .nan))
-            }
-        }
-        if let s = doc["suite"] as? [String: Any] { print(String(format: "| `swift test` wall time | %.1f s (status %d) | | |", n(s, "wallSeconds"), Int(n(s, "status")))) }
+        for line in BenchmarkText.table(doc, rounds: rounds, probeAccel: probeAccel) { print(line) }
     }
 
     func machine() -> String {

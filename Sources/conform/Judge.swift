@@ -47,9 +47,7 @@ struct Judge: ParsableCommand {
                 guard let guess else {
                     // Nothing else can be judged without knowing what the loader was given.
                     if json { writeJSON(["file": file, "variant": report.variant, "verdicts": verdictJSON([bp19]), "judged": "BP-19 only: the variant is unknown"]) } else {
-                        print("probe report: variant '\(report.variant)' (not in \(idx.file)), entry \(report.entryPoint.rawValue), loaded at \(hex(report.base)), \(report.lineCount) lines")
-                        print("  FAIL BP-19: \(bp19.evidence)")
-                        print("  other rules not judged: the garbled name matches no one variant; give --kernel and --cmdline to judge the rest")
+                        for line in BootVerdictText.corruptedUnknown(report, index: idx.file, bp19: bp19) { print(line) }
                     }
                     throw ExitCode(1)
                 }
@@ -70,25 +68,15 @@ struct Judge: ParsableCommand {
         let snap = report.snapshot(image: image, inputs: inputs, known: try KnownContent.of(kernel: src, initrd: rd), producer: "probe(\(report.variant))")
         let verdicts = judge(snap)
         let known = loader.map { KnownDeviations.of(loader: $0, image: image, inputs: inputs) } ?? []
-        func deviation(_ v: Verdict) -> KnownDeviation? { v.outcome == .fail ? known.first { $0.rule == v.rule && !$0.preventsReport } : nil }
         if json {
             var o = SnapshotJSON.object(snap, verdicts: verdicts)
             if let loader {
                 o["loader"] = loader
-                o["knownDeviations"] = verdicts.compactMap { v in deviation(v).map { ["rule": v.rule.rawValue, "what": $0.what, "evidence": $0.evidence] } }
+                o["knownDeviations"] = verdicts.compactMap { v in explainingDeviation(v, known).map { ["rule": v.rule.rawValue, "what": $0.what, "evidence": $0.evidence] } }
             }
             FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: o, options: [.prettyPrinted, .sortedKeys]) + Data("\n".utf8))
         } else {
-            print("probe report: variant \(report.variant.isEmpty ? "(none)" : report.variant), entry \(report.entryPoint.rawValue), loaded at \(hex(report.base)), \(report.lineCount) lines")
-            for n in notes { print("  note: \(n)") }
-            for u in report.unreadable { print("  the probe could not read: \(u)") }
-            if let loader, !KnownDeviations.all.contains(where: { $0.loader == loader }) { print("  note: no deviations are recorded for loader '\(loader)'") }
-            for v in verdicts where verbose || v.outcome == .fail || v.outcome == .warn {
-                print("  \(v.outcome == .fail ? "FAIL" : v.outcome.rawValue.uppercased()) \(v.rule): \(v.evidence)")
-                if let d = deviation(v) { print("       known \(d.loader) deviation: \(d.what)\n       source: \(d.evidence)") }
-            }
-            let f = verdicts.filter { $0.outcome == .fail }.count, explained = verdicts.filter { deviation($0) != nil }.count
-            print("\(verdicts.filter { $0.outcome == .pass }.count) pass, \(verdicts.filter { $0.outcome == .warn }.count) warn, \(f) fail\(loader == nil || f == 0 ? "" : " (\(explained) of them known \(loader!) deviations)"), \(verdicts.filter { $0.outcome == .notApplicable }.count) n/a")
+            for line in BootVerdictText.judged(report, notes: notes, verdicts: verdicts, loader: loader, known: known, showAll: verbose) { print(line) }
         }
         if verdicts.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
     }
@@ -122,7 +110,7 @@ struct Judge: ParsableCommand {
             o["evidence"] = verdictJSON(verdicts)
             if let loader {
                 o["loader"] = loader
-                o["knownDeviations"] = verdicts.compactMap { v in ImageVerdictText.explanation(v, known).map { ["rule": v.rule.rawValue, "what": $0.what, "evidence": $0.evidence] } }
+                o["knownDeviations"] = verdicts.compactMap { v in explainingDeviation(v, known).map { ["rule": v.rule.rawValue, "what": $0.what, "evidence": $0.evidence] } }
             }
             FileHandle.standardOutput.write(jsonData(o))
         } else {

@@ -30,17 +30,7 @@ struct Load: ParsableCommand {
         if json {
             FileHandle.standardOutput.write(Data(SnapshotJSON.string(snap, verdicts: verdicts).utf8))
         } else {
-            print("\(kernel): \(r.image.formatName), entry \(r.entry.entryPoint.rawValue)-bit\(r.entry.entryPoint == .pvh ? " (PVH)" : "") at \(hex(r.entry.rip)); guest RAM \(hex(r.layout.size)) bytes")
-            for w in r.warnings { print(w) }
-            print("\nguest memory map:")
-            print("  start               end                 size        what")
-            for reg in r.regions { print("  \(hex(reg.range.start).rightPad(18))  \(hex(reg.range.end).rightPad(18))  \(hex(reg.range.length).rightPad(10))  \(reg.name)") }
-            print("  kernel window W: \(r.kernelWindow)")
-            print("\ne820 handed over:")
-            for e in r.e820 { print("  \(e)") }
-            print("\nentry state: RIP \(hex(r.entry.rip)) RSI \(hex(r.entry.rsi)) RBX \(hex(r.entry.rbx)) RSP \(hex(r.entry.rsp)) CR0 \(hex(r.entry.cr0)) CR3 \(hex(r.entry.cr3)) CR4 \(hex(r.entry.cr4)) EFER \(hex(r.entry.efer)) GDTR \(hex(r.entry.gdtr.base))/\(hex(r.entry.gdtr.limit)) CS \(hex(r.entry.cs.selector)) DS \(hex(r.entry.ds.selector))")
-            print("\nverdicts:")
-            printVerdicts(verdicts, showAll: verbose)
+            for line in BootVerdictText.load(kernel, r, verdicts: verdicts, showAll: verbose) { print(line) }
             if let dump { print("\nregions and snapshot.json written to \(dump)") }
         }
         if verdicts.contains(where: { $0.outcome == .fail }) { throw ExitCode(1) }
