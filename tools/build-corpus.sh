@@ -334,14 +334,14 @@ fetch_line() {  # ARCH|- SUITE FLAVOUR RELEASE
   local arch=$1 suite=$2 flavour=$3 release=$4 fetched archarg=()
   [ "$arch" = - ] || archarg=(--arch "$arch")
   fetched=$(swift run -q conform fetch "$suite" "$flavour" "$release" "${archarg[@]}" --cache "$CACHE" --output "$CACHE/kernels" --json) ||
-    die "conform fetch $suite $flavour $release ${archarg[*]} failed"
-  printf '%s' "$fetched" | ARCH=$arch python3 -c '
+    die "conform fetch $suite $flavour $release${archarg[*]:+ ${archarg[*]}} failed"
+  printf '%s' "$fetched" | FETCH_ARCH=$arch python3 -c '
 import json, os, re, sys
 f = json.load(sys.stdin)
 m = re.match(r"\d+\.\d+", f["release"])
 abi = f["image"].rsplit("/vmlinuz-", 1)[1]
 pkg = [m.group(0), f["flavour"], f["suite"], f["package"], f["version"], f["debSha256"], f["member"], "vmlinuz-" + abi, "-"]
-print("\t".join(pkg + ["vmlinux-" + abi + ".elf", "-"] if os.environ["ARCH"] == "-" else [f["architecture"]] + pkg))' || die "conform fetch printed no usable JSON"
+print("\t".join(pkg + ["vmlinux-" + abi + ".elf", "-"] if os.environ["FETCH_ARCH"] == "-" else [f["architecture"]] + pkg))' || die "conform fetch printed no usable JSON"
 }
 # Puts LINE into the array named LIST in place of the entry whose first KEYS fields (series and
 # flavour; with the architecture first for an Image) are the same, and says so in `moves`.

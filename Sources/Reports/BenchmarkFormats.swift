@@ -6,7 +6,7 @@ import Foundation
 public enum BenchmarkText {
     public static func table(_ doc: [String: Any], rounds: Int, probeAccel: String) -> [String] {
         func n(_ d: [String: Any], _ k: String) -> Double { (d[k] as? Double) ?? (d[k] as? Int).map(Double.init) ?? .nan }
-        func c(_ d: [String: Any], _ k: String) -> Int { let v = n(d, k); return v.isFinite && abs(v) < 1e15 ? Int(v) : 0 }
+        func c(_ d: [String: Any], _ k: String) -> Int { let v = n(d, k); return v.isFinite ? Int(exactly: v.rounded(.towardZero)) ?? 0 : 0 }
         let load = doc["load"] as? [String: Any] ?? [:], probe = doc["probe"] as? [String: Any] ?? [:], boot = doc["realKernels"] as? [String: Any] ?? [:]
         var out = ["machine: \(doc["machine"] as? String ?? "")", "| Measure | Subject | Reference | Ratio |", "|---|---|---|---|"]
         out.append(String(format: "| Load 6.12 bzImage + 16 MiB initrd (median of %d) | %.2f ms | read floor %.2f ms | %.2f (goal ≤ 1.5) |", c(load, "runs"), n(load, "loadMedianMs"), n(load, "readFloorMedianMs"), n(load, "ratio")))

@@ -32,9 +32,9 @@ public enum BootVerdictText {
         if let loader, !KnownDeviations.all.contains(where: { $0.loader == loader }) { out.append("  note: no deviations are recorded for loader '\(loader)'") }
         for v in verdicts where showAll || v.outcome == .fail || v.outcome == .warn {
             out.append("  \(v.outcome == .fail ? "FAIL" : v.outcome.rawValue.uppercased()) \(v.rule): \(v.evidence)")
-            if let d = explainingDeviation(v, known) { out.append("       known \(d.loader) deviation: \(d.what)\n       source: \(d.evidence)") }
+            if let d = KnownDeviation.explaining(v, in: known) { out.append("       known \(d.loader) deviation: \(d.what)\n       source: \(d.evidence)") }
         }
-        return out + [verdictSummary(verdicts, loader: loader, explained: verdicts.filter { explainingDeviation($0, known) != nil }.count)]
+        return out + [verdictSummary(verdicts, loader: loader, explained: verdicts.filter { KnownDeviation.explaining($0, in: known) != nil }.count)]
     }
 
     /// A probe whose own image is no variant's and whose garbled variant name fits none: BP-19

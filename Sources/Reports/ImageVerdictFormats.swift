@@ -26,9 +26,9 @@ public enum ImageVerdictText {
         var out = ["\(s.architecture) Image probe report: variant \(variant.isEmpty ? "(none)" : variant), loaded at \(hex(s.loadAddress)), DTB at \(hex(s.dtbAddress)), "
                    + zip(registerNames(s.architecture), s.registers).map { "\($0) = \(hex($1))" }.joined(separator: " ")]
         if let loader, !KnownDeviations.all.contains(where: { $0.loader == loader }) { out.append("  note: no deviations are recorded for loader '\(loader)'") }
-        out += verdictLines(verdicts, showAll: showAll, expectedFailures: Set(verdicts.filter { v in explainingDeviation(v, known) != nil }.map(\.rule)))
-        for v in verdicts { if let d = explainingDeviation(v, known) { out.append("    \(v.rule): known \(d.loader) deviation: \(d.what)\n      source: \(d.evidence)") } }
-        return out + [verdictSummary(verdicts, loader: loader, explained: verdicts.filter { explainingDeviation($0, known) != nil }.count)]
+        out += verdictLines(verdicts, showAll: showAll, expectedFailures: Set(verdicts.filter { v in KnownDeviation.explaining(v, in: known) != nil }.map(\.rule)))
+        for v in verdicts { if let d = KnownDeviation.explaining(v, in: known) { out.append("    \(v.rule): known \(d.loader) deviation: \(d.what)\n      source: \(d.evidence)") } }
+        return out + [verdictSummary(verdicts, loader: loader, explained: verdicts.filter { KnownDeviation.explaining($0, in: known) != nil }.count)]
     }
 
     static func registerNames(_ a: ImageBootSnapshot.Architecture) -> [String] { a == .arm64 ? ["x0", "x1", "x2", "x3"] : ["a0", "a1", "a2", "a3"] }

@@ -2,12 +2,6 @@ import Conformance
 import Foundation
 import Runners
 
-/// The recorded deviation that explains a failure, if one does (a record that prevents the
-/// report explains no verdict).
-public func explainingDeviation(_ v: Verdict, _ known: [KnownDeviation]) -> KnownDeviation? {
-    v.outcome == .fail ? known.first { $0.rule == v.rule && !$0.preventsReport } : nil
-}
-
 /// "N pass, N warn, N fail (K of them known LOADER deviations), N n/a".
 public func verdictSummary(_ v: [Verdict], loader: String?, explained: Int) -> String {
     let f = v.filter { $0.outcome == .fail }.count

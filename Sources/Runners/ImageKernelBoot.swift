@@ -11,13 +11,14 @@ public struct ImageKernelMachine: Sendable {
     /// Everything between the accelerator and the memory size.
     public let machineArguments: [String]
     /// Where `virt` puts RAM (`ImagePlatform.virtRAMBase`).
-    public var ramBase: UInt64 { platform.ram[0].address }
+    public var ramBase: UInt64 { ImagePlatform.virtRAMBase(architecture) }
     /// The console the kernel writes to (PL011 on arm64, the NS16550A on riscv64).
     public let console: String
     /// Resident firmware that must be reserved in the device tree: OpenSBI, which `-bios
     /// default` loads at the start of RAM (riscv64 only; arm64 `virt` runs no firmware here).
     public var firmwareAt: UInt64? { platform.firmware.first?.address }
-    /// The machine as QEMU's own loader reaches it (`ImagePlatform.VirtBoot.firmwareLoader`).
+    /// The machine as QEMU's own loader reaches it (`ImagePlatform.VirtBoot.firmwareLoader`;
+    /// its RAM size is not this machine's `-m`, and only the firmware's place is read).
     var platform: ImagePlatform { .qemuVirt(architecture, boot: .firmwareLoader) }
 
     public static func of(_ a: ImageHandoff.Architecture) -> ImageKernelMachine {

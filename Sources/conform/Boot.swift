@@ -52,7 +52,7 @@ struct Boot: ParsableCommand {
             out["verdicts"] = v.map { ["rule": $0.rule.rawValue, "outcome": $0.outcome.rawValue, "evidence": $0.evidence] }
             out["disagreements"] = d
             probeLines.append("probe report: \(probe.lineCount) lines, entry \(probe.entryPoint.rawValue), base \(hex(probe.base))")
-            probeLines.append("guest view: \(v.filter { $0.outcome == .pass }.count) pass, \(v.filter { $0.outcome == .warn }.count) warn, \(v.filter { $0.outcome == .fail }.count) fail, \(v.filter { $0.outcome == .notApplicable }.count) n/a")
+            probeLines.append("guest view: " + verdictSummary(v, loader: nil, explained: 0))
             for f in v where f.outcome == .fail || f.outcome == .warn { probeLines.append("  \(f.outcome == .fail ? "FAIL" : "WARN") \(f)") }
             probeLines.append(d.isEmpty ? "guest view agrees with the loader's" : "guest view differs from the loader's:")
             for x in d { probeLines.append("  \(x)") }

@@ -72,7 +72,7 @@ struct Judge: ParsableCommand {
             var o = SnapshotJSON.object(snap, verdicts: verdicts)
             if let loader {
                 o["loader"] = loader
-                o["knownDeviations"] = verdicts.compactMap { v in explainingDeviation(v, known).map { ["rule": v.rule.rawValue, "what": $0.what, "evidence": $0.evidence] } }
+                o["knownDeviations"] = verdicts.compactMap { v in KnownDeviation.explaining(v, in: known).map { ["rule": v.rule.rawValue, "what": $0.what, "evidence": $0.evidence] } }
             }
             FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: o, options: [.prettyPrinted, .sortedKeys]) + Data("\n".utf8))
         } else {
@@ -110,7 +110,7 @@ struct Judge: ParsableCommand {
             o["evidence"] = verdictJSON(verdicts)
             if let loader {
                 o["loader"] = loader
-                o["knownDeviations"] = verdicts.compactMap { v in explainingDeviation(v, known).map { ["rule": v.rule.rawValue, "what": $0.what, "evidence": $0.evidence] } }
+                o["knownDeviations"] = verdicts.compactMap { v in KnownDeviation.explaining(v, in: known).map { ["rule": v.rule.rawValue, "what": $0.what, "evidence": $0.evidence] } }
             }
             FileHandle.standardOutput.write(jsonData(o))
         } else {

@@ -19,6 +19,9 @@ struct VerdictTextTests {
         #expect(lines[0].hasPrefix("k.bz: ") && lines[0].contains(hex(r.entry.rip)) && lines[0].contains(hex(r.layout.size)))
         for reg in r.regions { #expect(lines.contains { $0.contains(hex(reg.range.start)) && $0.hasSuffix(reg.name) }, "region \(reg.name)") }
         #expect(lines.contains("  kernel window W: \(r.kernelWindow)"))
+        // Column layout, written out: 18-wide start and end, 10-wide size.
+        #expect(lines.contains("  0x7000              0x8000              0x1000      zero_page"))
+        #expect(lines.contains("  start               end                 size        what"))
         #expect(r.e820.allSatisfy { e in lines.contains("  \(e)") })
         #expect(lines.contains { $0.contains("BP-23") && $0.contains("window [0x1, 0x2) wraps") })
         #expect(!lines.contains { $0.contains("BP-11") && $0.contains(": ok") }, "a pass's evidence shows only with showAll")
@@ -41,6 +44,15 @@ struct VerdictTextTests {
         let unknown = BootVerdictText.judged(report, notes: [], verdicts: verdicts, loader: "no-such-loader", known: [], showAll: false)
         #expect(unknown.contains("  note: no deviations are recorded for loader 'no-such-loader'"))
         #expect(unknown.last == "1 pass, 0 warn, 2 fail (0 of them known no-such-loader deviations), 1 n/a")
+    }
+
+    /// A probe whose image is no variant's and whose name fits none: BP-19 alone.
+    @Test func corruptedProbeWithNoVariantJudgesBP19Alone() throws {
+        let report = try ProbeReport.parse(serial: ProbeReportText.report("variant v?\n" + ProbeReportText.essentials))
+        let lines = BootVerdictText.corruptedUnknown(report, index: "/x/index.json", bp19: Verdict(rule: "BP-19", outcome: .fail, evidence: "hash differs"))
+        #expect(lines == ["probe report: variant 'v?' (not in /x/index.json), entry 64, loaded at 0x1000000, \(report.lineCount) lines",
+                          "  FAIL BP-19: hash differs",
+                          "  other rules not judged: the garbled name matches no one variant; give --kernel and --cmdline to judge the rest"])
     }
 
     /// The table's figures come from the document; a document missing parts does not trap.

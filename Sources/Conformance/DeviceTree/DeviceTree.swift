@@ -87,7 +87,8 @@ public struct DeviceTree: Sendable, Equatable {
         /// A 4- or 8-byte value (linux,initrd-start may be either).
         public var u64: UInt64? { value.count == 4 || value.count == 8 ? value.be(0, value.count) : nil }
         /// The value as (address, size) pairs of the given cell counts; nil unless it is a
-        /// whole number of pairs and both counts are 1 or 2 (a size of 0 cells reads as 0).
+        /// whole number of pairs, the address is 1 or 2 cells and the size 0 to 2 (a size of 0
+        /// cells reads as 0).
         public func pairs(addressCells a: Int, sizeCells s: Int) -> [(address: UInt64, size: UInt64)]? {
             guard (1...2).contains(a), (0...2).contains(s) else { return nil }
             let width = 4 * (a + s)

@@ -133,7 +133,7 @@ public enum Surface {
     /// or the bytes in hex (a size beyond 32 bytes).
     static func noteValue(_ d: [UInt8]) -> String {
         if d.count > 1, d.last == 0, d.dropLast().allSatisfy({ (0x20..<0x7F).contains($0) }) { return "\"" + String(decoding: d.dropLast(), as: UTF8.self) + "\"" }
-        if d.count == 4 || d.count == 8 { return hex(d.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }) }
+        if d.count == 4 || d.count == 8, let v = d.le(0, d.count) { return hex(v) }
         return d.count <= 32 ? d.hexString : "\(d.count) bytes"
     }
 

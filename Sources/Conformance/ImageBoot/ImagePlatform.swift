@@ -39,18 +39,20 @@ public struct ImagePlatform: Sendable, Equatable {
 
     /// How the Image reached a `virt` machine, which decides what the platform holds resident.
     public enum VirtBoot: Sendable, Equatable {
-        /// Placed by our reference loader as `-device loader` blobs, with no `-kernel`.
-        /// arm64: QEMU writes its own DTB at the start of RAM, 1 MiB (measured with `info
+        /// Placed by our reference loader as `-device loader` blobs (the `reference-image-*`
+        /// matrix rows). arm64, with no `-kernel`: QEMU writes its own DTB at the start of RAM, 1 MiB (measured with `info
         /// roms`: "dtb" at 0x40000000, size 0x100000), and refuses a blob that overlaps it; it is
         /// platform-resident at reset, so it is listed as firmware. riscv64: OpenSBI is loaded
-        /// at the start of RAM (measured: 0x1C280 bytes at 0x80000000) and the loader takes the
+        /// at the start of RAM (measured: 0x1C280 bytes at 0x80000000; the loader's trampoline
+        /// is its `-kernel`) and the loader takes the
         /// whole first 2 MiB, below the kernel's text_offset, as resident; QEMU's own FDT copy
         /// sits 2 MiB below the top of RAM (measured: "fdt" at 0x9FE00000, 1 MiB, for 512 MiB),
         /// which the loader avoids.
         case referenceLoader
-        /// Loaded by a loader running under QEMU's firmware (`-kernel`, U-Boot as `-bios`): the
-        /// platform facts a probe's report is judged against. arm64 has no resident firmware;
-        /// riscv64 has OpenSBI's region (`openSBIRegionSize`).
+        /// Loaded by QEMU's own `-kernel` loader or by U-Boot (`-bios` on arm64; `-kernel` under
+        /// OpenSBI on riscv64): the platform the QEMU and U-Boot matrix rows and the real-kernel
+        /// boots (`ImageKernelMachine`) are judged on. arm64 has no resident firmware; riscv64
+        /// has OpenSBI's region (`openSBIRegionSize`).
         case firmwareLoader
     }
 

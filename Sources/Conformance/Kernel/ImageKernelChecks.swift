@@ -170,7 +170,7 @@ public enum ImageKernelChecks {
         }
         // The magic and totalsize words only (the blob as the kernel kept it), against
         // booting.rst's 2 MiB limit (KernelReport's).
-        let magic = dt[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }, total = dt[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let magic = UInt32(dt.be(0, 4)!), total = UInt32(dt.be(4, 4)!)   // 8 bytes are there (the guard above)
         let limit = KernelReport.maximumDeviceTree
         let ok = magic == DeviceTree.magic && Int(total) <= limit && Int(total) <= dt.count
         return ObservedCheck(kind: .memoryMap, field: field, expected: "magic \(hex(DeviceTree.magic)), totalsize ≤ \(hex(UInt64(limit)))",

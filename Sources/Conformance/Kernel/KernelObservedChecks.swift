@@ -164,11 +164,7 @@ public enum KernelObservedChecks {
     }
 
     static func show(_ b: [UInt8]) -> String {
-        if b.count <= 8 {
-            var v: UInt64 = 0
-            for (i, x) in b.enumerated() { v |= UInt64(x) << (8 * UInt64(i)) }
-            return hex(v)
-        }
+        if b.count <= 8 { return hex(b.le(0, b.count) ?? 0) }   // 0 bytes: 0
         let nonzero = b.filter { $0 != 0 }.count
         return "\(b.count) bytes, \(nonzero) nonzero, hash64 \(hash64Text(ProbeHash64.of(b)))"
     }

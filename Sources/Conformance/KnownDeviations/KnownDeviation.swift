@@ -82,6 +82,14 @@ public struct KnownDeviation: Sendable, CustomStringConvertible {
     }
 }
 
+extension KnownDeviation {
+    /// The record among `known` that explains `v`: a failure of the record's rule. A record
+    /// that prevents the report explains no verdict (there is no report to judge).
+    public static func explaining(_ v: Verdict, in known: [KnownDeviation]) -> KnownDeviation? {
+        v.outcome == .fail ? known.first { $0.rule == v.rule && !$0.preventsReport } : nil
+    }
+}
+
 public enum KnownDeviations {
     public static let all: [KnownDeviation] = qemu + qemuPVH + grubBIOS + qboot + efi + uboot + systemdBoot + syslinux + ipxe + kexec + imageLoaders
 

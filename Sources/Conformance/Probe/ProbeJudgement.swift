@@ -19,7 +19,7 @@ public struct ProbeJudgement: Sendable {
 
     public var failures: [Verdict] { verdicts.filter { $0.outcome == .fail } }
     /// The recorded deviation behind a failure, if any.
-    public func deviation(_ v: Verdict) -> KnownDeviation? { v.outcome == .fail ? known.first { $0.rule == v.rule && !$0.preventsReport } : nil }
+    public func deviation(_ v: Verdict) -> KnownDeviation? { KnownDeviation.explaining(v, in: known) }
     /// Failures no recorded deviation explains: the loader's new bugs, or the judge's.
     public var unexplained: [Verdict] { failures.filter { deviation($0) == nil } }
 }

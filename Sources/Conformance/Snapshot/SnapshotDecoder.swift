@@ -292,8 +292,7 @@ enum Field {
         var b = [UInt8](repeating: 0, count: size)
         for (k, v) in rows {
             let p = path + key + "." + k
-            let digits = k.utf8.dropFirst(2)
-            guard k.hasPrefix("0x"), (1...4).contains(digits.count), let off = Int(Substring(digits), radix: 16), off % 16 == 0, off >= from - from % 16, off < size else {
+            guard k.utf8.count <= 6, let o = parseHexLiteral(k), let off = Int(exactly: o), off % 16 == 0, off >= from - from % 16, off < size else {   // 1–4 digits
                 throw SnapshotDecodeError(path: p, expected: "a row offset \"0x…\", a multiple of 16 in \(hexText(from - from % 16))…\(hexText(max(size - 1, 0)))", found: "the key \"\(k.prefix(32))\"")
             }
             let want = min(16, size - off)

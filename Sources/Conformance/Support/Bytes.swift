@@ -1,4 +1,5 @@
-/// Little-endian access to packed byte structures by explicit offset.
+/// Little-endian access to packed byte structures by explicit offset (and big-endian reads and
+/// byte orders for the device tree's cells).
 ///
 /// The zero page, setup header, ELF headers and PVH start_info are all packed little-endian
 /// structures, so nothing here relies on a Swift struct's memory layout.

@@ -124,7 +124,7 @@ public struct PVHBundle: Sendable {
         var bytes = code.bytes + [UInt8](repeating: 0, count: dataOffset - code.bytes.count)
         // Pseudo-descriptors: limit u16, base u32 (loaded in 32-bit code).
         for t in [e.gdtr, e.idtr] {
-            bytes += [UInt8(t.limit & 0xFF), UInt8(t.limit >> 8)] + (0..<4).map { UInt8(truncatingIfNeeded: t.base >> (8 * $0)) } + [0, 0]
+            bytes += le16(t.limit) + [UInt8](littleEndian: t.base, width: 4) + [0, 0]
         }
         bytes += [UInt8](repeating: 0, count: Int(codeBudget) - bytes.count)
         for (g, from) in placements {
@@ -210,7 +210,7 @@ public struct PVHBundle: Sendable {
         var rom = [UInt8](repeating: 0xF4, count: size)   // hlt everywhere else
         let gdtAt = stubStart, descAt = 0xFF18, codeAt = 0xFF20
         let gdt: [UInt64] = [0, BootGDT.code32, BootGDT.data32]
-        for (i, d) in gdt.enumerated() { for k in 0..<8 { rom[gdtAt + 8 * i + k] = UInt8(truncatingIfNeeded: d >> (8 * k)) } }
+        for (i, d) in gdt.enumerated() { rom.put64(d, at: gdtAt + 8 * i) }
         let desc = le16(0x17) + le32(UInt32(base) + UInt32(gdtAt))
         rom.replaceSubrange(descAt..<descAt + 6, with: desc)
         // 16-bit code at F000:FF20 (CS base 0xFFFF0000 after reset).

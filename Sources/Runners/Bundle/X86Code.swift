@@ -9,10 +9,10 @@ struct X86Code {
 
     var here: UInt64 { origin + UInt64(bytes.count) }
     mutating func raw(_ b: [UInt8]) { bytes += b }
-    mutating func u16(_ v: UInt16) { bytes += [UInt8(v & 0xFF), UInt8(v >> 8)] }
+    mutating func u16(_ v: UInt16) { bytes += [UInt8](littleEndian: v, width: 2) }
     mutating func u32(_ v: UInt32) { bytes += [UInt8](littleEndian: v, width: 4) }
     mutating func u64(_ v: UInt64) { bytes += [UInt8](littleEndian: v, width: 8) }
-    mutating func patch32(at offset: Int, _ v: UInt32) { for i in 0..<4 { bytes[offset + i] = UInt8(truncatingIfNeeded: v >> (8 * i)) } }
+    mutating func patch32(at offset: Int, _ v: UInt32) { bytes.put32(v, at: offset) }
 
     enum Reg: UInt8 { case ax = 0, cx, dx, bx, sp, bp, si, di, r8, r9, r10, r11, r12, r13, r14, r15 }
     enum Seg: UInt8 { case es = 0, ss = 2, ds = 3, fs = 4, gs = 5 }

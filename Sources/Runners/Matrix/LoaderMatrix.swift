@@ -142,7 +142,7 @@ extension MatrixResult {
             switch v.outcome {
             case .fail:
                 fail.append(v.rule.rawValue); failures.append(v)
-                if let d = known.first(where: { $0.rule == v.rule && !$0.preventsReport }) { explained[v.rule.rawValue] = d }
+                if let d = KnownDeviation.explaining(v, in: known) { explained[v.rule.rawValue] = d }
             case .pass: pass.append(v.rule.rawValue)
             case .warn: warn.append(v.rule.rawValue)
             case .notApplicable: na.append(v.rule.rawValue)
