@@ -15,6 +15,7 @@ struct ByteHelperTests {
         #expect([UInt8](littleEndian: UInt64(0x1_0000_00FF), width: 2) == [0xFF, 0x00], "only the low width bytes")
         #expect([UInt8](bigEndian: UInt64(0xAABB), width: 8) == [0, 0, 0, 0, 0, 0, 0xAA, 0xBB])
         #expect([UInt8](littleEndian: Int16(-2), width: 2) == [0xFE, 0xFF])
+        #expect(hash64Text(0x0123_4567_89AB_CDEF) == "0123456789abcdef" && hash64Text(1) == "0000000000000001")
     }
 
     @Test func hexLiteralsAreZeroXAndOneToSixteenDigits() {

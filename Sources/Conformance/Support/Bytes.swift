@@ -93,7 +93,7 @@ public extension Array where Element == UInt8 {
 @inlinable public func hex<T: BinaryInteger>(_ v: T) -> String { "0x" + String(v, radix: 16, uppercase: true) }
 
 /// A 64-bit hash as 16 lowercase hex digits, zero-padded (`hash64` values in reports).
-public func hash64Text(_ v: UInt64) -> String { (0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) }.hexString }
+public func hash64Text(_ v: UInt64) -> String { [UInt8](bigEndian: v, width: 8).hexString }
 
 /// "0x" and 1 to 16 hex digits of either case, the form snapshot files write numbers in; nil
 /// for anything else (no sign, no spaces, no more digits than a UInt64 holds).
