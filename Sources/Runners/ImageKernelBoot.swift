@@ -16,10 +16,8 @@ public struct ImageKernelMachine: Sendable {
     public let console: String
     /// Resident firmware that must be reserved in the device tree: OpenSBI, which `-bios
     /// default` loads at the start of RAM (riscv64 only; arm64 `virt` runs no firmware here).
-    public var firmwareAt: UInt64? { platform.firmware.first?.address }
-    /// The machine as QEMU's own loader reaches it (`ImagePlatform.VirtBoot.firmwareLoader`;
-    /// its RAM size is not this machine's `-m`, and only the firmware's place is read).
-    var platform: ImagePlatform { .qemuVirt(architecture, boot: .firmwareLoader) }
+    /// (`ImagePlatform.VirtBoot.firmwareLoader`'s firmware: only its place is read here).
+    public var firmwareAt: UInt64? { ImagePlatform.qemuVirt(architecture, boot: .firmwareLoader).firmware.first?.address }
 
     public static func of(_ a: ImageHandoff.Architecture) -> ImageKernelMachine {
         switch a {
